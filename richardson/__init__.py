@@ -1,0 +1,63 @@
+"""richardson: arms-race and alliance-escalation models, from symbols to verdicts.
+
+Build Richardson-type models symbolically, compile them to fast batched numpy code,
+simulate single runs, ensembles and interventions, and analyse them.
+"""
+
+from __future__ import annotations
+
+from .codegen import BoundSystem, CompiledModel, compile_model
+from .errors import (
+    DataError,
+    DimensionMismatchError,
+    DuplicateNameError,
+    FitError,
+    InvalidParameterError,
+    ModelError,
+    ModelFileError,
+    RichardsonError,
+    RichardsonWarning,
+    SimulationError,
+    UnknownSymbolError,
+)
+from .families import richardson2, richardson_n
+from .interventions import Pulse, Ramp, Step, pulse, ramp, step
+from .model import TIME, Model, Parameter
+from .simulate import iterate, simulate, simulate_ensemble
+from .trajectory import Ensemble, Runaway, Trajectory
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "TIME",
+    "BoundSystem",
+    "CompiledModel",
+    "DataError",
+    "DimensionMismatchError",
+    "DuplicateNameError",
+    "Ensemble",
+    "FitError",
+    "InvalidParameterError",
+    "Model",
+    "ModelError",
+    "ModelFileError",
+    "Parameter",
+    "Pulse",
+    "Ramp",
+    "RichardsonError",
+    "RichardsonWarning",
+    "Runaway",
+    "SimulationError",
+    "Step",
+    "Trajectory",
+    "UnknownSymbolError",
+    "compile_model",
+    "iterate",
+    "pulse",
+    "ramp",
+    "richardson2",
+    "richardson_n",
+    "simulate",
+    "simulate_ensemble",
+    "step",
+]

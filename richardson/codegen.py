@@ -1,0 +1,577 @@
+"""Compile a symbolic :class:`~richardson.model.Model` into fast, batched numpy functions.
+
+Two code shapes are generated, chosen by ``strategy``:
+
+``"scalar"``
+    Every right-hand side, Jacobian entry and parameter derivative as one expression
+    after common-subexpression elimination. Best for a handful of states.
+``"structured"``
+    Each right-hand side is split into terms linear in the states with coefficients
+    that are monomials in the parameters (Richardson's reaction and fatigue terms),
+    terms free of states (grievances), and a nonlinear remainder. The linear part is
+    emitted in matrix form: a block of parameters laid out row-major becomes
+    ``p[o:o + n*n].reshape(n, n) @ y``, a diagonal becomes ``p[o:o + n] * y`` and the rest
+    a sparse product, never ``n**2`` unrolled scalars. Only the remainder is differentiated
+    symbolically (through symengine).
+
+Everything is batched: ``y`` may be ``(n,)`` or ``(n, m)`` and ``p`` ``(P,)`` or ``(P, m)``
+(one parameter set per column). Compiled models are cached by a hash of the equations.
+"""
+
+from __future__ import annotations
+
+import linecache
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import symengine
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from .model import TIME, Model
+
+__all__ = ["CompiledModel", "BoundSystem", "compile_model", "STRATEGIES"]
+
+STRATEGIES = ("auto", "scalar", "structured")
+#: ``strategy="auto"`` generates scalar code up to this many states.
+SCALAR_MAX_STATES = 6
+_CACHE_SIZE = 64
+_cache: dict[tuple[str, str], CompiledModel] = {}
+_counter = [0]
+
+
+class _Printer(NumPyPrinter):
+    """numpy printer whose Min/Max are elementwise and broadcast (``numpy.minimum``)."""
+
+    def _print_Min(self, expr: sp.Min) -> str:
+        return self._nest("numpy.minimum", expr.args)
+
+    def _print_Max(self, expr: sp.Max) -> str:
+        return self._nest("numpy.maximum", expr.args)
+
+    def _nest(self, func: str, args: Sequence[sp.Expr]) -> str:
+        text = self._print(args[0])
+        for arg in args[1:]:
+            text = f"{func}({text}, {self._print(arg)})"
+        return text
+
+
+def _printer() -> _Printer:
+    return _Printer({"fully_qualified_modules": True, "allow_unknown_functions": False})
+
+
+# ---------------------------------------------------------------------- result objects
+@dataclass(frozen=True, eq=False)
+class CompiledModel:
+    """Numerical functions generated from a model.
+
+    Attributes
+    ----------
+    states, param_names : tuple of str
+        Order of the entries of ``y`` and ``p``.
+    kind : str
+        ``"ode"`` or ``"map"``.
+    is_linear : bool
+        True when the right-hand sides are affine in the states with coefficients that do not
+        depend on the states or time (the classic Richardson family).
+    strategy : str
+        ``"scalar"`` or ``"structured"`` (see the module docstring).
+    source : str
+        The generated Python source (registered with :mod:`linecache` so tracebacks show it).
+    fingerprint : str
+        Hash of the model equations this was generated from.
+    """
+
+    states: tuple[str, ...]
+    param_names: tuple[str, ...]
+    kind: str
+    is_linear: bool
+    is_autonomous: bool
+    strategy: str
+    source: str
+    fingerprint: str
+    _functions: dict[str, Callable[..., np.ndarray]] = field(repr=False)
+
+    @property
+    def n_states(self) -> int:
+        return len(self.states)
+
+    def rhs(self, t: float, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Right-hand side ``f(t, y, p)``.
+
+        Parameters
+        ----------
+        t : float
+            Time (same unit as the model's ``time_unit``); for maps, the step index.
+        y : numpy.ndarray
+            State, shape ``(n,)`` or ``(n, m)`` (m systems side by side).
+        p : numpy.ndarray
+            Parameters in ``param_names`` order, shape ``(P,)`` or ``(P, m)``.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n,)`` or ``(n, m)``: rates of change (ODE) or next states (map).
+        """
+        return self._functions["rhs"](t, y, p)
+
+    def jac(self, t: float, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Jacobian ``df/dy``, shape ``(n, n)`` or ``(n, n, m)``."""
+        return self._functions["jac"](t, y, p)
+
+    def jac_p(self, t: float, y: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Parameter Jacobian ``df/dp``, shape ``(n, P)`` or ``(n, P, m)``."""
+        return self._functions["jac_p"](t, y, p)
+
+    def bind(self, p: np.ndarray) -> BoundSystem:
+        """Fix one parameter vector and return the leanest ``f(t, y)`` and ``df/dy(t, y)``.
+
+        For linear models the matrix ``A`` and vector ``b`` of ``f = A y + b`` are evaluated
+        once, so each call is one matrix product; this is what the simulator integrates.
+
+        Parameters
+        ----------
+        p : numpy.ndarray
+            Parameter vector, shape ``(P,)``.
+        """
+        p = np.asarray(p, dtype=float)
+        if self.is_linear and self.is_autonomous and p.ndim == 1:
+            zero = np.zeros(self.n_states)
+            matrix = np.ascontiguousarray(self.jac(0.0, zero, p))
+            offset = np.ascontiguousarray(self.rhs(0.0, zero, p))
+            return BoundSystem(
+                rhs=lambda t, y: matrix @ y + (offset if y.ndim == 1 else offset[:, None]),
+                jac=lambda t, y: matrix,
+                matrix=matrix,
+                offset=offset,
+            )
+        rhs, jac = self._functions["rhs"], self._functions["jac"]
+        return BoundSystem(rhs=lambda t, y: rhs(t, y, p), jac=lambda t, y: jac(t, y, p))
+
+    def __repr__(self) -> str:
+        return (
+            f"<CompiledModel {len(self.states)} states, {len(self.param_names)} params, "
+            f"strategy={self.strategy!r}, linear={self.is_linear}>"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class BoundSystem:
+    """``f(t, y)`` and ``df/dy(t, y)`` with the parameters fixed (see :meth:`CompiledModel.bind`).
+
+    ``matrix`` and ``offset`` are set for linear models (``f = matrix @ y + offset``).
+    """
+
+    rhs: Callable[[float, np.ndarray], np.ndarray]
+    jac: Callable[[float, np.ndarray], np.ndarray]
+    matrix: np.ndarray | None = None
+    offset: np.ndarray | None = None
+
+
+# ---------------------------------------------------------------------- entry point
+def compile_model(model: Model, strategy: str = "auto") -> CompiledModel:
+    """Generate (or fetch from the cache) the numpy functions of ``model``.
+
+    Parameters
+    ----------
+    model : Model
+        The symbolic model.
+    strategy : {"auto", "scalar", "structured"}
+        Code shape; ``"auto"`` picks scalar code for up to six states.
+
+    Returns
+    -------
+    CompiledModel
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
+    if strategy == "auto":
+        strategy = "scalar" if model.n_states <= SCALAR_MAX_STATES else "structured"
+    key = (model.fingerprint, strategy)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    emitter = _ScalarEmitter(model) if strategy == "scalar" else _StructuredEmitter(model)
+    source, namespace = emitter.emit()
+    functions = _load(source, namespace, model.fingerprint)
+    compiled = CompiledModel(
+        states=model.states,
+        param_names=model.param_names,
+        kind=model.kind,
+        is_linear=emitter.is_linear,
+        is_autonomous=model.is_autonomous,
+        strategy=strategy,
+        source=source,
+        fingerprint=model.fingerprint,
+        _functions=functions,
+    )
+    if len(_cache) >= _CACHE_SIZE:
+        _cache.pop(next(iter(_cache)))
+    _cache[key] = compiled
+    return compiled
+
+
+def _load(source: str, namespace: dict[str, Any], fingerprint: str) -> dict[str, Callable]:
+    _counter[0] += 1
+    filename = f"<richardson-generated-{fingerprint[:12]}-{_counter[0]}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    code = compile(source, filename, "exec")
+    scope: dict[str, Any] = {"numpy": np, **namespace}
+    exec(code, scope)  # noqa: S102 -- our own generated source, never user text
+    return {name: scope[name] for name in ("rhs", "jac", "jac_p")}
+
+
+_PROLOGUE = """\
+def _prepare(y, p):
+    y = numpy.asarray(y, dtype=float)
+    p = numpy.asarray(p, dtype=float)
+    if y.ndim > 1:
+        batch = y.shape[1:]
+    elif p.ndim > 1:
+        batch = p.shape[1:]
+    else:
+        batch = ()
+    return y, p, batch
+"""
+
+
+class _Emitter:
+    """Shared pieces of both code shapes: symbol naming, cse and printing."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.n = model.n_states
+        self.P = len(model.params)
+        self.state_pos = {sym: i for i, sym in enumerate(model.state_symbols)}
+        self.param_pos = {sym: k for k, sym in enumerate(model.param_symbols)}
+        self.namespace: dict[str, Any] = {}
+        self.is_linear = False
+
+    def _locals_for(self, exprs: Sequence[sp.Expr]) -> tuple[list[str], dict[sp.Symbol, sp.Symbol]]:
+        """Lines binding the used states/params to local names, and the renaming."""
+        used: set[sp.Symbol] = set()
+        for expr in exprs:
+            used |= expr.free_symbols
+        lines, rename = [], {}
+        for sym in sorted(used, key=str):
+            if sym in self.state_pos:
+                local = sp.Symbol(f"_y{self.state_pos[sym]}")
+                lines.append(f"    {local} = y[{self.state_pos[sym]}]")
+            elif sym in self.param_pos:
+                local = sp.Symbol(f"_p{self.param_pos[sym]}")
+                lines.append(f"    {local} = p[{self.param_pos[sym]}]")
+            elif sym == TIME:
+                continue
+            else:  # pragma: no cover - Model validation forbids it
+                raise AssertionError(f"unexpected symbol {sym}")
+            rename[sym] = local
+        return lines, rename
+
+    def _assignments(self, targets: Sequence[str], exprs: Sequence[sp.Expr], op: str = "=") -> list[str]:
+        """cse + print ``target op expr`` lines (states/params bound as locals first)."""
+        if not exprs:
+            return []
+        lines, rename = self._locals_for(exprs)
+        renamed = [e.xreplace(rename) for e in exprs]
+        subexpressions, reduced = sp.cse(renamed, symbols=sp.numbered_symbols("_c"), order="none")
+        printer = _printer()
+        for sym, sub in subexpressions:
+            lines.append(f"    {sym} = {printer.doprint(sub)}")
+        for target, expr in zip(targets, reduced, strict=True):
+            lines.append(f"    {target} {op} {printer.doprint(expr)}")
+        return lines
+
+
+# ---------------------------------------------------------------------- scalar code
+class _ScalarEmitter(_Emitter):
+    def emit(self) -> tuple[str, dict[str, Any]]:
+        model, n, P = self.model, self.n, self.P
+        self.is_linear = _is_affine_in_states(model)
+        states = model.state_symbols
+        se_rhs = [symengine.sympify(e) for e in model.rhs]
+        jac_entries, jac_p_entries = [], []
+        for i, expr in enumerate(se_rhs):
+            free = model.rhs[i].free_symbols
+            for j, sym in enumerate(states):
+                if sym in free:
+                    jac_entries.append(((i, j), _to_sympy(expr.diff(symengine.Symbol(str(sym))))))
+            for k, sym in enumerate(model.param_symbols):
+                if sym in free:
+                    jac_p_entries.append(((i, k), _to_sympy(expr.diff(symengine.Symbol(str(sym))))))
+        jac_entries = [(ij, e) for ij, e in jac_entries if e != 0]
+        jac_p_entries = [(ik, e) for ik, e in jac_p_entries if e != 0]
+        src = [_PROLOGUE]
+        src += ["def rhs(t, y, p):", "    y, p, batch = _prepare(y, p)",
+                f"    out = numpy.empty(({n},) + batch)"]
+        src += self._assignments([f"out[{i}]" for i in range(n)], list(model.rhs))
+        src += ["    return out", ""]
+        src += ["def jac(t, y, p):", "    y, p, batch = _prepare(y, p)",
+                f"    out = numpy.zeros(({n}, {n}) + batch)"]
+        src += self._assignments([f"out[{i}, {j}]" for (i, j), _ in jac_entries],
+                                 [e for _, e in jac_entries])
+        src += ["    return out", ""]
+        src += ["def jac_p(t, y, p):", "    y, p, batch = _prepare(y, p)",
+                f"    out = numpy.zeros(({n}, {P}) + batch)"]
+        src += self._assignments([f"out[{i}, {k}]" for (i, k), _ in jac_p_entries],
+                                 [e for _, e in jac_p_entries])
+        src += ["    return out", ""]
+        return "\n".join(src), self.namespace
+
+
+def _to_sympy(expr: Any) -> sp.Expr:
+    return sp.sympify(expr._sympy_()) if hasattr(expr, "_sympy_") else sp.sympify(expr)
+
+
+def _is_affine_term(term: sp.Expr, state_pos: dict[sp.Symbol, int]) -> bool:
+    states = set(state_pos) & term.free_symbols
+    return all(not (sp.diff(term, s).free_symbols & set(state_pos)) for s in states)
+
+
+def _is_affine_in_states(model: Model) -> bool:
+    states = set(model.state_symbols)
+    for expr in model.rhs:
+        if TIME in expr.free_symbols:
+            return False
+        for sym in states & expr.free_symbols:
+            derivative = sp.diff(expr, sym)
+            if derivative.free_symbols & states:
+                return False
+            if derivative.has(TIME):
+                return False
+    return True
+
+
+# ---------------------------------------------------------------------- structured code
+def _terms(expr: sp.Expr):  # noqa: ANN202
+    """Additive terms of ``expr``, distributing products over sums only where there are any."""
+    for term in sp.Add.make_args(expr):
+        if term.is_Mul and any(f.is_Add for f in term.args):
+            yield from sp.Add.make_args(sp.expand_mul(term))
+        else:
+            yield term
+
+
+@dataclass
+class _Atom:
+    """``coef * prod(p[pidx]) * y[col]`` (``col=None``: a state-free term) in row ``row``."""
+
+    row: int
+    col: int | None
+    coef: float
+    pidx: tuple[int, ...]
+
+
+class _StructuredEmitter(_Emitter):
+    def emit(self) -> tuple[str, dict[str, Any]]:
+        linear, constant, remainder = self._decompose()
+        self.is_linear = self.model.is_autonomous and all(
+            _is_affine_term(term, self.state_pos) for terms in remainder for term in terms
+        )
+        dense, diagonal, sparse_linear = self._layer_linear(linear)
+        vectors, sparse_constant = self._layer_constant(constant)
+        rem_rows = [i for i, terms in enumerate(remainder) if terms]
+        rem_exprs = [sp.Add(*remainder[i]) for i in rem_rows]
+        src = [_PROLOGUE]
+        src += self._emit_rhs(dense, diagonal, sparse_linear, vectors, sparse_constant,
+                              rem_rows, rem_exprs)
+        src += self._emit_jac(dense, diagonal, sparse_linear, rem_rows, rem_exprs)
+        src += self._emit_jac_p(linear, constant, rem_rows, rem_exprs)
+        return "\n".join(src), self.namespace
+
+    # -- decomposition
+    def _decompose(self) -> tuple[list[_Atom], list[_Atom], list[list[sp.Expr]]]:
+        linear: list[_Atom] = []
+        constant: list[_Atom] = []
+        remainder: list[list[sp.Expr]] = [[] for _ in range(self.n)]
+        for row, expr in enumerate(self.model.rhs):
+            for term in _terms(expr):
+                atom = self._atom(row, term)
+                if atom is None:
+                    remainder[row].append(term)
+                elif atom.col is None:
+                    constant.append(atom)
+                else:
+                    linear.append(atom)
+        return linear, constant, remainder
+
+    def _atom(self, row: int, term: sp.Expr) -> _Atom | None:
+        coef, factors = term.as_coeff_mul()
+        if not coef.is_Number or not math.isfinite(float(coef)):
+            return None
+        col, pidx = None, []
+        for factor in factors:
+            base, exponent = factor.as_base_exp()
+            if base in self.state_pos and exponent == 1 and col is None:
+                col = self.state_pos[base]
+            elif base in self.param_pos and exponent.is_Integer and exponent > 0:
+                pidx += [self.param_pos[base]] * int(exponent)
+            else:
+                return None
+        return _Atom(row, col, float(coef), tuple(sorted(pidx)))
+
+    def _layer_linear(self, atoms: list[_Atom]):
+        n = self.n
+        used = [False] * len(atoms)
+        dense = []  # parameter offsets of full row-major blocks
+        keys = Counter(
+            a.pidx[0] - (a.row * n + a.col) for a in atoms if len(a.pidx) == 1 and a.coef == 1.0
+        )
+        for base, count in keys.items():
+            if count == n * n and base >= 0:
+                dense.append(base)
+                for idx, a in enumerate(atoms):
+                    if len(a.pidx) == 1 and a.coef == 1.0 and a.pidx[0] - (a.row * n + a.col) == base:
+                        used[idx] = True
+        diagonal = []  # (coef, offset): coef * p[offset:offset+n] * y
+        keys = Counter(
+            (a.coef, a.pidx[0] - a.row)
+            for idx, a in enumerate(atoms)
+            if not used[idx] and len(a.pidx) == 1 and a.row == a.col
+        )
+        for (coef, base), count in keys.items():
+            if count == n and base >= 0:
+                diagonal.append((coef, base))
+                for idx, a in enumerate(atoms):
+                    if (not used[idx] and len(a.pidx) == 1 and a.row == a.col
+                            and (a.coef, a.pidx[0] - a.row) == (coef, base)):
+                        used[idx] = True
+        rest = [a for idx, a in enumerate(atoms) if not used[idx]]
+        return dense, diagonal, rest
+
+    def _layer_constant(self, atoms: list[_Atom]):
+        n = self.n
+        keys = Counter((a.coef, a.pidx[0] - a.row) for a in atoms if len(a.pidx) == 1)
+        vectors = [(c, b) for (c, b), count in keys.items() if count == n and b >= 0]
+        chosen = set(vectors)
+        rest = [a for a in atoms if not (len(a.pidx) == 1 and (a.coef, a.pidx[0] - a.row) in chosen)]
+        return vectors, rest
+
+    def _arrays(self, prefix: str, atoms: list[_Atom]) -> dict[int, str]:
+        """Store index arrays of atoms grouped by degree; return degree -> name stem."""
+        by_degree: dict[int, list[_Atom]] = defaultdict(list)
+        for a in atoms:
+            by_degree[len(a.pidx)].append(a)
+        stems = {}
+        for degree, group in sorted(by_degree.items()):
+            stem = f"_{prefix}{degree}"
+            self.namespace[stem + "_rows"] = np.array([a.row for a in group], dtype=np.intp)
+            self.namespace[stem + "_cols"] = np.array(
+                [a.col if a.col is not None else 0 for a in group], dtype=np.intp)
+            self.namespace[stem + "_coef"] = np.array([a.coef for a in group])[:, None]
+            self.namespace[stem + "_pidx"] = np.array(
+                [a.pidx for a in group], dtype=np.intp).reshape(len(group), degree)
+            self.namespace[stem + "_sum"] = scipy.sparse.csr_array(
+                (np.ones(len(group)), (self.namespace[stem + "_rows"], np.arange(len(group)))),
+                shape=(self.n, len(group)))
+            stems[degree] = stem
+        return stems
+
+    @staticmethod
+    def _weights(stem: str, degree: int) -> str:
+        factors = [f"{stem}_coef"] + [f"p2[{stem}_pidx[:, {d}]]" for d in range(degree)]
+        return " * ".join(factors)
+
+    # -- rhs
+    def _emit_rhs(self, dense, diagonal, sparse_linear, vectors, sparse_constant, rem_rows, rem_exprs):
+        n = self.n
+        src = ["def rhs(t, y, p):", "    y, p, batch = _prepare(y, p)",
+               f"    y2 = y.reshape({n}, -1)", f"    p2 = p.reshape({self.P}, -1)",
+               f"    out = numpy.zeros(({n}, max(y2.shape[1], p2.shape[1])))",
+               f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))"]
+        for base in dense:
+            src += [f"    if p2.shape[1] == 1:",
+                    f"        out += p2[{base}:{base + n * n}, 0].reshape({n}, {n}) @ y2",
+                    "    else:",
+                    f"        out += numpy.einsum('ijm,jm->im', p2[{base}:{base + n * n}].reshape({n}, {n}, -1), y2)"]
+        for coef, base in diagonal:
+            src.append(f"    out += {coef!r} * p2[{base}:{base + n}] * y2")
+        for degree, stem in self._arrays("L", sparse_linear).items():
+            src.append(f"    out += {stem}_sum @ ({self._weights(stem, degree)} * y2[{stem}_cols])")
+        for coef, base in vectors:
+            src.append(f"    out += {coef!r} * p2[{base}:{base + n}]")
+        for degree, stem in self._arrays("C", sparse_constant).items():
+            src.append(f"    out += {stem}_sum @ ({self._weights(stem, degree)})")
+        if rem_rows:
+            src.append("    y, p = y2, p2")
+            src += self._assignments([f"out[{i}]" for i in rem_rows], rem_exprs, op="+=")
+        src += ["    return out.reshape((" + f"{n}," + ") + batch)", ""]
+        return src
+
+    # -- jac
+    def _emit_jac(self, dense, diagonal, sparse_linear, rem_rows, rem_exprs):
+        n = self.n
+        src = ["def jac(t, y, p):", "    y, p, batch = _prepare(y, p)",
+               f"    y2 = y.reshape({n}, -1)", f"    p2 = p.reshape({self.P}, -1)",
+               f"    out = numpy.zeros(({n}, {n}, max(y2.shape[1], p2.shape[1])))",
+               f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))"]
+        for base in dense:
+            src.append(f"    out += p2[{base}:{base + n * n}].reshape({n}, {n}, -1)")
+        if diagonal:
+            src.append(f"    _diag = numpy.arange({n})")
+        for coef, base in diagonal:
+            src.append(f"    out[_diag, _diag] += {coef!r} * p2[{base}:{base + n}]")
+        for degree, stem in self._arrays("J", sparse_linear).items():
+            src.append(f"    numpy.add.at(out, ({stem}_rows, {stem}_cols), "
+                       f"{self._weights(stem, degree)})")
+        entries = []
+        states = self.model.state_symbols
+        for i, expr in zip(rem_rows, rem_exprs, strict=True):
+            se_expr = symengine.sympify(expr)
+            for j in sorted(self.state_pos[s] for s in expr.free_symbols if s in self.state_pos):
+                derivative = _to_sympy(se_expr.diff(symengine.Symbol(str(states[j]))))
+                if derivative != 0:
+                    entries.append(((i, j), derivative))
+        if entries:
+            src.append("    y, p = y2, p2")
+            src += self._assignments([f"out[{i}, {j}]" for (i, j), _ in entries],
+                                     [e for _, e in entries], op="+=")
+        src += [f"    return out.reshape(({n}, {n}) + batch)", ""]
+        return src
+
+    # -- jac_p
+    def _emit_jac_p(self, linear, constant, rem_rows, rem_exprs):
+        n, P = self.n, self.P
+        src = ["def jac_p(t, y, p):", "    y, p, batch = _prepare(y, p)",
+               f"    y2 = y.reshape({n}, -1)", f"    p2 = p.reshape({P}, -1)",
+               f"    out = numpy.zeros(({n}, {P}, max(y2.shape[1], p2.shape[1])))",
+               f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))"]
+        # d/dp_k of coef * prod(p[pidx]) * y[col]: one entry per factor position.
+        derived: dict[int, list[tuple[int, int, float, tuple[int, ...], int | None]]] = defaultdict(list)
+        for a in linear + constant:
+            for pos, k in enumerate(a.pidx):
+                others = a.pidx[:pos] + a.pidx[pos + 1:]
+                derived[len(others)].append((a.row, k, a.coef, others, a.col))
+        for degree, group in sorted(derived.items()):
+            stem = f"_D{degree}"
+            rows = np.array([g[0] for g in group], dtype=np.intp)
+            ks = np.array([g[1] for g in group], dtype=np.intp)
+            has_state = np.array([g[4] is not None for g in group])
+            cols = np.array([g[4] if g[4] is not None else 0 for g in group], dtype=np.intp)
+            self.namespace.update({
+                f"{stem}_rows": rows, f"{stem}_k": ks,
+                f"{stem}_coef": np.array([g[2] for g in group])[:, None],
+                f"{stem}_pidx": np.array([g[3] for g in group], dtype=np.intp).reshape(len(group), degree),
+                f"{stem}_cols": cols, f"{stem}_has_state": has_state[:, None],
+            })
+            factors = [f"{stem}_coef"] + [f"p2[{stem}_pidx[:, {d}]]" for d in range(degree)]
+            factors.append(f"numpy.where({stem}_has_state, y2[{stem}_cols], 1.0)")
+            src.append(f"    numpy.add.at(out, ({stem}_rows, {stem}_k), {' * '.join(factors)})")
+        entries = []
+        params = self.model.param_symbols
+        for i, expr in zip(rem_rows, rem_exprs, strict=True):
+            se_expr = symengine.sympify(expr)
+            for k in sorted(self.param_pos[s] for s in expr.free_symbols if s in self.param_pos):
+                derivative = _to_sympy(se_expr.diff(symengine.Symbol(str(params[k]))))
+                if derivative != 0:
+                    entries.append(((i, k), derivative))
+        if entries:
+            src.append("    y, p = y2, p2")
+            src += self._assignments([f"out[{i}, {k}]" for (i, k), _ in entries],
+                                     [e for _, e in entries], op="+=")
+        src += [f"    return out.reshape(({n}, {P}) + batch)", ""]
+        return src

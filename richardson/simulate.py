@@ -1,0 +1,628 @@
+"""Simulation: one run (:func:`simulate`), many runs as one batched system
+(:func:`simulate_ensemble`) and iteration of difference equations (:func:`iterate`).
+
+The orchestration is here; what varies lives in small pieces: the parameter
+:class:`~richardson.interventions.Schedule` splits the time span at every discontinuity,
+each segment is integrated by ``scipy.integrate.solve_ivp`` (or, for linear models, by
+the exact matrix-exponential propagator), and a ceiling event stops runaway growth.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+import scipy.optimize
+import scipy.sparse
+import xarray as xr
+from scipy.integrate import solve_ivp
+from tqdm.auto import tqdm
+
+from .errors import ModelError, SimulationError, UnknownSymbolError, did_you_mean
+from .interventions import Intervention, Schedule
+from .model import Model
+from .trajectory import Ensemble, Runaway, Trajectory
+
+__all__ = ["simulate", "simulate_ensemble", "iterate", "METHODS", "GUARD_FACTOR"]
+
+#: Integration methods: scipy's ``solve_ivp`` methods plus ``"exact"`` (linear models only).
+METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF", "exact")
+_IMPLICIT = ("LSODA", "Radau", "BDF")
+#: Without an explicit ceiling, a run stops once a state exceeds this multiple of
+#: ``max(1, max|y0|)``: growth by a factor of a million counts as runaway.
+GUARD_FACTOR = 1e6
+
+
+def _check_method(method: str, model: Model) -> None:
+    if method not in METHODS:
+        raise SimulationError(f"unknown method {method!r}{did_you_mean(method, METHODS)}; use one of {METHODS}")
+
+
+def _time_span(t_span: Sequence[float]) -> tuple[float, float]:
+    try:
+        t0, t1 = (float(t) for t in t_span)
+    except (TypeError, ValueError) as err:
+        raise SimulationError(f"t_span must be a pair (t0, t1), not {t_span!r}") from err
+    if not (math.isfinite(t0) and math.isfinite(t1)) or t1 <= t0:
+        raise SimulationError(f"t_span ({t0}, {t1}) must be finite with t1 > t0")
+    return t0, t1
+
+
+def _output_times(t_eval: Any, t0: float, t1: float) -> np.ndarray:
+    if t_eval is None:
+        return np.linspace(t0, t1, 201)
+    times = np.asarray(t_eval, dtype=float).ravel()
+    if times.size == 0 or np.any(np.diff(times) <= 0):
+        raise SimulationError("t_eval must be a non-empty, strictly increasing sequence of times")
+    if times[0] < t0 or times[-1] > t1:
+        raise SimulationError(f"t_eval must lie inside t_span ({t0}, {t1})")
+    return times
+
+
+def _interventions(model: Model, extra: Sequence[Intervention]) -> tuple[Intervention, ...]:
+    interventions = tuple(model.interventions) + tuple(extra)
+    for intervention in interventions:
+        if not isinstance(intervention, Intervention):
+            raise SimulationError(
+                f"{intervention!r} is not an intervention; use richardson.step, pulse or ramp"
+            )
+        intervention.check_against(model)
+    return interventions
+
+
+def _segments(t0: float, t1: float, schedule: Schedule) -> list[tuple[float, float]]:
+    edges = [t0, *schedule.breakpoints(t0, t1), t1]
+    return list(zip(edges[:-1], edges[1:], strict=True))
+
+
+def _ceiling_value(ceiling: float | None, y0: np.ndarray) -> tuple[float, bool]:
+    if ceiling is None:
+        return GUARD_FACTOR * max(1.0, float(np.max(np.abs(y0)))), False
+    ceiling = float(ceiling)
+    if not math.isfinite(ceiling):
+        raise SimulationError(f"ceiling must be finite, not {ceiling}")
+    return ceiling, True
+
+
+def _with_floor(fun, floor: float | None):  # noqa: ANN001, ANN202
+    """Project the vector field so that states at the floor do not fall below it."""
+    if floor is None:
+        return fun
+
+    def floored(t: float, y: np.ndarray) -> np.ndarray:
+        rate = fun(t, y)
+        blocked = (y <= floor) & (rate < 0)
+        if np.any(blocked):
+            rate = np.where(blocked, 0.0, rate)
+        return rate
+
+    return floored
+
+
+def _affine_propagator(matrix: np.ndarray, offset: np.ndarray, y: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """Exact solution of ``y' = A y + b`` after times ``dt``: rows are states at each dt."""
+    n = len(y)
+    augmented = np.zeros((n + 1, n + 1))
+    augmented[:n, :n] = matrix
+    augmented[:n, n] = offset
+    exponentials = scipy.linalg.expm(dt[:, None, None] * augmented)
+    return (exponentials @ np.append(y, 1.0))[:, :n]
+
+
+def simulate(
+    model: Model,
+    t_span: Sequence[float],
+    y0: Any = None,
+    params: Mapping[str, float] | None = None,
+    t_eval: Any = None,
+    method: str = "LSODA",
+    interventions: Sequence[Intervention] = (),
+    ceiling: float | None = None,
+    floor: float | None = None,
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    max_step: float = math.inf,
+) -> Trajectory:
+    """Integrate a model over a time span.
+
+    Parameters
+    ----------
+    model : Model
+        An ODE model (``kind="ode"``); use :func:`iterate` for maps.
+    t_span : pair of float
+        Start and end time, in the model's time unit (years for the scenarios).
+    y0 : sequence or mapping, optional
+        Initial spending per state (same unit as the states); defaults to the model's
+        ``initial`` values.
+    params : mapping, optional
+        Parameter values overriding the model defaults.
+    t_eval : array_like, optional
+        Output times (inside ``t_span``); 201 equally spaced points by default.
+    method : str
+        ``"LSODA"`` (default, switches between stiff and non-stiff), any other
+        ``solve_ivp`` method, or ``"exact"``: the matrix-exponential solution, for linear
+        models with piecewise-constant parameters (no ramps); exact to rounding and the
+        fastest choice for small systems.
+    interventions : sequence of Intervention
+        Scheduled parameter changes (:func:`step`, :func:`pulse`, :func:`ramp`), added to the
+        model's own. The solver restarts at each discontinuity.
+    ceiling : float, optional
+        Spending level (same units as the states) at which growth counts as runaway;
+        integration stops there and ``Trajectory.runaway`` records actor and time. Without
+        it, a guard at ``GUARD_FACTOR * max(1, max|y0|)`` plays that role, so finite-time
+        blow-up never hangs.
+    floor : float, optional
+        Lower bound on every state, e.g. ``0`` to keep spending non-negative (the pure
+        linear model can go negative). The vector field is projected: a state at the floor
+        cannot decrease.
+    rtol, atol : float
+        Relative and absolute tolerances of the solver.
+    max_step : float
+        Largest step the solver may take (time units).
+
+    Returns
+    -------
+    Trajectory
+
+    Raises
+    ------
+    SimulationError
+        For a bad time span, output times, method, initial state or intervention.
+    ModelError
+        If the model is a map, or a parameter name is unknown.
+
+    Examples
+    --------
+    >>> import richardson as rd
+    >>> m = rd.richardson2(k=0.9, l=0.8, a=1.0, b=1.1, g=0.5, h=0.3)
+    >>> tr = rd.simulate(m, (0, 50), y0=[1.0, 2.0])
+    >>> round(tr.final()["x"], 4)  # equilibrium (b g + k h) / (a b - k l)
+    2.1579
+    """
+    if model.kind != "ode":
+        raise ModelError("this model is a map (kind='map'); use richardson.iterate instead")
+    _check_method(method, model)
+    t0, t1 = _time_span(t_span)
+    times = _output_times(t_eval, t0, t1)
+    y = model.initial_vector(y0)
+    if not np.all(np.isfinite(y)):
+        raise SimulationError(f"initial state {y.tolist()} is not finite")
+    if floor is not None and np.any(y < floor):
+        raise SimulationError(f"initial state {y.tolist()} lies below floor={floor}; raise y0 or lower the floor")
+    p_base = model.param_vector(params)
+    applied = _interventions(model, interventions)
+    schedule = Schedule(model.param_index, applied)
+    compiled = model.compile()
+    if method == "exact" and not (compiled.is_linear and not any(
+            schedule.varies_within(a, b) for a, b in _segments(t0, t1, schedule))):
+        raise SimulationError(
+            "method='exact' needs a linear, autonomous model with piecewise-constant parameters "
+            "(no ramps); use method='LSODA'"
+        )
+    limit, explicit_ceiling = _ceiling_value(ceiling, y)
+
+    out_t: list[np.ndarray] = []
+    out_y: list[np.ndarray] = []
+    status, message, runaway = 0, "integrated the whole time span", None
+    if np.max(y) >= limit:
+        runaway = Runaway(model.actors[int(np.argmax(y))], t0)
+        out_t, out_y, status = [np.array([t0])], [y[None, :]], 1
+        message = "initial state already at or above the ceiling"
+    segments = [] if runaway else _segments(t0, t1, schedule)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for index, (a, b) in enumerate(segments):
+            last = index == len(segments) - 1
+            wanted = times[(times >= a) & ((times < b) | (last & (times <= b)))]
+            if method == "exact":
+                seg_t, seg_y, hit, y = _exact_segment(compiled, schedule, p_base, a, b, y, wanted, limit)
+                seg_status, seg_message = (1, "ceiling reached") if hit is not None else (0, "")
+            else:
+                seg_t, seg_y, hit, y, seg_status, seg_message = _ivp_segment(
+                    compiled, schedule, p_base, a, b, y, wanted, limit, floor, method,
+                    rtol, atol, max_step)
+            out_t.append(seg_t)
+            out_y.append(seg_y)
+            if hit is not None:
+                runaway = Runaway(model.actors[hit[0]], hit[1])
+                status = 1
+                message = (f"{model.actors[hit[0]]} crossed the ceiling {limit:g} at t = {hit[1]:.6g}"
+                           if explicit_ceiling else
+                           f"{model.actors[hit[0]]} grew past the guard {limit:g} (a millionfold "
+                           f"increase) at t = {hit[1]:.6g}; pass ceiling=... to set the level")
+                break
+            if seg_status < 0:
+                status, message = -1, seg_message
+                break
+    all_t = np.concatenate(out_t) if out_t else np.array([t0])
+    all_y = np.concatenate(out_y) if out_y else y[None, :]
+    if floor is not None:
+        all_y = np.maximum(all_y, floor)
+    attrs = {
+        "model": model.name or "model",
+        "method": method,
+        "rtol": rtol,
+        "atol": atol,
+        "ceiling": limit,
+        "time_unit": model.time_unit,
+        "state_unit": model.state_unit,
+        "params": dict(zip(model.param_names, p_base.tolist(), strict=True)),
+    }
+    if floor is not None:
+        attrs["floor"] = floor
+    data = _dataset(model, all_t, all_y, attrs)
+    return Trajectory(data=data, runaway=runaway, status=status, message=message,
+                      interventions=applied)
+
+
+def _dataset(model: Model, t: np.ndarray, y: np.ndarray, attrs: dict[str, Any]) -> xr.Dataset:
+    spending = xr.DataArray(
+        y, dims=("time", "actor"),
+        coords={"time": t, "actor": list(model.actors), "state": ("actor", list(model.states))},
+        attrs={"units": model.state_unit, "long_name": "military spending"},
+    )
+    spending["time"].attrs["units"] = model.time_unit
+    return xr.Dataset({"spending": spending}, attrs=attrs)
+
+
+def _segment_function(compiled, schedule, p_base, a, b):  # noqa: ANN001, ANN202
+    if schedule.varies_within(a, b):
+        rhs, jac = compiled.rhs, compiled.jac
+        return (lambda t, y: rhs(t, y, schedule.at(t, p_base)),
+                lambda t, y: jac(t, y, schedule.at(t, p_base)))
+    bound = compiled.bind(schedule.at(0.5 * (a + b), p_base))
+    return bound.rhs, bound.jac
+
+
+def _ivp_segment(compiled, schedule, p_base, a, b, y, wanted, limit, floor, method,  # noqa: ANN001, ANN202
+                 rtol, atol, max_step):
+    fun, jac = _segment_function(compiled, schedule, p_base, a, b)
+    fun = _with_floor(fun, floor)
+
+    def hit_ceiling(t: float, state: np.ndarray) -> float:
+        return limit - float(np.max(state))
+
+    hit_ceiling.terminal = True
+    hit_ceiling.direction = -1
+    eval_times = np.append(wanted[wanted < b], b)
+    options = {"jac": jac} if method in _IMPLICIT and floor is None else {}
+    solution = solve_ivp(fun, (a, b), y, method=method, t_eval=eval_times, events=hit_ceiling,
+                         rtol=rtol, atol=atol, max_step=max_step, **options)
+    seg_t, seg_y = solution.t, solution.y.T
+    if solution.status == 1 and solution.t_events[0].size:
+        t_hit = float(solution.t_events[0][0])
+        y_hit = solution.y_events[0][0]
+        keep = seg_t < t_hit
+        seg_t = np.append(seg_t[keep], t_hit)
+        seg_y = np.vstack([seg_y[keep], y_hit])
+        return seg_t, seg_y, (int(np.argmax(y_hit)), t_hit), y_hit, 1, solution.message
+    if solution.status < 0:
+        return seg_t, seg_y, None, seg_y[-1] if len(seg_y) else y, -1, solution.message
+    end_state = seg_y[-1]
+    keep = np.isin(seg_t, wanted)
+    return seg_t[keep], seg_y[keep], None, end_state, 0, solution.message
+
+
+def _exact_segment(compiled, schedule, p_base, a, b, y, wanted, limit):  # noqa: ANN001, ANN202
+    bound = compiled.bind(schedule.at(0.5 * (a + b), p_base))
+    matrix, offset = bound.matrix, bound.offset
+    probe = np.union1d(np.linspace(a, b, 65), np.append(wanted, b))
+    states = _affine_propagator(matrix, offset, y, probe - a)
+    above = np.nonzero(states.max(axis=1) >= limit)[0]
+    if above.size:
+        first = above[0]
+        lo = probe[first - 1] if first > 0 else a
+        crossing = scipy.optimize.brentq(
+            lambda t: float(np.max(_affine_propagator(matrix, offset, y, np.array([t - a]))[0])) - limit,
+            lo, probe[first], xtol=1e-14, rtol=1e-13)
+        at_hit = _affine_propagator(matrix, offset, y, np.array([crossing - a]))[0]
+        before = wanted[wanted < crossing]
+        seg_y = np.vstack([_affine_propagator(matrix, offset, y, before - a), at_hit])
+        return np.append(before, crossing), seg_y, (int(np.argmax(at_hit)), crossing), at_hit
+    keep = np.isin(probe, wanted)
+    return probe[keep], states[keep], None, states[-1]
+
+
+# ---------------------------------------------------------------------- ensembles
+def _param_array(model: Model, param_sets: Any) -> np.ndarray:
+    """Full parameter vectors, one column per member: shape ``(P, m)``."""
+    base = model.param_vector()
+    index = model.param_index
+    if isinstance(param_sets, pd.DataFrame):
+        columns = {c: param_sets[c].to_numpy(dtype=float) for c in param_sets.columns}
+    elif isinstance(param_sets, Mapping):
+        columns = {c: np.atleast_1d(np.asarray(v, dtype=float)) for c, v in param_sets.items()}
+    elif isinstance(param_sets, np.ndarray) and param_sets.ndim == 2:
+        if param_sets.shape[1] != len(base):
+            raise SimulationError(
+                f"param_sets array has {param_sets.shape[1]} columns but the model has "
+                f"{len(base)} parameters; give shape (members, {len(base)}) or a DataFrame"
+            )
+        return np.ascontiguousarray(param_sets.T, dtype=float)
+    else:
+        rows = list(param_sets)
+        if not rows or not all(isinstance(r, Mapping) for r in rows):
+            raise SimulationError(
+                "param_sets must be a DataFrame, a mapping name -> values, a list of dicts or an "
+                "array of shape (members, n_params)"
+            )
+        names = sorted({name for r in rows for name in r})
+        columns = {n: np.array([r.get(n, base[index[n]] if n in index else np.nan) for r in rows])
+                   for n in names}
+    lengths = {len(v) for v in columns.values()}
+    if len(lengths) != 1:
+        raise SimulationError(f"parameter columns have different lengths {sorted(lengths)}")
+    (m,) = lengths
+    array = np.repeat(base[:, None], m, axis=1)
+    for name, values in columns.items():
+        if name not in index:
+            raise UnknownSymbolError(f"{name!r} is not a parameter of this model{did_you_mean(name, index)}")
+        array[index[name]] = values
+    if not np.all(np.isfinite(array)):
+        raise SimulationError("param_sets contain non-finite values")
+    return array
+
+
+def _initial_array(model: Model, y0: Any, m: int) -> np.ndarray:
+    if y0 is None or isinstance(y0, Mapping):
+        return np.repeat(model.initial_vector(y0)[:, None], m, axis=1)
+    array = np.asarray(y0, dtype=float)
+    if array.ndim == 1:
+        return np.repeat(model.initial_vector(array)[:, None], m, axis=1)
+    if array.shape != (m, model.n_states):
+        raise SimulationError(f"y0 must have shape ({model.n_states},) or ({m}, {model.n_states}), not {array.shape}")
+    return np.ascontiguousarray(array.T)
+
+
+def _block_jacobian(jac, n: int, m: int):  # noqa: ANN001, ANN202
+    """Sparse block-diagonal Jacobian of the flattened ``(n, m)`` system (row-major)."""
+    i, j, member = np.meshgrid(np.arange(n), np.arange(n), np.arange(m), indexing="ij")
+    rows = (i * m + member).ravel()
+    cols = (j * m + member).ravel()
+
+    def sparse_jac(t: float, flat: np.ndarray):  # noqa: ANN202
+        blocks = jac(t, flat.reshape(n, m))
+        return scipy.sparse.csc_array((blocks.ravel(), (rows, cols)), shape=(n * m, n * m))
+
+    return sparse_jac
+
+
+def simulate_ensemble(
+    model: Model,
+    param_sets: Any,
+    t_span: Sequence[float],
+    y0: Any = None,
+    t_eval: Any = None,
+    method: str = "RK45",
+    interventions: Sequence[Intervention] = (),
+    ceiling: float | None = None,
+    floor: float | None = None,
+    rtol: float = 1e-8,
+    atol: float = 1e-10,
+    chunk_size: int = 5000,
+    progress: bool | None = None,
+) -> Ensemble:
+    """Integrate one model for many parameter sets as one batched system.
+
+    All members of a chunk are stacked into one vector and integrated together, the
+    compiled right-hand side evaluating every member in one vectorised call.
+
+    Parameters
+    ----------
+    model : Model
+        An ODE model.
+    param_sets : DataFrame, mapping, list of dicts or array
+        One parameter set per member: a DataFrame (columns = parameter names), a mapping
+        name -> array of values, a list of dicts, or an array ``(members, n_params)`` of
+        full parameter vectors. Parameters not given keep their defaults.
+    t_span : pair of float
+        Start and end time (model time unit).
+    y0 : sequence, mapping or array, optional
+        Initial state shared by all members, or an array ``(members, n_states)``.
+    t_eval : array_like, optional
+        Output times; 201 equally spaced points by default.
+    method : {"RK45", "DOP853", "RK23", "BDF", "Radau"}
+        Solver; the implicit ones get a sparse block-diagonal Jacobian.
+    interventions : sequence of Intervention
+        Applied to every member (added to the model's own).
+    ceiling : float, optional
+        Spending level at which a member counts as runaway; that member is frozen there
+        and its crossing time interpolated on the output grid. Defaults to a guard
+        at ``GUARD_FACTOR * max(1, max|y0|)``.
+    floor : float, optional
+        Lower bound on every state (see :func:`simulate`).
+    rtol, atol : float
+        Solver tolerances (the step size follows the most demanding member).
+    chunk_size : int
+        Members integrated together; smaller chunks show progress more often.
+    progress : bool, optional
+        Show a progress bar; by default shown when there is more than one chunk.
+
+    Returns
+    -------
+    Ensemble
+        Interrupting (Ctrl-C) returns the members finished so far with ``complete=False``.
+    """
+    if model.kind != "ode":
+        raise ModelError("this model is a map (kind='map'); iterate it with richardson.iterate")
+    if method not in ("RK45", "DOP853", "RK23", "BDF", "Radau"):
+        raise SimulationError(
+            f"method {method!r} is not available for ensembles; use 'RK45', 'DOP853', 'RK23', "
+            "'BDF' or 'Radau'"
+        )
+    t0, t1 = _time_span(t_span)
+    times = _output_times(t_eval, t0, t1)
+    parameters = _param_array(model, param_sets)
+    m = parameters.shape[1]
+    initial = _initial_array(model, y0, m)
+    applied = _interventions(model, interventions)
+    schedule = Schedule(model.param_index, applied)
+    compiled = model.compile()
+    n = model.n_states
+    limit = _ceiling_value(ceiling, initial)[0]
+    chunk_size = max(1, int(chunk_size))
+    starts = list(range(0, m, chunk_size))
+    show = len(starts) > 1 if progress is None else bool(progress)
+    results, messages, complete = [], [], True
+    bar = tqdm(total=m, desc="ensemble", unit="run", disable=not show)
+    try:
+        for start in starts:
+            chunk = slice(start, min(start + chunk_size, m))
+            results.append(_ensemble_chunk(compiled, schedule, parameters[:, chunk],
+                                           initial[:, chunk], t0, t1, times, limit, floor,
+                                           method, rtol, atol, messages))
+            bar.update(chunk.stop - chunk.start)
+    except KeyboardInterrupt:
+        complete = False
+        warnings.warn(f"ensemble interrupted after {sum(r[0].shape[0] for r in results)} of {m} "
+                      "runs; returning the finished ones", RuntimeWarning, stacklevel=2)
+    finally:
+        bar.close()
+    if not results:
+        raise SimulationError("ensemble interrupted before the first chunk finished")
+    spending = np.concatenate([r[0] for r in results], axis=0)
+    runaway_time = np.concatenate([r[1] for r in results])
+    runaway_actor = np.concatenate([r[2] for r in results])
+    done = spending.shape[0]
+    if floor is not None:
+        spending = np.maximum(spending, floor)
+    coords = {"member": np.arange(done), "time": times, "actor": list(model.actors),
+              "state": ("actor", list(model.states))}
+    varying = [k for k in range(len(model.param_names))
+               if np.ptp(parameters[k, :done]) > 0] if done else []
+    for k in varying[:50]:
+        coords[model.param_names[k]] = ("member", parameters[k, :done])
+    actor_names = np.array([model.actors[i] if i >= 0 else "" for i in runaway_actor], dtype=object)
+    data = xr.Dataset(
+        {"spending": (("member", "time", "actor"), spending,
+                      {"units": model.state_unit, "long_name": "military spending"}),
+         "runaway_time": ("member", runaway_time),
+         "runaway_actor": ("member", actor_names)},
+        coords=coords,
+        attrs={"model": model.name or "model", "method": method, "rtol": rtol, "atol": atol,
+               "ceiling": limit, "time_unit": model.time_unit},
+    )
+    return Ensemble(data=data, complete=complete, message="; ".join(sorted(set(messages))))
+
+
+def _ensemble_chunk(compiled, schedule, parameters, initial, t0, t1, times, limit, floor,  # noqa: ANN001, ANN202
+                    method, rtol, atol, messages):
+    n, m = initial.shape
+    y = initial.copy()
+    frozen = np.zeros(m, dtype=bool)
+    out = np.full((len(times), n, m), np.nan)
+    for index, (a, b) in enumerate(_segments(t0, t1, schedule)):
+        last = index == len(_segments(t0, t1, schedule)) - 1
+        mask = (times >= a) & ((times < b) | (last & (times <= b)))
+        constant = not schedule.varies_within(a, b)
+        p_const = schedule.at(0.5 * (a + b), parameters) if constant else None
+
+        def params_at(t: float) -> np.ndarray:
+            return p_const if constant else schedule.at(t, parameters)
+
+        def fun(t: float, flat: np.ndarray) -> np.ndarray:
+            state = flat.reshape(n, m)
+            rate = compiled.rhs(t, state, params_at(t))
+            if floor is not None:
+                rate = np.where((state <= floor) & (rate < 0), 0.0, rate)
+            stopped = np.max(state, axis=0) >= limit
+            if np.any(stopped):
+                rate = np.where(stopped[None, :], 0.0, rate)
+            return rate.ravel()
+
+        options = {}
+        if method in ("BDF", "Radau"):
+            options["jac"] = _block_jacobian(lambda t, s: compiled.jac(t, s, params_at(t)), n, m)
+        eval_times = np.append(times[mask & (times < b)], b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            solution = solve_ivp(fun, (a, b), y.ravel(), method=method, t_eval=eval_times,
+                                 rtol=rtol, atol=atol, **options)
+        messages.append(solution.message)
+        states = solution.y.T.reshape(-1, n, m)
+        keep = np.isin(solution.t, times[mask])
+        out[np.isin(times, solution.t[keep]) & mask] = states[keep]
+        if solution.status < 0:
+            break
+        y = states[-1]
+    peak = out.max(axis=1)  # (time, member)
+    crossed = peak >= limit
+    runaway_time = np.full(m, np.nan)
+    runaway_actor = np.full(m, -1)
+    for member in np.nonzero(crossed.any(axis=0))[0]:
+        first = int(np.argmax(crossed[:, member]))
+        runaway_actor[member] = int(np.argmax(out[first, :, member]))
+        if first == 0:
+            runaway_time[member] = times[0]
+            continue
+        lo, hi = peak[first - 1, member], peak[first, member]
+        fraction = (limit - lo) / (hi - lo) if hi > lo else 1.0
+        runaway_time[member] = times[first - 1] + fraction * (times[first] - times[first - 1])
+        frozen[member] = True
+    return np.transpose(out, (2, 0, 1)), runaway_time, runaway_actor
+
+
+# ---------------------------------------------------------------------- maps
+def iterate(
+    model: Model,
+    n: int,
+    x0: Any = None,
+    params: Mapping[str, float] | None = None,
+    interventions: Sequence[Intervention] = (),
+    ceiling: float | None = None,
+) -> Trajectory:
+    """Iterate a difference-equation model ``x[k+1] = f(x[k], p, k)`` for ``n`` steps.
+
+    Parameters
+    ----------
+    model : Model
+        A model with ``kind="map"`` (Richardson's difference form, Saperstein's map).
+    n : int
+        Number of steps; the result has ``n + 1`` states (step 0 to n).
+    x0 : sequence or mapping, optional
+        Initial state; defaults to the model's ``initial`` values.
+    params : mapping, optional
+        Parameter values overriding the defaults.
+    interventions : sequence of Intervention
+        Scheduled parameter changes, with step index as time.
+    ceiling : float, optional
+        Level at which iteration stops and records runaway (default: a guard at
+        ``GUARD_FACTOR * max(1, max|x0|)``; a non-finite state also stops it).
+
+    Returns
+    -------
+    Trajectory
+        With ``time`` the step index.
+    """
+    if model.kind != "map":
+        raise ModelError("this model is an ODE (kind='ode'); integrate it with richardson.simulate")
+    if int(n) != n or n < 1:
+        raise SimulationError(f"n must be a positive whole number of steps, not {n!r}")
+    n = int(n)
+    x = model.initial_vector(x0)
+    p_base = model.param_vector(params)
+    applied = _interventions(model, interventions)
+    schedule = Schedule(model.param_index, applied)
+    compiled = model.compile()
+    limit, _ = _ceiling_value(ceiling, x)
+    states = [x]
+    runaway, status, message = None, 0, f"iterated {n} steps"
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for k in range(n):
+            x = compiled.rhs(float(k), x, schedule.at(float(k), p_base))
+            if not np.all(np.isfinite(x)) or np.max(x) >= limit:
+                finite = np.where(np.isfinite(x), x, np.inf)
+                runaway = Runaway(model.actors[int(np.argmax(finite))], float(k + 1))
+                status, message = 1, f"state left the admissible range at step {k + 1}"
+                states.append(np.where(np.isfinite(x), x, np.nan))
+                break
+            states.append(x)
+    values = np.array(states)
+    attrs = {"model": model.name or "model", "method": "iterate", "rtol": 0.0, "atol": 0.0,
+             "ceiling": limit, "time_unit": "step", "state_unit": model.state_unit,
+             "params": dict(zip(model.param_names, p_base.tolist(), strict=True))}
+    data = _dataset(model, np.arange(len(values), dtype=float), values, attrs)
+    return Trajectory(data=data, runaway=runaway, status=status, message=message, interventions=applied)
