@@ -6,6 +6,7 @@ simulate single runs, ensembles and interventions, and analyse them.
 
 from __future__ import annotations
 
+from . import plot
 from .codegen import BoundSystem, CompiledModel, compile_model
 from .errors import (
     DataError,
@@ -53,6 +54,7 @@ __all__ = [
     "UnknownSymbolError",
     "compile_model",
     "iterate",
+    "plot",
     "pulse",
     "ramp",
     "richardson2",

@@ -1,0 +1,78 @@
+"""Time series of a simulated trajectory, with intervention times marked."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._style import new_axes, paper_style
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..trajectory import Trajectory
+
+__all__ = ["time_series"]
+
+
+def time_series(
+    trajectory: Trajectory,
+    ax: Axes | None = None,
+    actors: list[str] | None = None,
+    mark_interventions: bool = True,
+    mark_runaway: bool = True,
+    logy: bool = False,
+    title: str | None = None,
+) -> Axes:
+    """Plot spending over time, one line per actor.
+
+    Parameters
+    ----------
+    trajectory : Trajectory
+        Result of :func:`richardson.simulate` or :func:`richardson.iterate`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on; a new figure is made if omitted.
+    actors : list of str, optional
+        Subset of actors to draw (all by default).
+    mark_interventions : bool
+        Draw a dotted vertical line, labelled, at every intervention time.
+    mark_runaway : bool
+        Mark the point where spending crossed the ceiling with a red cross.
+    logy : bool
+        Logarithmic spending axis (useful for runaway growth).
+    title : str, optional
+        Axes title; the model name by default.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = new_axes(ax)
+    data = trajectory.data["spending"]
+    chosen = actors or trajectory.actors
+    with paper_style():
+        for actor in chosen:
+            series = data.sel(actor=actor)
+            ax.plot(series["time"].values, series.values, label=str(actor), lw=1.6)
+        if mark_interventions:
+            for intervention in trajectory.interventions:
+                for moment in intervention.breakpoints():
+                    if trajectory.time[0] <= moment <= trajectory.time[-1]:
+                        ax.axvline(moment, color="0.4", ls=":", lw=1)
+                        ax.annotate(
+                            f"{type(intervention).__name__.lower()} {intervention.param}",
+                            (moment, 1.0), xycoords=("data", "axes fraction"),
+                            rotation=90, va="top", ha="right", fontsize=7, color="0.3",
+                        )
+        if mark_runaway and trajectory.runaway is not None:
+            actor, moment = trajectory.runaway
+            level = float(data.sel(actor=actor).values[-1])
+            ax.plot([moment], [level], "x", color="crimson", ms=9, mew=2, label="runaway")
+        unit = trajectory.data.attrs.get("state_unit") or ""
+        time_unit = trajectory.data.attrs.get("time_unit") or ""
+        ax.set_xlabel(f"time ({time_unit})" if time_unit else "time")
+        ax.set_ylabel(f"spending ({unit})" if unit else "spending")
+        if logy:
+            ax.set_yscale("log")
+        ax.set_title(title if title is not None else trajectory.data.attrs.get("model", ""))
+        ax.legend(loc="best", fontsize=8)
+    return ax
