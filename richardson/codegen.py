@@ -299,10 +299,10 @@ class _ScalarEmitter(_Emitter):
             free = model.rhs[i].free_symbols
             for j, sym in enumerate(states):
                 if sym in free:
-                    jac_entries.append(((i, j), _to_sympy(expr.diff(symengine.Symbol(str(sym))))))
+                    jac_entries.append(((i, j), _derivative(model.rhs[i], expr, sym)))
             for k, sym in enumerate(model.param_symbols):
                 if sym in free:
-                    jac_p_entries.append(((i, k), _to_sympy(expr.diff(symengine.Symbol(str(sym))))))
+                    jac_p_entries.append(((i, k), _derivative(model.rhs[i], expr, sym)))
         jac_entries = [(ij, e) for ij, e in jac_entries if e != 0]
         jac_p_entries = [(ik, e) for ik, e in jac_p_entries if e != 0]
         src = [_PROLOGUE]
@@ -324,7 +324,16 @@ class _ScalarEmitter(_Emitter):
 
 
 def _to_sympy(expr: Any) -> sp.Expr:
-    return sp.sympify(expr._sympy_()) if hasattr(expr, "_sympy_") else sp.sympify(expr)
+    return expr._sympy_() if hasattr(expr, "_sympy_") else sp.sympify(expr)
+
+
+def _derivative(expr: sp.Expr, se_expr: Any, symbol: sp.Symbol) -> sp.Expr:
+    """d expr / d symbol through symengine (fast), or sympy where symengine leaves a
+    ``Derivative`` unevaluated (Min, Max, Piecewise)."""
+    result = _to_sympy(se_expr.diff(symengine.Symbol(symbol.name)))
+    if result.has(sp.Derivative):
+        result = sp.diff(expr, symbol)
+    return result
 
 
 def _is_affine_term(term: sp.Expr, state_pos: dict[sp.Symbol, int]) -> bool:
@@ -523,7 +532,7 @@ class _StructuredEmitter(_Emitter):
         for i, expr in zip(rem_rows, rem_exprs, strict=True):
             se_expr = symengine.sympify(expr)
             for j in sorted(self.state_pos[s] for s in expr.free_symbols if s in self.state_pos):
-                derivative = _to_sympy(se_expr.diff(symengine.Symbol(str(states[j]))))
+                derivative = _derivative(expr, se_expr, states[j])
                 if derivative != 0:
                     entries.append(((i, j), derivative))
         if entries:
@@ -566,7 +575,7 @@ class _StructuredEmitter(_Emitter):
         for i, expr in zip(rem_rows, rem_exprs, strict=True):
             se_expr = symengine.sympify(expr)
             for k in sorted(self.param_pos[s] for s in expr.free_symbols if s in self.param_pos):
-                derivative = _to_sympy(se_expr.diff(symengine.Symbol(str(params[k]))))
+                derivative = _derivative(expr, se_expr, params[k])
                 if derivative != 0:
                     entries.append(((i, k), derivative))
         if entries:

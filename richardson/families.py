@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cmp_to_key
 
 import numpy as np
 import sympy as sp
+from sympy.core.add import _addsort
+from sympy.core.mul import _mulsort
 
 from .errors import DimensionMismatchError, ModelError
 from .model import Model, Parameter
@@ -23,21 +24,22 @@ __all__ = ["richardson2", "richardson_n", "state_name"]
 _RATE = "1/year"
 
 
-_ORDER = cmp_to_key(sp.Basic.compare)
-
-
 def _canonical_product(coefficient: sp.Expr, *symbols: sp.Symbol) -> sp.Expr:
-    """``coefficient * symbols``, built in sympy's canonical argument order without re-sorting
-    through ``Mul.flatten`` (which dominates build time at N = 200). Symbols must be distinct."""
-    factors = sorted(symbols, key=_ORDER)
+    """``coefficient * symbols`` in sympy's canonical argument order, without the general
+    ``Mul.flatten`` (which dominates build time at N = 200). Symbols must be distinct;
+    tests check the result is identical to ``sympy.Mul(coefficient, *symbols)``."""
+    factors = list(symbols)
+    _mulsort(factors)
     if coefficient == 1:
         return sp.Mul._from_args(factors) if len(factors) > 1 else factors[0]
     return sp.Mul._from_args([coefficient, *factors])
 
 
 def _canonical_sum(terms: list[sp.Expr]) -> sp.Expr:
-    """Sum of distinct, non-numeric terms in sympy's canonical order (see ``_canonical_product``)."""
-    return sp.Add._from_args(sorted(terms, key=_ORDER))
+    """Sum of distinct non-numeric terms in canonical order (see ``_canonical_product``)."""
+    ordered = list(terms)
+    _addsort(ordered)
+    return sp.Add._from_args(ordered)
 
 
 def state_name(actor: str) -> str:
@@ -198,7 +200,7 @@ def richardson_n(
                                      description=f"grievance of {actors[i]}")
     rhs = [
         _canonical_sum(
-            [_canonical_product(k_syms[i][j], xs[j]) for j in range(n)]
+            [_canonical_product(sp.S.One, k_syms[i][j], xs[j]) for j in range(n)]
             + [_canonical_product(sp.S.NegativeOne, a_syms[i], xs[i]), g_syms[i]]
         )
         for i in range(n)
