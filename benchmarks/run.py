@@ -13,11 +13,18 @@ Usage::
 
 from __future__ import annotations
 
-import importlib.util
-import json
-import sys
-import time
-from pathlib import Path
+import os
+
+# Small matrices gain nothing from threaded BLAS, and on a shared 2-core machine its spinning
+# threads slow tiny products by 100x; both sides of every comparison run single-threaded.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -26,10 +28,14 @@ class Trajectory:
 
     Attributes
     ----------
-    data : xarray.Dataset
-        Variable ``spending`` with dims ``(time, actor)``; coordinate ``state`` along
-        ``actor`` gives the model's state names; ``attrs`` hold the parameters, the method
-        and the tolerances.
+    time : numpy.ndarray
+        Output times, shape ``(n_times,)``, in the model's time unit (steps for maps).
+    values : numpy.ndarray
+        States at those times, shape ``(n_times, n_states)``.
+    actors, states : tuple of str
+        Display names and state names, in column order.
+    attrs : mapping
+        Model name, parameters, method, tolerances, ceiling, units.
     runaway : Runaway or None
         ``(actor, time)`` at which spending crossed the ceiling (integration stopped there).
     status : int
@@ -41,11 +47,28 @@ class Trajectory:
         The interventions applied (model's and call's).
     """
 
-    data: xr.Dataset
+    time: np.ndarray
+    values: np.ndarray
+    actors: tuple[str, ...]
+    states: tuple[str, ...]
+    attrs: Mapping[str, Any]
     runaway: Runaway | None
     status: int
     message: str
     interventions: tuple[Any, ...] = ()
+
+    @cached_property
+    def data(self) -> xr.Dataset:
+        """The run as an ``xarray.Dataset``: ``spending`` with dims ``(time, actor)``, the
+        coordinate ``state`` along ``actor`` with the model's state names, and ``attrs``
+        with the parameters, the method and the tolerances (built on first access)."""
+        spending = xr.DataArray(
+            self.values, dims=("time", "actor"),
+            coords={"time": self.time, "actor": list(self.actors), "state": ("actor", list(self.states))},
+            attrs={"units": self.attrs.get("state_unit", ""), "long_name": "military spending"},
+        )
+        spending["time"].attrs["units"] = self.attrs.get("time_unit", "")
+        return xr.Dataset({"spending": spending}, attrs=dict(self.attrs))
 
     @property
     def success(self) -> bool:
@@ -57,28 +80,14 @@ class Trajectory:
         """True when spending crossed the ceiling."""
         return self.runaway is not None
 
-    @property
-    def time(self) -> np.ndarray:
-        """Output times, shape ``(n_times,)``."""
-        return self.data["time"].values
-
-    @property
-    def values(self) -> np.ndarray:
-        """States, shape ``(n_times, n_states)``."""
-        return self.data["spending"].values
-
-    @property
-    def actors(self) -> list[str]:
-        return [str(a) for a in self.data["actor"].values]
-
     def final(self) -> dict[str, float]:
         """Actor -> state at the last output time."""
         return dict(zip(self.actors, self.values[-1].tolist(), strict=True))
 
     def to_dataframe(self) -> pd.DataFrame:
         """Wide table: time index, one column per actor."""
-        frame = self.data["spending"].to_pandas()
-        frame.columns.name = "actor"
+        frame = pd.DataFrame(self.values, index=pd.Index(self.time, name="time"),
+                             columns=pd.Index(list(self.actors), name="actor"))
         return frame
 
     def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201
@@ -89,7 +98,7 @@ class Trajectory:
 
     def summary(self) -> str:
         """Plain-text report of the run."""
-        attrs = self.data.attrs
+        attrs = self.attrs
         lines = [
             f"Trajectory of {attrs.get('model', 'model')}: {len(self.time)} points, "
             f"t = {self.time[0]:g} .. {self.time[-1]:g} {attrs.get('time_unit', '')}".rstrip(),

@@ -246,3 +246,22 @@ def test_map_and_ode_are_not_mixed(classic):
         rd.simulate(logistic, (0, 1), [0.5])
     with pytest.raises(rd.ModelError, match="richardson.simulate"):
         rd.iterate(classic, 10, [1, 1])
+
+
+def test_exact_method_handles_defective_matrices():
+    # a = b = 1, k = 1, l = 0: A = [[-1, 1], [0, -1]] is a Jordan block (not diagonalisable)
+    model = rd.richardson2(k=1.0, l=0.0, a=1.0, b=1.0, g=0.0, h=0.0)
+    times = np.linspace(0, 10, 21)
+    tr = rd.simulate(model, (0, 10), [1.0, 2.0], t_eval=times, method="exact")
+    np.testing.assert_allclose(tr.values[:, 1], 2.0 * np.exp(-times), rtol=1e-12)
+    np.testing.assert_allclose(tr.values[:, 0], (1.0 + 2.0 * times) * np.exp(-times), rtol=1e-12)
+
+
+def test_lean_lsoda_path_agrees_with_solve_ivp_path(classic):
+    # the floor forces the solve_ivp path; far from the floor both integrate the same field
+    times = np.linspace(0, 30, 31)
+    lean = rd.simulate(classic, (0, 30), [1.0, 2.0], t_eval=times, rtol=1e-10, atol=1e-12)
+    general = rd.simulate(classic, (0, 30), [1.0, 2.0], t_eval=times, rtol=1e-10, atol=1e-12, floor=-100.0)
+    np.testing.assert_allclose(lean.values, general.values, rtol=1e-7)
+    np.testing.assert_allclose(lean.values, expm_solution(np.array([[-1.0, 0.9], [0.8, -1.1]]),
+                                                          np.array([0.5, 0.3]), [1.0, 2.0], times), rtol=1e-8)

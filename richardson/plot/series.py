@@ -47,12 +47,11 @@ def time_series(
     matplotlib.axes.Axes
     """
     ax = new_axes(ax)
-    data = trajectory.data["spending"]
     chosen = actors or trajectory.actors
+    column = {actor: i for i, actor in enumerate(trajectory.actors)}
     with paper_style():
         for actor in chosen:
-            series = data.sel(actor=actor)
-            ax.plot(series["time"].values, series.values, label=str(actor), lw=1.6)
+            ax.plot(trajectory.time, trajectory.values[:, column[actor]], label=str(actor), lw=1.6)
         if mark_interventions:
             for intervention in trajectory.interventions:
                 for moment in intervention.breakpoints():
@@ -65,14 +64,14 @@ def time_series(
                         )
         if mark_runaway and trajectory.runaway is not None:
             actor, moment = trajectory.runaway
-            level = float(data.sel(actor=actor).values[-1])
+            level = float(trajectory.values[-1, column[actor]])
             ax.plot([moment], [level], "x", color="crimson", ms=9, mew=2, label="runaway")
-        unit = trajectory.data.attrs.get("state_unit") or ""
-        time_unit = trajectory.data.attrs.get("time_unit") or ""
+        unit = trajectory.attrs.get("state_unit") or ""
+        time_unit = trajectory.attrs.get("time_unit") or ""
         ax.set_xlabel(f"time ({time_unit})" if time_unit else "time")
         ax.set_ylabel(f"spending ({unit})" if unit else "spending")
         if logy:
             ax.set_yscale("log")
-        ax.set_title(title if title is not None else trajectory.data.attrs.get("model", ""))
+        ax.set_title(title if title is not None else trajectory.attrs.get("model", ""))
         ax.legend(loc="best", fontsize=8)
     return ax
