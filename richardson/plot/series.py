@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..errors import UnknownSymbolError, did_you_mean
 from ._style import new_axes, paper_style
 
 if TYPE_CHECKING:
@@ -49,19 +50,26 @@ def time_series(
     ax = new_axes(ax)
     chosen = actors or trajectory.actors
     column = {actor: i for i, actor in enumerate(trajectory.actors)}
+    for actor in chosen:
+        if actor not in column:
+            raise UnknownSymbolError(
+                f"actor {actor!r} is not in this trajectory{did_you_mean(str(actor), column)}"
+            )
     with paper_style():
         for actor in chosen:
             ax.plot(trajectory.time, trajectory.values[:, column[actor]], label=str(actor), lw=1.6)
         if mark_interventions:
+            labels: dict[float, list[str]] = {}
             for intervention in trajectory.interventions:
                 for moment in intervention.breakpoints():
                     if trajectory.time[0] <= moment <= trajectory.time[-1]:
-                        ax.axvline(moment, color="0.4", ls=":", lw=1)
-                        ax.annotate(
-                            f"{type(intervention).__name__.lower()} {intervention.param}",
-                            (moment, 1.0), xycoords=("data", "axes fraction"),
-                            rotation=90, va="top", ha="right", fontsize=7, color="0.3",
-                        )
+                        labels.setdefault(moment, []).append(
+                            f"{type(intervention).__name__.lower()} {intervention.param}")
+            for moment, texts in labels.items():
+                ax.axvline(moment, color="0.4", ls=":", lw=1)
+                ax.annotate(", ".join(dict.fromkeys(texts)), (moment, 1.0),
+                            xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right",
+                            fontsize=7, color="0.3")
         if mark_runaway and trajectory.runaway is not None:
             actor, moment = trajectory.runaway
             level = float(trajectory.values[-1, column[actor]])
