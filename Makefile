@@ -19,10 +19,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/richardson demo --out out
 
-## test: the whole suite (unit tests, executed notebooks, docs build)
+## test: the whole suite: unit tests, then the docs build, which executes every notebook
 test: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest
-	$(MAKE) notebooks
+	$(MAKE) docs
+
+## docs: build the HTML docs (notebooks executed; warnings are errors) into docs/_build/html
+docs: $(STAMP)
+	rm -rf docs/_build docs/generated
+	env -u MPLBACKEND $(BIN)/sphinx-build -W --keep-going -q -b html docs docs/_build/html
 
 test-fast: $(STAMP)
 	MPLBACKEND=Agg $(BIN)/python -m pytest -m "not slow"
@@ -37,4 +42,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check richardson tests benchmarks
 
 clean:
-	rm -rf out docs/_build .pytest_cache
+	rm -rf out docs/_build docs/generated docs/notebooks docs/jupyter_execute .pytest_cache

@@ -21,7 +21,7 @@ import scipy.optimize
 import scipy.sparse
 import xarray as xr
 from scipy.integrate import odeint, solve_ivp
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .errors import ModelError, SimulationError, UnknownSymbolError, did_you_mean
 from .interventions import Intervention, Schedule

@@ -32,6 +32,9 @@ def new_axes(ax=None, figsize=(6.0, 4.0)):  # noqa: ANN001, ANN201
     """Return ``ax`` or a fresh axes on a new figure."""
     if ax is not None:
         return ax
+    # The figure is made outside rc_context: pyplot may set up its backend (and, in Jupyter,
+    # interactive mode) on the first figure, and leaving the context would undo that.
+    figure = plt.figure(figsize=figsize, dpi=PAPER_STYLE["figure.dpi"])
     with paper_style():
-        _, ax = plt.subplots(figsize=figsize)
+        ax = figure.add_subplot()
     return ax
