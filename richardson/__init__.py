@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from . import plot
 from .codegen import BoundSystem, CompiledModel, compile_model
+from .codim2 import BifurcationCurve, CodimTwoPoint, continue_bifurcation
+from .continuation import Bifurcation, Branch, continuation
 from .errors import (
+    ContinuationError,
     DataError,
     DimensionMismatchError,
     DuplicateNameError,
@@ -31,6 +34,13 @@ __version__ = "0.1.0"
 
 __all__ = [
     "TIME",
+    "Bifurcation",
+    "BifurcationCurve",
+    "Branch",
+    "CodimTwoPoint",
+    "ContinuationError",
+    "continuation",
+    "continue_bifurcation",
     "BoundSystem",
     "CompiledModel",
     "DataError",
