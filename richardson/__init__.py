@@ -26,6 +26,7 @@ from .errors import (
 )
 from .families import richardson2, richardson_n
 from .interventions import Pulse, Ramp, Step, pulse, ramp, step
+from .mapbif import OrbitDiagram, lyapunov_exponents, orbit_diagram
 from .model import TIME, Model, Parameter
 from .simulate import iterate, simulate, simulate_ensemble
 from .trajectory import Ensemble, Runaway, Trajectory
@@ -41,6 +42,9 @@ __all__ = [
     "ContinuationError",
     "continuation",
     "continue_bifurcation",
+    "OrbitDiagram",
+    "lyapunov_exponents",
+    "orbit_diagram",
     "BoundSystem",
     "CompiledModel",
     "DataError",

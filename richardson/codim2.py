@@ -140,7 +140,9 @@ class BifurcationCurve:
             f"({first}, {second}), started from: {self.origin.describe()}",
             f"  {len(self)} points; {first} in [{np.min(self.values(first)):.6g}, "
             f"{np.max(self.values(first)):.6g}], {second} in [{np.min(self.values(second)):.6g}, "
-            f"{np.max(self.values(second)):.6g}]" if len(self) else "  no points",
+            f"{np.max(self.values(second)):.6g}]"
+            if len(self)
+            else "  no points",
             "  method: pseudo-arclength continuation of the standard augmented system "
             "(Kuznetsov 2004, sec. 10.2)",
             f"  ended: {self.message}",
@@ -161,10 +163,12 @@ class BifurcationCurve:
 
     def __repr__(self) -> str:
         kinds = ", ".join(p.kind for p in self.special_points) or "none"
-        return f"<BifurcationCurve {self.kind} in {self.params}: {len(self)} points, special: {kinds}>"
+        return (
+            f"<BifurcationCurve {self.kind} in {self.params}: {len(self)} points, special: {kinds}>"
+        )
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
-        """Draw the curve in the parameter plane (see :func:`richardson.plot.bifurcation_curves`)."""
+        """Draw the curve in its parameter plane (:func:`richardson.plot.bifurcation_curves`)."""
         from .plot.bifurcation import bifurcation_curves
 
         return bifurcation_curves(self, ax=ax, **kwargs)
@@ -173,8 +177,14 @@ class BifurcationCurve:
 class _AugmentedCurve(_Curve):
     """Fold/flip (``z = (x, v, p1, p2)``) or Hopf (``z = (x, v, kappa, p1, p2)``) system."""
 
-    def __init__(self, system: _System, free: tuple[int, int], kind: str,
-                 bounds: tuple[tuple[float, float], tuple[float, float]], state_limit: float) -> None:
+    def __init__(
+        self,
+        system: _System,
+        free: tuple[int, int],
+        kind: str,
+        bounds: tuple[tuple[float, float], tuple[float, float]],
+        state_limit: float,
+    ) -> None:
         self.system, self.free, self.bounds, self.state_limit = system, free, bounds, state_limit
         self.n = system.n
         self.shape, self.shift = _CURVE_KINDS[kind]
@@ -190,7 +200,7 @@ class _AugmentedCurve(_Curve):
 
     def split(self, z: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
         n = self.n
-        x, v = z[:n], z[n:2 * n]
+        x, v = z[:n], z[n : 2 * n]
         kappa = float(z[2 * n]) if self.shape == "hopf" else 0.0
         p = self.system.p_base.copy()
         p[list(self.free)] = z[-2:]
@@ -221,22 +231,24 @@ class _AugmentedCurve(_Curve):
         jac[:n, -2:] = g_p
         if self.shape == "hopf":
             av = a @ v
-            jac[n:2 * n, :n] = system.d_state(x, p, av) + a @ d_v
-            jac[n:2 * n, n:2 * n] = a @ a + kappa * np.eye(n)
-            jac[n:2 * n, 2 * n] = v
+            jac[n : 2 * n, :n] = system.d_state(x, p, av) + a @ d_v
+            jac[n : 2 * n, n : 2 * n] = a @ a + kappa * np.eye(n)
+            jac[n : 2 * n, 2 * n] = v
             for col, a_k in zip((-2, -1), a_p, strict=True):
-                jac[n:2 * n, col] = a_k @ av + a @ (a_k @ v)
-            jac[2 * n, n:2 * n] = self.v0
-            jac[2 * n + 1, n:2 * n] = self.l0
+                jac[n : 2 * n, col] = a_k @ av + a @ (a_k @ v)
+            jac[2 * n, n : 2 * n] = self.v0
+            jac[2 * n + 1, n : 2 * n] = self.l0
         else:
-            jac[n:2 * n, :n] = d_v
-            jac[n:2 * n, n:2 * n] = a
+            jac[n : 2 * n, :n] = d_v
+            jac[n : 2 * n, n : 2 * n] = a
             for col, a_k in zip((-2, -1), a_p, strict=True):
-                jac[n:2 * n, col] = a_k @ v
-            jac[2 * n, n:2 * n] = self.v0
+                jac[n : 2 * n, col] = a_k @ v
+            jac[2 * n, n : 2 * n] = self.v0
         return jac
 
-    def evaluate(self, z: np.ndarray, tangent: np.ndarray) -> tuple[dict[str, float], dict[str, Any]]:
+    def evaluate(
+        self, z: np.ndarray, tangent: np.ndarray
+    ) -> tuple[dict[str, float], dict[str, Any]]:
         if not self.tests:
             return {}, {}
         x, v, kappa, p = self.split(z)
@@ -257,8 +269,15 @@ class _AugmentedCurve(_Curve):
     def limits(self, z: np.ndarray) -> np.ndarray:
         (lo1, hi1), (lo2, hi2) = self.bounds
         p1, p2 = z[-2], z[-1]
-        return np.array([p1 - lo1, hi1 - p1, p2 - lo2, hi2 - p2,
-                         self.state_limit - float(np.max(np.abs(z[:self.n])))])
+        return np.array(
+            [
+                p1 - lo1,
+                hi1 - p1,
+                p2 - lo2,
+                hi2 - p2,
+                self.state_limit - float(np.max(np.abs(z[: self.n]))),
+            ]
+        )
 
     def describe(self, z: np.ndarray) -> str:
         return f"parameters ({z[-2]:.6g}, {z[-1]:.6g})"
@@ -370,7 +389,9 @@ def continue_bifurcation(
             f"for a {model.kind} model continue one of {list(allowed)}"
         )
     if bifurcation.period != 1:
-        raise ContinuationError("two-parameter continuation of period-k points (k > 1) is not supported")
+        raise ContinuationError(
+            "two-parameter continuation of period-k points (k > 1) is not supported"
+        )
     if second_param not in model.param_index:
         raise UnknownSymbolError(
             f"{second_param!r} is not a parameter of this model"
@@ -382,7 +403,9 @@ def continue_bifurcation(
             f"second_param must differ from the continuation parameter {first!r}"
         )
     if direction not in ("both", "forward", "backward"):
-        raise ContinuationError(f"direction must be 'both', 'forward' or 'backward', not {direction!r}")
+        raise ContinuationError(
+            f"direction must be 'both', 'forward' or 'backward', not {direction!r}"
+        )
     if int(max_points) != max_points or max_points < 2:
         raise ContinuationError(f"max_points must be a whole number >= 2, not {max_points!r}")
     p = model.param_vector(dict(bifurcation.params))
@@ -402,22 +425,35 @@ def continue_bifurcation(
             )
         value = p[model.param_index[name]]
         if not lo <= value <= hi:
-            raise ContinuationError(f"{name} = {value:g} at the start lies outside ({lo:g}, {hi:g})")
+            raise ContinuationError(
+                f"{name} = {value:g} at the start lies outside ({lo:g}, {hi:g})"
+            )
         boxes.append((lo, hi))
     width = max(boxes[0][1] - boxes[0][0], boxes[1][1] - boxes[1][0])
     step = width / 200.0 if step is None else float(step)
     max_step = width / 20.0 if max_step is None else float(max_step)
     min_step = 1e-9 * max(1.0, width) if min_step is None else float(min_step)
     if not 0 < min_step <= step <= max_step:
-        raise ContinuationError(f"need 0 < min_step ({min_step}) <= step ({step}) <= max_step ({max_step})")
+        raise ContinuationError(
+            f"need 0 < min_step ({min_step}) <= step ({step}) <= max_step ({max_step})"
+        )
     system = _System(model, p, 1)
     free = (model.param_index[first], model.param_index[second_param])
-    curve = _AugmentedCurve(system, free, bifurcation.kind, (boxes[0], boxes[1]), float(state_limit))
+    curve = _AugmentedCurve(
+        system, free, bifurcation.kind, (boxes[0], boxes[1]), float(state_limit)
+    )
     z0 = _start(curve, bifurcation, p)
     z0, ok, _ = curve.correct(z0, curve.initial_tangent(z0, -1, 1.0))
     if not ok:
-        return _result(curve, model, bifurcation, (first, second_param), [], False,
-                       "the augmented system did not converge at the start point")
+        return _result(
+            curve,
+            model,
+            bifurcation,
+            (first, second_param),
+            [],
+            False,
+            "the augmented system did not converge at the start point",
+        )
     signs = {"both": (-1.0, 1.0), "forward": (1.0,), "backward": (-1.0,)}[direction]
     pieces, messages, success = [], [], True
     for sign in signs:
@@ -432,23 +468,44 @@ def continue_bifurcation(
         if not _genuine(curve, name, point):
             continue
         x, _, _, p_at = curve.split(point.z)
-        special.append(CodimTwoPoint(
-            kind=name, params={first: float(point.z[-2]), second_param: float(point.z[-1])},
-            state=x, test_values=point.tests, located=located))
-    return _result(curve, model, bifurcation, (first, second_param), ordered, success,
-                   "; ".join(messages), tuple(special))
+        special.append(
+            CodimTwoPoint(
+                kind=name,
+                params={first: float(point.z[-2]), second_param: float(point.z[-1])},
+                state=x,
+                test_values=point.tests,
+                located=located,
+            )
+        )
+    return _result(
+        curve,
+        model,
+        bifurcation,
+        (first, second_param),
+        ordered,
+        success,
+        "; ".join(messages),
+        tuple(special),
+    )
 
 
 def _result(curve, model, origin, names, points, success, message, special=()) -> BifurcationCurve:  # noqa: ANN001
     n, count = curve.n, len(points)
     z = np.array([pt.z for pt in points]).reshape(count, -1)
-    variables = tuple(name if name not in ("state", "arclength", "kappa", "omega", "neutral_saddle")
-                      else f"param_{name}" for name in names)
+    variables = tuple(
+        name
+        if name not in ("state", "arclength", "kappa", "omega", "neutral_saddle")
+        else f"param_{name}"
+        for name in names
+    )
     data = {
         variables[0]: (("point",), z[:, -2] if count else np.zeros(0)),
         variables[1]: (("point",), z[:, -1] if count else np.zeros(0)),
-        "state": (("point", "actor"), z[:, :n] if count else np.zeros((0, n)),
-                  {"units": model.state_unit}),
+        "state": (
+            ("point", "actor"),
+            z[:, :n] if count else np.zeros((0, n)),
+            {"units": model.state_unit},
+        ),
         "arclength": (("point",), np.array([pt.s for pt in points], dtype=float)),
     }
     if curve.shape == "hopf":
@@ -457,10 +514,25 @@ def _result(curve, model, origin, names, points, success, message, special=()) -
         with np.errstate(invalid="ignore"):
             data["omega"] = (("point",), np.where(kappa > 0, np.sqrt(np.abs(kappa)), np.nan))
         data["neutral_saddle"] = (("point",), kappa < 0)
-    attrs = {"model": model.name or "model", "kind": origin.kind, "params": ", ".join(names),
-             "variables": variables, "method": "standard augmented system, pseudo-arclength"}
-    dataset = xr.Dataset(data, coords={"actor": list(model.actors),
-                                       "state_name": ("actor", list(model.states))}, attrs=attrs)
-    return BifurcationCurve(kind=origin.kind, params=tuple(names), points=dataset,
-                            special_points=tuple(special), success=success, message=message,
-                            origin=origin, model=model)
+    attrs = {
+        "model": model.name or "model",
+        "kind": origin.kind,
+        "params": ", ".join(names),
+        "variables": variables,
+        "method": "standard augmented system, pseudo-arclength",
+    }
+    dataset = xr.Dataset(
+        data,
+        coords={"actor": list(model.actors), "state_name": ("actor", list(model.states))},
+        attrs=attrs,
+    )
+    return BifurcationCurve(
+        kind=origin.kind,
+        params=tuple(names),
+        points=dataset,
+        special_points=tuple(special),
+        success=success,
+        message=message,
+        origin=origin,
+        model=model,
+    )

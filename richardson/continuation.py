@@ -61,8 +61,13 @@ BIFURCATION_KINDS = {
     "ode": ("fold", "branch", "hopf"),
     "map": ("fold", "branch", "flip", "neimark_sacker"),
 }
-_TEST_OF_KIND = {"fold": "fold", "branch": "branch", "hopf": "hopf", "flip": "flip",
-                 "neimark_sacker": "neimark_sacker"}
+_TEST_OF_KIND = {
+    "fold": "fold",
+    "branch": "branch",
+    "hopf": "hopf",
+    "flip": "flip",
+    "neimark_sacker": "neimark_sacker",
+}
 _NEWTON_TOL = 1e-11
 _NEWTON_MAXITER = 12
 
@@ -98,7 +103,9 @@ class _System:
             y = self.compiled.rhs(0.0, y, p)
         return y - x
 
-    def linear(self, x: np.ndarray, p: np.ndarray, free: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def linear(
+        self, x: np.ndarray, p: np.ndarray, free: Sequence[int]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``(M, G_p)``: the state Jacobian of ``f`` (or of ``f^k``) and ``dG/dp[free]``."""
         if not self.is_map:
             return self.compiled.jac(0.0, x, p), self.compiled.jac_p(0.0, x, p)[:, list(free)]
@@ -132,8 +139,12 @@ class _System:
         """``E(u, v) = d2/de dd A(x + e u + d v)``; ``E(u, v) w = C(u, v, w)``."""
         h = self._step(x, 1e-3)
         plus, minus = u + v, u - v
-        return (self.state_matrix(x + h * plus, p) - self.state_matrix(x + h * minus, p)
-                - self.state_matrix(x - h * minus, p) + self.state_matrix(x - h * plus, p)) / (4 * h * h)
+        return (
+            self.state_matrix(x + h * plus, p)
+            - self.state_matrix(x + h * minus, p)
+            - self.state_matrix(x - h * minus, p)
+            + self.state_matrix(x - h * plus, p)
+        ) / (4 * h * h)
 
     def d_param(self, x: np.ndarray, p: np.ndarray, index: int) -> np.ndarray:
         """``d/dp_index A(x, p)``."""
@@ -173,7 +184,9 @@ class _Curve:
     def jacobian(self, z: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def evaluate(self, z: np.ndarray, tangent: np.ndarray) -> tuple[dict[str, float], dict[str, Any]]:
+    def evaluate(
+        self, z: np.ndarray, tangent: np.ndarray
+    ) -> tuple[dict[str, float], dict[str, Any]]:
         return {}, {}
 
     def limits(self, z: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
@@ -237,7 +250,9 @@ class _Curve:
             return None
         return self.point(z, self.tangent(z, start.tangent), start.s + s)
 
-    def _locate(self, start: _Point, ds: float, value: Callable[[_Point], float]) -> tuple[_Point | None, bool]:
+    def _locate(
+        self, start: _Point, ds: float, value: Callable[[_Point], float]
+    ) -> tuple[_Point | None, bool]:
         """Root of ``value`` between ``start`` (arc 0) and arc ``ds``; ``(point, converged)``."""
         cache: dict[float, _Point | None] = {}
 
@@ -248,15 +263,23 @@ class _Curve:
             return math.nan if point is None else value(point)
 
         try:
-            s_root = scipy.optimize.brentq(along, 0.0, ds, xtol=1e-14 * max(1.0, abs(ds)),
-                                           rtol=8.9e-16, maxiter=200)
+            s_root = scipy.optimize.brentq(
+                along, 0.0, ds, xtol=1e-14 * max(1.0, abs(ds)), rtol=8.9e-16, maxiter=200
+            )
         except (ValueError, RuntimeError):
             middle = self._at_arc(start, 0.5 * ds)
             return middle, False
         return cache.get(s_root) or self._at_arc(start, s_root), True
 
-    def trace(self, z0: np.ndarray, tangent0: np.ndarray, step: float, min_step: float,
-              max_step: float, max_points: int) -> tuple[list[_Point], list[tuple[str, _Point, bool]], str, bool]:
+    def trace(
+        self,
+        z0: np.ndarray,
+        tangent0: np.ndarray,
+        step: float,
+        min_step: float,
+        max_step: float,
+        max_points: int,
+    ) -> tuple[list[_Point], list[tuple[str, _Point, bool]], str, bool]:
         """Follow the curve from ``z0`` along ``tangent0``.
 
         Returns the points, the located events ``(test name, point, converged)`` in arc order,
@@ -273,19 +296,32 @@ class _Curve:
             if not ok:
                 ds *= 0.5
                 if ds < min_step:
-                    return points, events, (
-                        f"stopped at {self.describe(current.z)}: the Newton corrector did not "
-                        "converge even with the minimum step"), False
+                    return (
+                        points,
+                        events,
+                        (
+                            f"stopped at {self.describe(current.z)}: the Newton corrector did not "
+                            "converge even with the minimum step"
+                        ),
+                        False,
+                    )
                 continue
             new = self.point(z_new, tangent_new, current.s + ds)
             edge = self.limits(new.z)
             if np.any(edge < 0):
                 which = int(np.argmin(edge))
-                at_edge, _ = self._locate(current, ds, lambda pt, w=which: float(self.limits(pt.z)[w]))
+                at_edge, _ = self._locate(
+                    current, ds, lambda pt, w=which: float(self.limits(pt.z)[w])
+                )
                 self._record_events(current, at_edge or new, ds, events)
                 if at_edge is not None:
                     points.append(at_edge)
-                return points, events, f"reached the edge of the box at {self.describe(points[-1].z)}", True
+                return (
+                    points,
+                    events,
+                    f"reached the edge of the box at {self.describe(points[-1].z)}",
+                    True,
+                )
             self._record_events(current, new, ds, events)
             points.append(new)
             current = new
@@ -300,8 +336,9 @@ class _Curve:
         for name in self.tests:
             a, b = before.tests.get(name, math.nan), after.tests.get(name, math.nan)
             if np.isfinite(a) and np.isfinite(b) and a * b < 0:
-                point, converged = self._locate(before, after.s - before.s,
-                                                lambda pt, n=name: pt.tests[n])
+                point, converged = self._locate(
+                    before, after.s - before.s, lambda pt, n=name: pt.tests[n]
+                )
                 if point is not None:
                     found.append((name, point, converged))
         found.sort(key=lambda item: item[1].s)
@@ -441,8 +478,10 @@ class Bifurcation:
         text = f"{self.kind} at {self.param} = {self.parameter:.10g} ({where})"
         if self.kind == "hopf" and self.lyapunov_coefficient is not None:
             nature = "supercritical" if self.lyapunov_coefficient < 0 else "subcritical"
-            text += (f", omega = {self.frequency:.6g}, first Lyapunov coefficient = "
-                     f"{self.lyapunov_coefficient:.4g} ({nature})")
+            text += (
+                f", omega = {self.frequency:.6g}, first Lyapunov coefficient = "
+                f"{self.lyapunov_coefficient:.4g} ({nature})"
+            )
         if self.kind == "neimark_sacker" and self.frequency is not None:
             text += f", multiplier angle = {self.frequency:.6g} rad"
         if not self.located:
@@ -529,7 +568,8 @@ class Branch:
             f"{self.model.name or 'the model'} in {self.param!r}"
             + (f" (period {self.period})" if self.period > 1 else ""),
             f"  {len(self)} points, {self.param} from {np.min(values):.6g} to {np.max(values):.6g}"
-            if len(self) else "  no points",
+            if len(self)
+            else "  no points",
             f"  stable points: {int(np.sum(stable))} of {len(self)}",
             "  method: pseudo-arclength continuation, Newton corrector on analytic Jacobians; "
             "special points located by Brent's method on test functions",
@@ -537,7 +577,9 @@ class Branch:
         ]
         others = {k: v for k, v in self.params.items() if k != self.param}
         if others:
-            lines.append("  other parameters: " + ", ".join(f"{k}={v:g}" for k, v in others.items()))
+            lines.append(
+                "  other parameters: " + ", ".join(f"{k}={v:g}" for k, v in others.items())
+            )
         if self.bifurcations:
             lines.append("  bifurcations:")
             lines += [f"    - {b.describe()}" for b in self.bifurcations]
@@ -560,7 +602,9 @@ class Branch:
 
 
 # ====================================================================== equilibrium branches
-def _pair_products(values: np.ndarray, combine: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> float:
+def _pair_products(
+    values: np.ndarray, combine: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> float:
     if values.size < 2:
         return math.nan
     i, j = np.triu_indices(values.size, k=1)
@@ -570,11 +614,14 @@ def _pair_products(values: np.ndarray, combine: Callable[[np.ndarray, np.ndarray
 class _EquilibriumCurve(_Curve):
     """``z = (x, lambda)``; ``R(z) = G(x, p(lambda))``."""
 
-    def __init__(self, system: _System, index: int, bounds: tuple[float, float],
-                 state_limit: float) -> None:
+    def __init__(
+        self, system: _System, index: int, bounds: tuple[float, float], state_limit: float
+    ) -> None:
         self.system, self.index, self.bounds, self.state_limit = system, index, bounds, state_limit
         self.n = system.n
-        self.tests = ("fold", "branch") + (("flip", "neimark_sacker") if system.is_map else ("hopf",))
+        self.tests = ("fold", "branch") + (
+            ("flip", "neimark_sacker") if system.is_map else ("hopf",)
+        )
         self.oriented_tests = ("fold", "branch")
 
     def params_at(self, lam: float) -> np.ndarray:
@@ -591,7 +638,9 @@ class _EquilibriumCurve(_Curve):
             matrix = matrix - np.eye(self.n)
         return np.hstack([matrix, g_p])
 
-    def evaluate(self, z: np.ndarray, tangent: np.ndarray) -> tuple[dict[str, float], dict[str, Any]]:
+    def evaluate(
+        self, z: np.ndarray, tangent: np.ndarray
+    ) -> tuple[dict[str, float], dict[str, Any]]:
         x, p = z[:-1], self.params_at(z[-1])
         matrix, g_p = self.system.linear(x, p, (self.index,))
         values = self.system.eigen(matrix)
@@ -637,8 +686,11 @@ def _lyapunov_coefficient(system: _System, x: np.ndarray, p: np.ndarray) -> tupl
     c_qqq = (e_rr - e_ii + 2j * e_ri) @ np.conj(q)
     h11 = np.linalg.solve(matrix, bilinear(q, np.conj(q)))
     h20 = np.linalg.solve(2j * omega * np.eye(system.n) - matrix, bilinear(q, q))
-    total = (np.conj(p_vec) @ c_qqq - 2.0 * np.conj(p_vec) @ bilinear(q, h11)
-             + np.conj(p_vec) @ bilinear(np.conj(q), h20))
+    total = (
+        np.conj(p_vec) @ c_qqq
+        - 2.0 * np.conj(p_vec) @ bilinear(q, h11)
+        + np.conj(p_vec) @ bilinear(np.conj(q), h20)
+    )
     return float(np.real(total) / (2.0 * omega)), omega
 
 
@@ -663,8 +715,9 @@ def _classify(kind: str, values: np.ndarray, scale: float) -> tuple[bool, float 
     return True, None
 
 
-def _resolve(model: Model, param: str, params: Mapping[str, float] | None,
-             bounds: tuple[float, float] | None) -> tuple[np.ndarray, int, tuple[float, float]]:
+def _resolve(
+    model: Model, param: str, params: Mapping[str, float] | None, bounds: tuple[float, float] | None
+) -> tuple[np.ndarray, int, tuple[float, float]]:
     if not isinstance(model, Model):
         raise ContinuationError(
             f"continuation needs a richardson.Model, not {type(model).__name__}; build one with "
@@ -702,7 +755,9 @@ def _start_state(model: Model, start: Any) -> np.ndarray:
     state = getattr(start, "state", start)
     if isinstance(state, xr.DataArray):
         state = state.values
-    return model.initial_vector(state if isinstance(state, Mapping) else np.asarray(state, dtype=float))
+    return model.initial_vector(
+        state if isinstance(state, Mapping) else np.asarray(state, dtype=float)
+    )
 
 
 def continuation(
@@ -784,7 +839,9 @@ def continuation(
     """
     p_base, index, (lo, hi) = _resolve(model, param, params, bounds)
     if direction not in ("both", "forward", "backward"):
-        raise ContinuationError(f"direction must be 'both', 'forward' or 'backward', not {direction!r}")
+        raise ContinuationError(
+            f"direction must be 'both', 'forward' or 'backward', not {direction!r}"
+        )
     if int(max_points) != max_points or max_points < 2:
         raise ContinuationError(f"max_points must be a whole number >= 2, not {max_points!r}")
     if int(period) != period or period < 1 or (period > 1 and model.kind != "map"):
@@ -829,24 +886,42 @@ def continuation(
     else:
         z0, ok = _newton_fixed(curve, z0)
         if not ok:
-            return _empty_branch(model, param, other_params(), (lo, hi), int(period),
-                                 f"no equilibrium found near the start state {x0.tolist()} at "
-                                 f"{param} = {lam0:g}; pass start= closer to one (e.g. the end "
-                                 "state of rd.simulate)")
+            return _empty_branch(
+                model,
+                param,
+                other_params(),
+                (lo, hi),
+                int(period),
+                f"no equilibrium found near the start state {x0.tolist()} at "
+                f"{param} = {lam0:g}; pass start= closer to one (e.g. the end "
+                "state of rd.simulate)",
+            )
         signs = {"both": (-1.0, 1.0), "forward": (1.0,), "backward": (-1.0,)}[direction]
         starts = [(z0, curve.initial_tangent(z0, -1, sign)) for sign in signs]
         message = ""
     pieces, messages, success = [], [], True
     for z_start, tangent in starts:
-        pts, events, text, ok = curve.trace(z_start, tangent, step, min_step, max_step, int(max_points))
+        pts, events, text, ok = curve.trace(
+            z_start, tangent, step, min_step, max_step, int(max_points)
+        )
         pieces.append((pts, events))
         sense = "increasing" if tangent[-1] > 0 else "decreasing"
         messages.append(f"{sense} {param}: {text}")
         success &= ok
     if message:
         messages.insert(0, message)
-    return _assemble(model, param, curve, pieces, other_params(), (lo, hi), int(period),
-                     success, "; ".join(messages), anchor)
+    return _assemble(
+        model,
+        param,
+        curve,
+        pieces,
+        other_params(),
+        (lo, hi),
+        int(period),
+        success,
+        "; ".join(messages),
+        anchor,
+    )
 
 
 def _newton_fixed(curve: _EquilibriumCurve, z: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -898,13 +973,26 @@ def _switch_directions(curve: _EquilibriumCurve, point: Bifurcation, step: float
         z1, ok, _ = curve.correct(guess, direction)
         if ok and np.linalg.norm(z1 - z) > 0.1 * step:
             starts.append((z1, curve.tangent(z1, direction)))
-    message = (f"switched branches at the branch point {curve.describe(z)}"
-               if starts else "branch switching failed: no second branch found near the point")
+    message = (
+        f"switched branches at the branch point {curve.describe(z)}"
+        if starts
+        else "branch switching failed: no second branch found near the point"
+    )
     return starts, curve.point(z, other, 0.0), message
 
 
-def _assemble(model, param, curve, pieces, params, bounds, period, success, message,  # noqa: ANN001
-              anchor=None) -> Branch:  # noqa: ANN001
+def _assemble(
+    model,
+    param,
+    curve,
+    pieces,
+    params,
+    bounds,
+    period,
+    success,
+    message,  # noqa: ANN001
+    anchor=None,
+) -> Branch:  # noqa: ANN001
     ordered, events = _join(pieces, anchor, curve.oriented_tests)
     bifurcations = []
     scale = 1.0
@@ -918,17 +1006,38 @@ def _assemble(model, param, curve, pieces, params, bounds, period, success, mess
         x = pt.z[:-1]
         if name == "hopf":
             with np.errstate(all="ignore"):
-                lyapunov, frequency = _lyapunov_coefficient(curve.system, x, curve.params_at(pt.z[-1]))
-        bifurcations.append(Bifurcation(
-            kind=name, param=param, parameter=float(pt.z[-1]), state=x.copy(),
-            test_values=pt.tests, eigenvalues=values, lyapunov_coefficient=lyapunov,
-            frequency=frequency, located=located, model=model,
-            params=params | {param: float(pt.z[-1])}, bounds=bounds, tangent=pt.tangent,
-            period=period,
-        ))
-    return Branch(param=param, points=_dataset(model, param, curve, ordered, params, period),
-                  bifurcations=tuple(bifurcations), success=success, message=message,
-                  model=model, params=params, bounds=bounds, period=period)
+                lyapunov, frequency = _lyapunov_coefficient(
+                    curve.system, x, curve.params_at(pt.z[-1])
+                )
+        bifurcations.append(
+            Bifurcation(
+                kind=name,
+                param=param,
+                parameter=float(pt.z[-1]),
+                state=x.copy(),
+                test_values=pt.tests,
+                eigenvalues=values,
+                lyapunov_coefficient=lyapunov,
+                frequency=frequency,
+                located=located,
+                model=model,
+                params=params | {param: float(pt.z[-1])},
+                bounds=bounds,
+                tangent=pt.tangent,
+                period=period,
+            )
+        )
+    return Branch(
+        param=param,
+        points=_dataset(model, param, curve, ordered, params, period),
+        bifurcations=tuple(bifurcations),
+        success=success,
+        message=message,
+        model=model,
+        params=params,
+        bounds=bounds,
+        period=period,
+    )
 
 
 def _dataset(model, param, curve, points, params, period) -> xr.Dataset:  # noqa: ANN001
@@ -936,14 +1045,22 @@ def _dataset(model, param, curve, points, params, period) -> xr.Dataset:  # noqa
     count = len(points)
     states = np.array([p.z[:-1] for p in points]).reshape(count, n)
     eig = np.array([p.extra["eigenvalues"] for p in points]).reshape(count, n)
-    order = np.argsort(-(np.abs(eig) if model.kind == "map" else np.real(eig)), axis=1, kind="stable")
+    order = np.argsort(
+        -(np.abs(eig) if model.kind == "map" else np.real(eig)), axis=1, kind="stable"
+    )
     eig = np.take_along_axis(eig, order, axis=1)
     data = {
-        "parameter": (("point",), np.array([p.z[-1] for p in points], dtype=float),
-                      {"long_name": param}),
+        "parameter": (
+            ("point",),
+            np.array([p.z[-1] for p in points], dtype=float),
+            {"long_name": param},
+        ),
         "state": (("point", "actor"), states, {"units": model.state_unit}),
-        "eigenvalues": (("point", "mode"), eig,
-                        {"long_name": "multipliers" if model.kind == "map" else "eigenvalues"}),
+        "eigenvalues": (
+            ("point", "mode"),
+            eig,
+            {"long_name": "multipliers" if model.kind == "map" else "eigenvalues"},
+        ),
         "arclength": (("point",), np.array([p.s for p in points], dtype=float)),
     }
     if model.kind == "map":
@@ -956,16 +1073,31 @@ def _dataset(model, param, curve, points, params, period) -> xr.Dataset:  # noqa
         data["stable"] = (("point",), largest < 0.0)
     for name in curve.tests:
         data[f"test_{name}"] = (("point",), np.array([p.tests.get(name, np.nan) for p in points]))
-    attrs = {"model": model.name or "model", "param": param, "kind": model.kind,
-             "period": period, "method": "pseudo-arclength continuation",
-             "params": ", ".join(f"{k}={v:g}" for k, v in params.items())}
-    return xr.Dataset(data, coords={"actor": list(model.actors),
-                                          "state_name": ("actor", list(model.states))},
-                      attrs=attrs)
+    attrs = {
+        "model": model.name or "model",
+        "param": param,
+        "kind": model.kind,
+        "period": period,
+        "method": "pseudo-arclength continuation",
+        "params": ", ".join(f"{k}={v:g}" for k, v in params.items()),
+    }
+    return xr.Dataset(
+        data,
+        coords={"actor": list(model.actors), "state_name": ("actor", list(model.states))},
+        attrs=attrs,
+    )
 
 
 def _empty_branch(model, param, params, bounds, period, message) -> Branch:  # noqa: ANN001
     curve = _EquilibriumCurve(_System(model, model.param_vector(), period), 0, bounds, 1.0)
-    return Branch(param=param, points=_dataset(model, param, curve, [], params, period),
-                  bifurcations=(), success=False, message=message, model=model, params=params,
-                  bounds=bounds, period=period)
+    return Branch(
+        param=param,
+        points=_dataset(model, param, curve, [], params, period),
+        bifurcations=(),
+        success=False,
+        message=message,
+        model=model,
+        params=params,
+        bounds=bounds,
+        period=period,
+    )
