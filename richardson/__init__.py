@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from . import plot
 from .codegen import BoundSystem, CompiledModel, compile_model
+from .codim2 import BifurcationCurve, CodimTwoPoint, continue_bifurcation
+from .continuation import Bifurcation, Branch, continuation
 from .errors import (
+    ContinuationError,
     DataError,
     DimensionMismatchError,
     DuplicateNameError,
@@ -23,6 +26,7 @@ from .errors import (
 )
 from .families import richardson2, richardson_n
 from .interventions import Pulse, Ramp, Step, pulse, ramp, step
+from .mapbif import OrbitDiagram, lyapunov_exponents, orbit_diagram
 from .model import TIME, Model, Parameter
 from .simulate import iterate, simulate, simulate_ensemble
 from .trajectory import Ensemble, Runaway, Trajectory
@@ -31,6 +35,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "TIME",
+    "Bifurcation",
+    "BifurcationCurve",
+    "Branch",
+    "CodimTwoPoint",
+    "ContinuationError",
+    "continuation",
+    "continue_bifurcation",
+    "OrbitDiagram",
+    "lyapunov_exponents",
+    "orbit_diagram",
     "BoundSystem",
     "CompiledModel",
     "DataError",

@@ -21,6 +21,7 @@ __all__ = [
     "SimulationError",
     "FitError",
     "DataError",
+    "ContinuationError",
     "RichardsonWarning",
     "did_you_mean",
 ]
@@ -67,6 +68,10 @@ class FitError(RichardsonError, RuntimeError):
 
 class DataError(RichardsonError, ValueError):
     """A data series is unusable as given (missing values, gaps, unit breaks)."""
+
+
+class ContinuationError(RichardsonError, ValueError):
+    """Bad input to a continuation (parameter interval, start point, step sizes)."""
 
 
 class RichardsonWarning(UserWarning):

@@ -7,6 +7,7 @@ changes global matplotlib state (styles are applied with a context manager).
 
 from __future__ import annotations
 
+from .bifurcation import bifurcation_curves, bifurcation_diagram, orbit_diagram
 from .series import time_series
 
-__all__ = ["time_series"]
+__all__ = ["bifurcation_curves", "bifurcation_diagram", "orbit_diagram", "time_series"]
