@@ -1,9 +1,9 @@
 """Stability analysis: equilibria, symbolic stability conditions and regime verdicts.
 
-The verbs are :func:`equilibria` (balances and their eigenvalues), :func:`stability_conditions`
-(the conditions as sympy inequalities) and :func:`classify` (a :class:`Regime` with a
-plain-language explanation). The escalation margin lives in :mod:`richardson.margin`,
-stability maps and sweeps in :mod:`richardson.sweep`.
+The verbs are :func:`equilibria` (balances and their eigenvalues) and :func:`classify` (a
+:class:`Regime` with a plain-language explanation). The symbolic stability conditions live in
+:mod:`richardson.conditions`, the escalation margin in :mod:`richardson.margin`, stability
+maps and sweeps in :mod:`richardson.sweep`.
 
 Linear models (``CompiledModel.is_linear``: the Richardson family) are handled exactly with
 linear algebra. Nonlinear models get numeric roots from many starts (batched Newton, each
@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-import sympy as sp
 
 from .errors import ModelError, UnknownSymbolError, did_you_mean
 from .model import Model
@@ -35,9 +34,7 @@ __all__ = [
     "KINDS",
     "Equilibrium",
     "Regime",
-    "StabilityConditions",
     "equilibria",
-    "stability_conditions",
     "classify",
     "linear_verdicts",
 ]
@@ -367,209 +364,6 @@ def _newton(compiled, p, y, discrete, step_limit, maxiter=60):  # noqa: ANN001, 
     return y
 
 
-# ---------------------------------------------------------------------- symbolic conditions
-@dataclass(frozen=True, eq=False)
-class StabilityConditions(Sequence):
-    """Conditions (sympy inequalities, all of which must hold) for a stable balance.
-
-    Behaves as a sequence of sympy relationals (``list(cs)``, ``cs[0]``), printable and
-    LaTeX-renderable in notebooks.
-
-    Attributes
-    ----------
-    conditions : tuple of sympy.core.relational.Relational
-        Each written as ``positive terms > negative terms`` (``a*b > k*l``).
-    method : str
-        ``"routh-hurwitz"`` (Hurwitz determinants of the characteristic polynomial),
-        ``"m-matrix"`` (leading principal minors of ``diag(a) - K``, exact when every
-        cross-reaction is non-negative) or ``"jury"`` (maps, through the bilinear transform).
-    characteristic_polynomial : sympy.Expr
-        ``det(lambda I - J)`` in the symbol ``lambda`` (``None`` for the m-matrix method).
-    note : str
-        What the conditions assume, in words.
-    """
-
-    conditions: tuple[sp.Basic, ...]
-    method: str
-    characteristic_polynomial: sp.Expr | None
-    note: str
-
-    def __getitem__(self, index):  # noqa: ANN001, ANN204
-        return self.conditions[index]
-
-    def __len__(self) -> int:
-        return len(self.conditions)
-
-    def holds(self, params: Mapping[str, float], model: Model | None = None) -> bool:
-        """Evaluate the conditions at numeric parameter values (and states, if they appear)."""
-        values = {sp.Symbol(k): v for k, v in params.items()}
-        if model is not None:
-            values = {sym: params.get(str(sym), model.defaults.get(str(sym)))
-                      for sym in model.param_symbols} | values
-        return all(bool(c.subs(values)) for c in self.conditions)
-
-    def summary(self) -> str:
-        lines = [f"Stable balance iff all of ({self.method}):"]
-        lines += [f"  {sp.sstr(c)}" for c in self.conditions]
-        if self.note:
-            lines.append(self.note)
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
-
-    def __repr__(self) -> str:
-        return "StabilityConditions(" + ", ".join(sp.sstr(c) for c in self.conditions) + ")"
-
-    def _repr_latex_(self) -> str:
-        return r"$\begin{aligned}" + r" \\ ".join(sp.latex(c) for c in self.conditions) + r"\end{aligned}$"
-
-
-def _as_inequality(expr: sp.Expr) -> sp.Basic:
-    """``expr > 0`` written as ``positive terms > negative terms`` (``a*b > k*l``)."""
-    expr = sp.expand(expr)
-    positive, negative = [], []
-    for term in sp.Add.make_args(expr):
-        coefficient, _ = term.as_coeff_Mul()
-        (negative if coefficient.is_negative else positive).append(term)
-    left = sp.Add(*positive)
-    right = -sp.Add(*negative)
-    if right == 0:
-        return sp.StrictGreaterThan(left, 0, evaluate=False) if left.free_symbols else sp.sympify(bool(left > 0))
-    return sp.StrictGreaterThan(left, right, evaluate=False)
-
-
-def _hurwitz_conditions(coefficients: list[sp.Expr]) -> list[sp.Expr]:
-    """Hurwitz determinants of the monic polynomial ``s^n + c1 s^(n-1) + ... + cn``: all > 0."""
-    c = [sp.Integer(1), *coefficients]
-    n = len(coefficients)
-    matrix = sp.zeros(n, n)
-    for i in range(n):
-        for j in range(n):
-            k = 2 * (j + 1) - (i + 1)
-            matrix[i, j] = c[k] if 0 <= k <= n else 0
-    determinants = []
-    for size in range(1, n + 1):
-        determinants.append(sp.factor(matrix[:size, :size].det(method="berkowitz")))
-    # Delta_n = c_n * Delta_{n-1}: with Delta_{n-1} > 0 the last condition is c_n > 0.
-    if n >= 2:
-        determinants[-1] = sp.factor(c[n])
-    return determinants
-
-
-def stability_conditions(model: Model, method: str = "auto") -> StabilityConditions:
-    """The conditions on the parameters under which the model's balance is stable.
-
-    For an ODE with Jacobian ``J`` the balance is stable iff every eigenvalue of ``J`` has a
-    negative real part. Two equivalent symbolic forms are offered:
-
-    ``"routh-hurwitz"``
-        The Hurwitz determinants of the characteristic polynomial ``det(lambda I - J)`` are
-        all positive. For Richardson's two nations: ``a + b > 0`` and ``a*b > k*l``.
-    ``"m-matrix"``
-        For the linear family ``dx/dt = K x - diag(a) x + g`` with non-negative
-        cross-reactions (rivals), ``J`` is a Metzler matrix and the balance is stable iff
-        every leading principal minor of ``diag(a) - K`` is positive (an M-matrix): the
-        N-nation generalisation of ``a*b > k*l``. Cheap for any N.
-
-    Maps (``kind="map"``) use the bilinear transform ``z = (1 + w)/(1 - w)``, which turns
-    "all multipliers inside the unit circle" into Hurwitz conditions (Jury's test).
-
-    For nonlinear models the conditions are in terms of the states as well: they hold at a
-    balance ``x*`` when evaluated there.
-
-    Parameters
-    ----------
-    model : Model
-        An autonomous model.
-    method : {"auto", "routh-hurwitz", "m-matrix"}
-        ``"auto"`` uses Routh-Hurwitz up to four states and the M-matrix minors beyond
-        (ODEs whose off-diagonal Jacobian entries are non-negative at the default values).
-
-    Returns
-    -------
-    StabilityConditions
-        A sequence of sympy inequalities, all of which must hold.
-
-    Raises
-    ------
-    ModelError
-        For a time-dependent model, an unknown method, or an M-matrix request on a model whose
-        cross-reactions are not all non-negative.
-
-    References
-    ----------
-    Richardson (1960), ch. 2; Gantmacher (1959), *The Theory of Matrices*, vol. 2, ch. 15
-    (Routh-Hurwitz); Berman and Plemmons (1994), *Nonnegative Matrices in the Mathematical
-    Sciences*, ch. 6 (M-matrices).
-
-    Examples
-    --------
-    >>> import richardson as rd
-    >>> print(rd.stability_conditions(rd.richardson2())[-1])
-    a*b > k*l
-    """
-    _check_autonomous(model, "stability_conditions")
-    if method not in ("auto", "routh-hurwitz", "m-matrix"):
-        raise ModelError(f"method must be 'auto', 'routh-hurwitz' or 'm-matrix', not {method!r}")
-    states = sp.Matrix(model.state_symbols)
-    jacobian = sp.Matrix(model.rhs).jacobian(states)
-    n = model.n_states
-    discrete = model.kind == "map"
-    linear = not (jacobian.free_symbols & set(model.state_symbols))
-    note = "" if linear else "Nonlinear model: evaluate the conditions at a balance (states = x*)."
-    values = {sp.Symbol(k): v for k, v in model.defaults.items()}
-    off_diagonal_nonnegative = linear and not discrete and all(
-        float(jacobian[i, j].subs(values)) >= 0 for i in range(n) for j in range(n) if i != j
-    )
-    if method == "auto":
-        method = "routh-hurwitz" if (n <= 4 or discrete) else "m-matrix"
-        if method == "m-matrix" and not off_diagonal_nonnegative:
-            method = "routh-hurwitz"
-    if method == "m-matrix":
-        if discrete or not off_diagonal_nonnegative:
-            raise ModelError(
-                "the M-matrix test is exact only for ODEs whose cross-reactions (off-diagonal "
-                "Jacobian entries) are all non-negative; use method='routh-hurwitz'"
-            )
-        minus = -jacobian
-        conditions = tuple(_as_inequality(minus[:k, :k].det(method="berkowitz"))
-                           for k in range(1, n + 1))
-        note = (note + " " if note else "") + (
-            "Exact because every cross-reaction is non-negative at the default values "
-            "(J is a Metzler matrix).")
-        return StabilityConditions(conditions, "m-matrix", None, note.strip())
-    lam = sp.Symbol("lambda")
-    polynomial = (lam * sp.eye(n) - jacobian).det(method="berkowitz")
-    polynomial = sp.expand(polynomial)
-    if discrete:
-        w = sp.Symbol("w")
-        transformed = sp.expand(sp.cancel(polynomial.subs(lam, (1 + w) / (1 - w)) * (1 - w) ** n))
-        poly = sp.Poly(transformed, w)
-        coefficients = poly.all_coeffs()
-        lead = coefficients[0]
-        # Hurwitz conditions on the monic polynomial; require lead > 0 multiplied through.
-        monic = [sp.expand(c * lead) for c in coefficients[1:]]
-        raw = [sp.expand(lead**2)] if lead.free_symbols else []
-        raw += _hurwitz_conditions(monic)
-        note = (note + " " if note else "") + "Jury conditions via w = (z - 1)/(z + 1)."
-        method_name = "jury"
-    else:
-        coefficients = sp.Poly(polynomial, lam).all_coeffs()[1:]
-        raw = _hurwitz_conditions([sp.expand(c) for c in coefficients])
-        method_name = "routh-hurwitz"
-    conditions = []
-    for expr in raw:
-        condition = _as_inequality(expr)
-        if condition is sp.true:
-            continue
-        if condition is sp.false:
-            conditions.append(sp.false)
-            continue
-        conditions.append(condition)
-    return StabilityConditions(tuple(conditions), method_name, polynomial, note.strip())
-
-
 # ---------------------------------------------------------------------- regimes
 @dataclass(frozen=True, eq=False)
 class Regime:
@@ -735,15 +529,16 @@ def classify(
     return classify_sampled(model, compiled, p, found, lower, upper, int(n_samples), horizon, seed)
 
 
-def linear_verdicts(A: np.ndarray, b: np.ndarray, discrete: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Regime codes and growth rates of many linear systems at once.
+def linear_verdicts(A: np.ndarray, b: np.ndarray,
+                    discrete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Regime codes and growth rates of many linear systems ``f(x) = A x + b`` at once.
 
     Parameters
     ----------
     A : numpy.ndarray
-        Jacobians, shape ``(m, n, n)``.
+        Jacobians in the layout of ``CompiledModel.jac``: shape ``(n, n, m)``.
     b : numpy.ndarray
-        Constant terms (grievances), shape ``(m, n)``.
+        Constant terms (grievances), shape ``(n, m)``.
     discrete : bool
         True for maps: the growth measure is the spectral radius minus one.
 
@@ -752,30 +547,33 @@ def linear_verdicts(A: np.ndarray, b: np.ndarray, discrete: bool = False) -> tup
     codes : numpy.ndarray of int8
         Index into :data:`REGIMES` for each system.
     growth : numpy.ndarray
-        Largest real part of the eigenvalues (ODE) or spectral radius minus one (map).
+        Largest real part of the eigenvalues (ODE) or spectral radius minus one (map),
+        shape ``(m,)``.
     """
-    m, n, _ = A.shape
+    n, _, m = A.shape
     leading_imag = np.zeros(m)
-    if discrete:
-        growth = np.max(np.abs(np.linalg.eigvals(A)), axis=-1) - 1.0
-    elif n == 1:
-        growth = A[:, 0, 0].copy()
-    elif n == 2:  # closed form: lambda = tr/2 +- sqrt(tr^2/4 - det)
-        half_trace = 0.5 * (A[:, 0, 0] + A[:, 1, 1])
-        det = A[:, 0, 0] * A[:, 1, 1] - A[:, 0, 1] * A[:, 1, 0]
-        disc = half_trace**2 - det
-        growth = half_trace + np.sqrt(np.maximum(disc, 0.0))
-        leading_imag = np.sqrt(np.maximum(-disc, 0.0))
+    if n == 2 and not discrete:  # closed form: lambda = tr/2 +- sqrt(tr^2/4 - det)
+        a00, a01, a10, a11 = A[0, 0], A[0, 1], A[1, 0], A[1, 1]
+        half_trace = 0.5 * (a00 + a11)
+        disc = half_trace * half_trace - (a00 * a11 - a01 * a10)
+        root = np.sqrt(np.abs(disc))
+        real_roots = disc >= 0
+        growth = half_trace + np.where(real_roots, root, 0.0)
+        leading_imag = np.where(real_roots, 0.0, root)
+        scale = np.maximum(np.maximum(np.abs(a00), np.abs(a01)), np.maximum(np.abs(a10), np.abs(a11)))
     else:
-        eigenvalues = np.linalg.eigvals(A)
-        leading = np.argmax(eigenvalues.real, axis=-1)
-        picked = np.take_along_axis(eigenvalues, leading[:, None], axis=-1)[:, 0]
-        growth, leading_imag = picked.real, np.abs(picked.imag)
-    scale = np.maximum(1.0, np.max(np.abs(A), axis=(1, 2)))
-    tol = 1e-12 * scale
-    codes = np.full(m, REGIMES.index("stable_balance"), dtype=np.int8)
+        eigenvalues = np.linalg.eigvals(np.moveaxis(A, -1, 0))
+        if discrete:
+            growth = np.max(np.abs(eigenvalues), axis=-1) - 1.0
+        else:
+            leading = np.argmax(eigenvalues.real, axis=-1)
+            picked = np.take_along_axis(eigenvalues, leading[:, None], axis=-1)[:, 0]
+            growth, leading_imag = picked.real, np.abs(picked.imag)
+        scale = np.max(np.abs(A), axis=(0, 1))
+    tol = 1e-12 * np.maximum(scale, 1.0)
+    codes = np.zeros(m, dtype=np.int8)  # stable_balance
     if not discrete:
-        codes[np.all(b <= 0.0, axis=1)] = REGIMES.index("disarmament")
+        codes[np.all(b <= 0.0, axis=0)] = REGIMES.index("disarmament")
     codes[growth > -tol] = REGIMES.index("runaway")
     if not discrete:
         # exactly on the boundary with a purely imaginary leading pair: neutral cycles
@@ -814,7 +612,7 @@ def _classify_linear(model: Model, compiled: Any, p: np.ndarray) -> Regime:
 
     A, b = _linear_parts(compiled, p)
     discrete = model.kind == "map"
-    codes, growth = linear_verdicts(A[None], b[None], discrete)
+    codes, growth = linear_verdicts(A[..., None], b[:, None], discrete)
     name = REGIMES[int(codes[0])]
     found = _linear_equilibria(model, compiled, p)
     rate = float(growth[0])
