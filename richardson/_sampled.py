@@ -77,6 +77,11 @@ def classify_sampled(model: Model, compiled: Any, p: np.ndarray, found: list[Equ
     starts = lower[:, None] + (upper - lower)[:, None] * rng.random((n, max(int(n_samples), 2)))
     if model.initial and len(model.initial) == n:
         starts = np.concatenate([model.initial_vector()[:, None], starts], axis=1)
+    n_random = starts.shape[1]
+    # every stable balance found is an outcome even if no random start falls into its basin
+    seeds = [e.state + 1e-4 * max(1.0, scale) * rng.standard_normal(n) for e in found if e.stable]
+    if seeds:
+        starts = np.concatenate([starts, np.array(seeds).T], axis=1)
     T = _horizon(found, horizon, discrete)
     ceiling = 10.0 * float(np.max(np.abs(upper)))
     floor = 0.0 if np.all(lower >= 0) else None
@@ -107,7 +112,8 @@ def classify_sampled(model: Model, compiled: Any, p: np.ndarray, found: list[Equ
                 members.append([i])
                 outcomes.append(f"rest{len(rests) - 1}")
     rests = [np.mean(final[idx], axis=0) for idx in members]
-    counts = {label: outcomes.count(label) / len(outcomes) for label in dict.fromkeys(outcomes)}
+    sampled = outcomes[:n_random]
+    counts = {label: sampled.count(label) / n_random for label in dict.fromkeys(outcomes)}
     attractors = [label for label in counts if label != "unsettled"]
     stable = [e for e in found if e.stable]
     growth = max((e.growth_rate for e in found), default=math.nan)
@@ -136,8 +142,8 @@ def classify_sampled(model: Model, compiled: Any, p: np.ndarray, found: list[Equ
             readable[f"settle at ({state_text(model, rests[int(label[4:])])})"] = share
         else:
             readable[label] = share
-    explanation = _explain(model, name, found, rests, counts, runs, times, escaped, outcomes,
-                           ceiling, low_growth, discrete)
+    explanation = _explain(model, name, found, rests, counts, runs, times, escaped[:n_random],
+                           outcomes, ceiling, low_growth, discrete)
     doubling = math.inf
     return Regime(name=name, explanation=explanation, equilibria=tuple(found), growth_rate=growth,
                   doubling_time=doubling,
@@ -172,7 +178,7 @@ def _share(value: float) -> str:
 def _explain(model, name, found, rests, counts, runs, times, escaped, outcomes, ceiling,  # noqa: ANN001, ANN202
              low_growth, discrete):
     unit = "step" if discrete else (model.time_unit or "time unit")
-    n_runs = len(outcomes)
+    n_runs = len(escaped)
     sentences: list[str] = []
     saddles = [e for e in found if e.kind == "saddle"]
     if name == "bistable":
