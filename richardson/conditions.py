@@ -76,8 +76,9 @@ class StabilityConditions(Sequence):
     def _evaluator(self):  # noqa: ANN202
         """``lhs - rhs`` of every condition as one numeric function (our own expressions)."""
         symbols = sorted(set().union(*[c.free_symbols for c in self.conditions]), key=str)
-        differences = [c.lhs - c.rhs if hasattr(c, "lhs") else (1 if c else -1)
-                       for c in self.conditions]
+        differences = [
+            c.lhs - c.rhs if hasattr(c, "lhs") else (1 if c else -1) for c in self.conditions
+        ]
         return symbols, sp.lambdify(symbols, differences, modules="math")
 
     def summary(self) -> str:
@@ -94,7 +95,11 @@ class StabilityConditions(Sequence):
         return "StabilityConditions(" + ", ".join(sp.sstr(c) for c in self.conditions) + ")"
 
     def _repr_latex_(self) -> str:
-        return r"$\begin{aligned}" + r" \\ ".join(sp.latex(c) for c in self.conditions) + r"\end{aligned}$"
+        return (
+            r"$\begin{aligned}"
+            + r" \\ ".join(sp.latex(c) for c in self.conditions)
+            + r"\end{aligned}$"
+        )
 
 
 def _as_inequality(expr: sp.Expr) -> sp.Basic:
@@ -107,7 +112,11 @@ def _as_inequality(expr: sp.Expr) -> sp.Basic:
     left = sp.Add(*positive)
     right = -sp.Add(*negative)
     if right == 0:
-        return sp.StrictGreaterThan(left, 0, evaluate=False) if left.free_symbols else sp.sympify(bool(left > 0))
+        return (
+            sp.StrictGreaterThan(left, 0, evaluate=False)
+            if left.free_symbols
+            else sp.sympify(bool(left > 0))
+        )
     return sp.StrictGreaterThan(left, right, evaluate=False)
 
 
@@ -193,8 +202,12 @@ def stability_conditions(model: Model, method: str = "auto") -> StabilityConditi
     linear = not (jacobian.free_symbols & set(model.state_symbols))
     note = "" if linear else "Nonlinear model: evaluate the conditions at a balance (states = x*)."
     values = {sp.Symbol(k): v for k, v in model.defaults.items()}
-    off_diagonal_nonnegative = linear and not discrete and all(
-        float(jacobian[i, j].subs(values)) >= 0 for i in range(n) for j in range(n) if i != j
+    off_diagonal_nonnegative = (
+        linear
+        and not discrete
+        and all(
+            float(jacobian[i, j].subs(values)) >= 0 for i in range(n) for j in range(n) if i != j
+        )
     )
     if method == "auto":
         method = "m-matrix" if (n > 2 and off_diagonal_nonnegative) else "routh-hurwitz"
@@ -205,11 +218,13 @@ def stability_conditions(model: Model, method: str = "auto") -> StabilityConditi
                 "Jacobian entries) are all non-negative; use method='routh-hurwitz'"
             )
         minus = -jacobian
-        conditions = tuple(_as_inequality(minus[:k, :k].det(method="berkowitz"))
-                           for k in range(1, n + 1))
+        conditions = tuple(
+            _as_inequality(minus[:k, :k].det(method="berkowitz")) for k in range(1, n + 1)
+        )
         note = (note + " " if note else "") + (
             "Exact because every cross-reaction is non-negative at the default values "
-            "(J is a Metzler matrix).")
+            "(J is a Metzler matrix)."
+        )
         return StabilityConditions(conditions, "m-matrix", None, note.strip())
     lam = sp.Symbol("lambda")
     polynomial = (lam * sp.eye(n) - jacobian).det(method="berkowitz")

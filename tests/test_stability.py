@@ -23,24 +23,30 @@ def _sigmoid(z):
 def trigger_model(**values):
     """Mutual-defence switch: each side's spending jumps by s once the other's passes theta."""
     params = dict(a=1.0, b=1.0, g=0.2, h=0.2, s=3.0, theta=1.5, w=0.2) | values
-    return rd.Model(["x", "y"], params, [-A * X + G + S * _sigmoid((Y - THETA) / W),
-                                         -B * Y + H + S * _sigmoid((X - THETA) / W)])
+    return rd.Model(
+        ["x", "y"],
+        params,
+        [-A * X + G + S * _sigmoid((Y - THETA) / W), -B * Y + H + S * _sigmoid((X - THETA) / W)],
+    )
 
 
 def ceiling_model(**values):
     """Richardson with a logistic ceiling on escalation: reaction k y (1 - x/M)."""
     params = dict(k=1.2, l=1.1, a=1.0, b=1.1, g=0.5, h=0.3, M=10.0) | values
-    return rd.Model(["x", "y"], params, [K * Y * (1 - X / M) - A * X + G,
-                                         L * X * (1 - Y / M) - B * Y + H])
+    return rd.Model(
+        ["x", "y"], params, [K * Y * (1 - X / M) - A * X + G, L * X * (1 - Y / M) - B * Y + H]
+    )
 
 
 def cycle_model():
     """Hopf normal form (sigma = 0.25 > 0) centred at (2, 2): stable cycle of radius 1/2."""
     sigma, omega = sp.symbols("sigma omega")
     u, v = X - 2, Y - 2
-    return rd.Model(["x", "y"], {"sigma": 0.25, "omega": 1.0},
-                    [sigma * u - omega * v - u * (u**2 + v**2),
-                     omega * u + sigma * v - v * (u**2 + v**2)])
+    return rd.Model(
+        ["x", "y"],
+        {"sigma": 0.25, "omega": 1.0},
+        [sigma * u - omega * v - u * (u**2 + v**2), omega * u + sigma * v - v * (u**2 + v**2)],
+    )
 
 
 def quadratic_model(**values):
@@ -63,7 +69,9 @@ def test_two_nation_equilibrium_and_eigenvalues_match_closed_form(rng):
             continue
         (eq,) = rd.equilibria(rd.richardson2(k=k, l=l, a=a, b=b, g=g, h=h))
         det = a * b - k * l
-        assert_allclose(eq.state, [(b * g + k * h) / det, (l * g + a * h) / det], rtol=1e-10, atol=1e-12)
+        assert_allclose(
+            eq.state, [(b * g + k * h) / det, (l * g + a * h) / det], rtol=1e-10, atol=1e-12
+        )
         root = math.sqrt((a - b) ** 2 + 4 * k * l)
         exact = sorted([(-(a + b) + root) / 2, (-(a + b) - root) / 2], reverse=True)
         assert_allclose(np.real(eq.eigenvalues), exact, rtol=1e-10, atol=1e-12)
@@ -174,8 +182,9 @@ def test_n_nation_conditions_agree_with_eigenvalues(rng):
 def test_map_conditions_are_jury():
     # x[n+1] = c x + d y, y[n+1] = e x + f y; stable iff |det| < 1 and |tr| < 1 + det
     c, d, e, f = sp.symbols("c d e f")
-    model = rd.Model(["x", "y"], dict(c=0.5, d=0.2, e=0.1, f=0.3), [c * X + d * Y, e * X + f * Y],
-                     kind="map")
+    model = rd.Model(
+        ["x", "y"], dict(c=0.5, d=0.2, e=0.1, f=0.3), [c * X + d * Y, e * X + f * Y], kind="map"
+    )
     conditions = rd.stability_conditions(model)
     assert conditions.method == "jury"
     rng = np.random.default_rng(1)
