@@ -114,8 +114,15 @@ class EscalationMargin:
             target = self.target_regime.replace("_", " ")
             text = (
                 f"Escalation margin: {self.percent:.3g}%. The system ({now}) changes to "
-                f"{target} when each of {names} moves by at most {self.percent:.3g}% of its "
-                f"value: " + "; ".join(moves) + "."
+                f"{target} when "
+                + (
+                    f"{names} moves by {self.percent:.3g}%"
+                    if len(self.parameters) == 1
+                    else f"each of {names} moves by at most {self.percent:.3g}% of its value"
+                )
+                + ": "
+                + "; ".join(moves)
+                + "."
             )
         return "\n".join([text, *self.notes, f"Method: {self.method}."])
 
