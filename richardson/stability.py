@@ -277,7 +277,7 @@ def equilibria(
     --------
     >>> import richardson as rd
     >>> (eq,) = rd.equilibria(rd.richardson2(k=0.9, l=0.8, a=1.0, b=1.1, g=0.5, h=0.3))
-    >>> eq.kind, [round(v, 4) for v in eq.state]
+    >>> eq.kind, [round(v, 4) for v in eq.state.tolist()]
     ('stable node', [2.1579, 1.8421])
     """
     _check_autonomous(model, "equilibria")
