@@ -8,6 +8,15 @@ changes global matplotlib state (styles are applied with a context manager).
 from __future__ import annotations
 
 from .bifurcation import bifurcation_curves, bifurcation_diagram, orbit_diagram
+from .maps import stability_map
+from .phase import phase_portrait
 from .series import time_series
 
-__all__ = ["bifurcation_curves", "bifurcation_diagram", "orbit_diagram", "time_series"]
+__all__ = [
+    "bifurcation_curves",
+    "bifurcation_diagram",
+    "orbit_diagram",
+    "phase_portrait",
+    "stability_map",
+    "time_series",
+]
