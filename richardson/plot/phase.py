@@ -247,7 +247,7 @@ def _draw_separatrix(ax, eq, field_2d, xlim, ylim, horizon):  # noqa: ANN001, AN
     values, vectors = np.asarray(eq.eigenvalues), np.asarray(eq.eigenvectors)
     stable = int(np.argmin(values.real))
     direction = np.real(vectors[:, stable])
-    direction /= np.linalg.norm(direction)
+    direction = direction / np.linalg.norm(direction)
     scale = 1e-6 * max(1.0, float(np.max(np.abs(eq.state))))
     first = True
     for sign in (1.0, -1.0):
