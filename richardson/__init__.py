@@ -34,11 +34,14 @@ from .simulate import iterate, simulate, simulate_ensemble
 from .stability import REGIMES, Equilibrium, Regime, classify, equilibria
 from .sweep import stability_map, sweep
 from .trajectory import Ensemble, Runaway, Trajectory
+from .trigger import TriggerPoint, nearest_bifurcation
 
 __version__ = "0.1.0"
 
 __all__ = [
     "REGIMES",
+    "TriggerPoint",
+    "nearest_bifurcation",
     "Equilibrium",
     "EscalationMargin",
     "Regime",
