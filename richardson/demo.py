@@ -1,27 +1,50 @@
-"""The main job (``make demo`` = ``richardson demo``): every bundled scenario simulated and
-reported, with figures, in ``out/report.md`` and ``out/report.html``."""
+"""The main job (``make demo`` = ``richardson demo``): every scenario simulated, classified,
+placed relative to its nearest trigger point, mapped, and fitted where data exists; written
+to ``out/report.md`` and ``out/report.html`` with figures."""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+import pandas as pd
 
 from . import plot
+from .errors import RichardsonError
 from .families import richardson2
 from .interventions import step
 from .model import Model
 from .report import Report
 from .simulate import simulate
 
-__all__ = ["run_demo", "Scenario", "builtin_scenarios"]
+__all__ = ["run_demo", "Scenario", "builtin_scenarios", "scenario_files"]
+
+#: Directory of the bundled scenario files (``models/`` at the top of the repository).
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A model with the run the report makes of it."""
+    """A model with the run the report makes of it.
+
+    Attributes
+    ----------
+    key : str
+        Short name used for figure files.
+    model : Model
+        The model (with its initial values and interventions).
+    t_span : pair of float
+        Simulated time span (model time unit).
+    y0 : tuple of float, optional
+        Initial state (defaults to the model's ``initial`` values).
+    ceiling : float, optional
+        Spending level counted as runaway.
+    """
 
     key: str
     model: Model
@@ -36,30 +59,165 @@ def builtin_scenarios() -> list[Scenario]:
     runaway = richardson2(k=1.3, l=1.2, a=1.0, b=1.1, g=0.5, h=0.3)
     hotline = runaway.with_interventions(step("k", at=10, to=0.6), step("l", at=10, to=0.6))
     return [
-        Scenario("classic_stable", _named(stable, "Classic two-nation race, stable (a b > k l)"),
+        Scenario("classic_stable", replace(stable, name="Classic two-nation race, stable (a b > k l)"),
                  (0.0, 30.0), (1.0, 2.0)),
-        Scenario("classic_runaway", _named(runaway, "Classic two-nation race, runaway (k l > a b)"),
+        Scenario("classic_runaway", replace(runaway, name="Classic two-nation race, runaway (k l > a b)"),
                  (0.0, 40.0), (1.0, 2.0), ceiling=1e3),
-        Scenario("classic_hotline", _named(hotline, "Runaway race damped by a hotline at t = 10"),
+        Scenario("classic_hotline", replace(hotline, name="Runaway race damped by a hotline at t = 10"),
                  (0.0, 40.0), (1.0, 2.0), ceiling=1e3),
     ]
 
 
-def _named(model: Model, name: str) -> Model:
-    from dataclasses import replace
+def scenario_files(directory: Path = MODELS_DIR) -> list[Scenario]:
+    """The scenarios of ``models/*.toml`` (time span and ceiling from their ``[simulation]``
+    metadata when given, else 50 years from the model's initial values)."""
+    from .io import load_model
 
-    return replace(model, name=name)
+    scenarios = []
+    for path in sorted(directory.glob("*.toml")):
+        model = load_model(path)
+        settings = dict(model.metadata.get("simulation", {}))
+        t0 = float(settings.get("t0", 0.0))
+        t1 = float(settings.get("t1", t0 + 50.0))
+        ceiling = settings.get("ceiling")
+        scenarios.append(Scenario(path.stem, model, (t0, t1), None,
+                                  float(ceiling) if ceiling is not None else None))
+    return scenarios
 
 
-def _scenario_section(report: Report, scenario: Scenario) -> None:
+def _attempt(report: Report, what: str, action: Callable[[], None]) -> None:
+    """Run one part of a section; a failure is reported in the text, the report goes on."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            action()
+    except (RichardsonError, ValueError, RuntimeError, np.linalg.LinAlgError) as err:
+        report.text(f"({what} could not be computed: {err})")
+
+
+def _parameter_table(model: Model) -> pd.DataFrame:
+    rows = {name: {"value": p.value, "unit": p.unit, "meaning": p.description, "source": p.source}
+            for name, p in model.params.items()}
+    frame = pd.DataFrame.from_dict(rows, orient="index")
+    frame.index.name = "parameter"
+    return frame
+
+
+def _params_after_interventions(model: Model, t: float) -> dict[str, float]:
+    from .interventions import Schedule
+
+    values = Schedule(model.param_index, model.interventions).at(t, model.param_vector())
+    return dict(zip(model.param_names, values.tolist(), strict=True))
+
+
+def _map_axes(model: Model, margin) -> list[str]:  # noqa: ANN001
+    """Two parameters for the stability map: those of the margin, else the first reactions."""
+    names = [n for n in getattr(margin, "parameters", ()) if model.params[n].value != 0]
+    if len(names) < 2:
+        from .margin import _default_parameters
+
+        names += [n for n in _default_parameters(model, model.param_vector()) if n not in names]
+    return names[:2]
+
+
+def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object]) -> None:
+    from .margin import escalation_margin
+    from .stability import classify
+    from .sweep import stability_map
+    from .trigger import nearest_bifurcation
+
     model = scenario.model
     report.heading(model.name or scenario.key)
     if model.description:
         report.text(model.description)
+    if len(model.params) <= 40:
+        report.table(_parameter_table(model))
     trajectory = simulate(model, scenario.t_span, scenario.y0, ceiling=scenario.ceiling)
     report.preformatted(trajectory.summary())
     ax = plot.time_series(trajectory, logy=trajectory.has_runaway)
     report.figure(ax.figure, f"{scenario.key}_series", f"{model.name}: spending over time")
+    state = {}
+
+    def verdict() -> None:
+        regime = classify(model)
+        state["regime"] = regime
+        report.heading("Regime verdict", 3)
+        report.text(f"Regime: {regime.name.replace('_', ' ')}. {regime.explanation}")
+        if model.interventions:
+            after = _params_after_interventions(model, scenario.t_span[1])
+            changed = {k: v for k, v in after.items() if v != model.params[k].value}
+            regime_after = classify(model, after)
+            report.text(
+                "After the interventions (" + ", ".join(f"{k} = {v:.4g}" for k, v in changed.items())
+                + f"): {regime_after.name.replace('_', ' ')}. {regime_after.explanation}"
+            )
+
+    def margin() -> None:
+        result = escalation_margin(model)
+        state["margin"] = result
+        report.heading("Escalation margin", 3)
+        report.text(result.summary())
+
+    def trigger() -> None:
+        point = nearest_bifurcation(model)
+        report.heading("Nearest trigger point", 3)
+        report.text(point.summary() if point is not None else
+                    "No fold, Hopf or branch point, and no stability boundary, within a factor of "
+                    "three of any reaction or fatigue parameter.")
+
+    def portrait() -> None:
+        ax = plot.phase_portrait(model, trajectories=4)
+        report.figure(ax.figure, f"{scenario.key}_portrait",
+                      f"{model.name}: phase portrait of {model.actors[0]} and {model.actors[1]}"
+                      + ("" if model.n_states == 2 else " (other actors at their balance)"))
+
+    def regime_map() -> None:
+        names = _map_axes(model, state.get("margin"))
+        if len(names) < 2:
+            return
+        linear = model.compile().is_linear
+        count = 120 if linear else 9
+        grid = {}
+        for name in names:
+            value = model.params[name].value
+            lo, hi = (0.0, 2.5 * value) if value > 0 else (2.5 * value, 0.0) if value < 0 else (-1.0, 1.0)
+            grid[name] = np.linspace(lo, hi, count)
+        options = {} if linear else {"n_samples": 12}
+        regimes = stability_map(model, grid, progress=False, **options)
+        ax = plot.stability_map(regimes)
+        here = (model.params[names[0]].value, model.params[names[1]].value)
+        ax.plot(*here, "k*", ms=12)
+        ax.annotate("this scenario", here, xytext=(6, 6), textcoords="offset points", fontsize=8)
+        report.figure(ax.figure, f"{scenario.key}_map",
+                      f"{model.name}: regimes over {names[0]} and {names[1]} (star: this scenario)")
+
+    _attempt(report, "The regime verdict", verdict)
+    _attempt(report, "The escalation margin", margin)
+    _attempt(report, "The nearest trigger point", trigger)
+    if model.n_states >= 2 and model.is_autonomous:
+        _attempt(report, "The phase portrait", portrait)
+    _attempt(report, "The stability map", regime_map)
+    dataset = model.metadata.get("data")
+    if isinstance(dataset, str) and dataset:
+        _attempt(report, "The fit", lambda: _fit_section(report, scenario, dataset, fits))
+
+
+def _fit_section(report: Report, scenario: Scenario, dataset: str, fits: dict[str, object]) -> None:
+    from . import data
+    from .fit import fit
+
+    frame = data.load(dataset)
+    years = scenario.model.metadata.get("fit_years")
+    if years:
+        frame = frame.loc[int(years[0]):int(years[1])]
+    columns = {state: actor for state, actor in zip(scenario.model.states, scenario.model.actors,
+                                                    strict=True) if actor in frame.columns}
+    result = fit(scenario.model, frame, method="ode", columns=columns or None)
+    fits[scenario.key] = result
+    report.heading(f"Fit to {dataset}", 3)
+    report.preformatted(result.summary())
+    ax = result.plot()
+    report.figure(ax.figure, f"{scenario.key}_fit", f"{scenario.model.name}: fit to {dataset}")
 
 
 def run_demo(out: str | Path = "out", scenarios: list[Scenario] | None = None) -> Path:
@@ -70,24 +228,31 @@ def run_demo(out: str | Path = "out", scenarios: list[Scenario] | None = None) -
     out : str or pathlib.Path
         Output directory (created if missing).
     scenarios : list of Scenario, optional
-        What to report; the built-in and bundled scenarios by default.
+        What to report; the built-in classic cases and every ``models/*.toml`` by default.
 
     Returns
     -------
     pathlib.Path
-        Path of ``report.md``.
+        Path of ``report.md`` (``report.html`` beside it).
     """
     matplotlib.use("Agg")
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    if scenarios is None:
+        scenarios = builtin_scenarios()
+        if any(MODELS_DIR.glob("*.toml")):
+            scenarios += scenario_files()
     report = Report("richardson demo report", directory)
     report.text(
-        "Every scenario below was built, compiled and simulated by `richardson demo`. "
-        "Spending is in the units stated by each model; time in years."
+        "Every scenario below was built, compiled, simulated, classified and placed relative to "
+        "its nearest trigger point by `richardson demo`; scenarios with a historical series are "
+        "fitted to it. Spending is in the units stated by each model, time in years."
     )
-    for scenario in scenarios if scenarios is not None else builtin_scenarios():
-        _scenario_section(report, scenario)
-    report.text(f"Report generated in {time.perf_counter() - started:.1f} s.")
+    fits: dict[str, object] = {}
+    for scenario in scenarios:
+        _scenario_section(report, scenario, fits)
+    elapsed = time.perf_counter() - started
+    report.text(f"{len(scenarios)} scenarios, report generated in {elapsed:.1f} s.")
     markdown, _ = report.write()
     return markdown

@@ -22,6 +22,8 @@ _KIND_WORDS = {
     "branch": "a branch point: the balance splits",
     "boundary": "the stability boundary: mutual reaction overtakes restraint and spending "
                 "grows without bound",
+    "boundary_from_runaway": "the stability boundary: restraint overtakes mutual reaction and the "
+                             "runaway race settles to a balance",
 }
 
 
@@ -42,7 +44,8 @@ class TriggerPoint:
         ``current`` is 0).
     kind : str
         ``"fold"``, ``"hopf"``, ``"branch"`` (from continuation) or ``"boundary"`` (linear
-        models: the eigenvalue crossing where the balance escapes to infinity).
+        models: the eigenvalue crossing where the balance escapes to infinity, or, from a
+        runaway race, where a balance becomes stable; see ``from_runaway``).
     state : numpy.ndarray or None
         Spending at the trigger point (None for a linear boundary, where it is infinite).
     candidates : tuple
@@ -56,11 +59,13 @@ class TriggerPoint:
     kind: str
     state: np.ndarray | None = None
     candidates: tuple[tuple[str, float, str], ...] = field(default=(), repr=False)
+    from_runaway: bool = False
 
     def summary(self) -> str:
         direction = "a rise" if self.relative_change > 0 else "a fall"
+        key = "boundary_from_runaway" if self.from_runaway and self.kind == "boundary" else self.kind
         text = (
-            f"Nearest trigger point: {_KIND_WORDS.get(self.kind, self.kind)}, reached by {direction} "
+            f"Nearest trigger point: {_KIND_WORDS.get(key, self.kind)}, reached by {direction} "
             f"of {self.param} from {self.current:.4g} to {self.value:.4g} "
             f"({100 * abs(self.relative_change):.1f}%)."
         )
@@ -127,9 +132,11 @@ def nearest_bifurcation(
     compiled = model.compile()
     candidates = []
     best = None
+    from_runaway = False
     if compiled.is_linear:
         for name in names:
             margin = escalation_margin(model, values, over=[name])
+            from_runaway = margin.current_regime == "runaway"
             change = margin.direction.get(name, math.inf) if math.isfinite(margin.margin) else math.inf
             if math.isfinite(change) and abs(change) <= factor:
                 value = margin.boundary[name]
@@ -159,4 +166,4 @@ def nearest_bifurcation(
         return None
     name, change, kind, value, state = best
     return TriggerPoint(param=name, current=values[name], value=float(value), relative_change=float(change),
-                        kind=kind, state=state, candidates=tuple(candidates))
+                        kind=kind, state=state, candidates=tuple(candidates), from_runaway=from_runaway)

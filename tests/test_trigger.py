@@ -41,3 +41,9 @@ def test_fold_of_a_one_dimensional_trigger_matches_closed_form():
 def test_unknown_parameter(classic):
     with pytest.raises(rd.UnknownSymbolError, match="Did you mean 'k'"):
         rd.nearest_bifurcation(classic, over=["kk"])
+
+
+def test_from_a_runaway_race_the_boundary_is_where_a_balance_becomes_stable():
+    point = rd.nearest_bifurcation(rd.richardson2(k=1.3, l=1.2), over=["k"])
+    assert point.from_runaway and point.value == pytest.approx(1.1 / 1.2, rel=1e-9)
+    assert "settles to a balance" in point.summary()
