@@ -6,7 +6,7 @@ simulate single runs, ensembles and interventions, and analyse them.
 
 from __future__ import annotations
 
-from . import plot
+from . import data, plot
 from .codegen import BoundSystem, CompiledModel, compile_model
 from .errors import (
     DataError,
@@ -53,6 +53,7 @@ __all__ = [
     "Trajectory",
     "UnknownSymbolError",
     "compile_model",
+    "data",
     "iterate",
     "plot",
     "pulse",
