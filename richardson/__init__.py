@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import data, plot
 from .codegen import BoundSystem, CompiledModel, compile_model
+from .conditions import StabilityConditions, stability_conditions
 from .errors import (
     DataError,
     DimensionMismatchError,
@@ -23,13 +24,27 @@ from .errors import (
 )
 from .families import richardson2, richardson_n
 from .interventions import Pulse, Ramp, Step, pulse, ramp, step
+from .margin import EscalationMargin, escalation_margin
 from .model import TIME, Model, Parameter
 from .simulate import iterate, simulate, simulate_ensemble
+from .stability import REGIMES, Equilibrium, Regime, classify, equilibria
+from .sweep import stability_map, sweep
 from .trajectory import Ensemble, Runaway, Trajectory
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "REGIMES",
+    "Equilibrium",
+    "EscalationMargin",
+    "Regime",
+    "StabilityConditions",
+    "classify",
+    "equilibria",
+    "escalation_margin",
+    "stability_conditions",
+    "stability_map",
+    "sweep",
     "TIME",
     "BoundSystem",
     "CompiledModel",

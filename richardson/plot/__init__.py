@@ -7,6 +7,7 @@ changes global matplotlib state (styles are applied with a context manager).
 
 from __future__ import annotations
 
+from .maps import stability_map
 from .series import time_series
 
-__all__ = ["time_series"]
+__all__ = ["stability_map", "time_series"]
