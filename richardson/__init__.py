@@ -7,6 +7,7 @@ simulate single runs, ensembles and interventions, and analyse them.
 from __future__ import annotations
 
 from . import data, plot
+from .bootstrap import BootstrapResult, bootstrap
 from .codegen import BoundSystem, CompiledModel, compile_model
 from .conditions import StabilityConditions, stability_conditions
 from .errors import (
@@ -23,6 +24,7 @@ from .errors import (
     UnknownSymbolError,
 )
 from .families import richardson2, richardson_n
+from .fit import FitResult, fit, richardson_total
 from .interventions import Pulse, Ramp, Step, pulse, ramp, step
 from .margin import EscalationMargin, escalation_margin
 from .model import TIME, Model, Parameter
@@ -34,6 +36,11 @@ from .trajectory import Ensemble, Runaway, Trajectory
 __version__ = "0.1.0"
 
 __all__ = [
+    "BootstrapResult",
+    "FitResult",
+    "bootstrap",
+    "fit",
+    "richardson_total",
     "REGIMES",
     "Equilibrium",
     "EscalationMargin",

@@ -285,7 +285,15 @@ def _verdict_chunk(
     margins: bool,
     margin_over: tuple[str, ...] | None,
 ):  # noqa: ANN202
+    """Regime names and escalation margins of each column of ``theta``.
+
+    For linear models the regimes of the whole chunk come from one batched eigenvalue
+    computation (:func:`richardson.stability.linear_verdicts`, the test :func:`classify`
+    applies to linear models); otherwise :func:`classify` runs per resample. Margins always
+    come from :func:`richardson.escalation_margin`, per resample.
+    """
     from . import classify, escalation_margin
+    from .stability import REGIMES, linear_verdicts
 
     m = theta.shape[1]
     regimes = [""] * m if verdicts else None
@@ -293,12 +301,30 @@ def _verdict_chunk(
     notes: list[str] = []
     param_rows = [name for name in free if name in model.param_index]
     positions = [free.index(name) for name in param_rows]
+    compiled = model.compile()
+    batched = verdicts and compiled.is_linear and compiled.is_autonomous
+    if batched:
+        full = np.repeat(model.param_vector()[:, None], m, axis=1)
+        full[[model.param_index[n] for n in param_rows]] = theta[positions]
+        zero = np.zeros((model.n_states, m))
+        A = compiled.jac(0.0, zero, full)  # (n, n, m)
+        b = compiled.rhs(0.0, zero, full)  # (n, m)
+        with np.errstate(invalid="ignore", over="ignore"):
+            finite = np.all(np.isfinite(A), axis=(0, 1)) & np.all(np.isfinite(b), axis=0)
+            usable = converged & finite
+            codes = np.zeros(m, dtype=int)
+            if usable.any():
+                codes[usable] = linear_verdicts(A[:, :, usable], b[:, usable], model.kind == "map")[
+                    0
+                ]
+        for j in np.nonzero(usable)[0]:
+            regimes[j] = REGIMES[int(codes[j])]
     for j in range(m):
         if not converged[j]:
             continue
         params = dict(zip(param_rows, theta[positions, j].tolist(), strict=True))
         try:
-            if verdicts:
+            if verdicts and not batched:
                 regimes[j] = classify(model, params).name
             if margins:
                 found = (

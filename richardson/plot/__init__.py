@@ -7,7 +7,8 @@ changes global matplotlib state (styles are applied with a context manager).
 
 from __future__ import annotations
 
+from .fitplot import bootstrap_margin, fit
 from .maps import stability_map
 from .series import time_series
 
-__all__ = ["stability_map", "time_series"]
+__all__ = ["bootstrap_margin", "fit", "stability_map", "time_series"]
