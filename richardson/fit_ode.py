@@ -333,6 +333,10 @@ def batched_least_squares(
     residual, jac, ok = problem.residuals(theta, target)
     cost = np.where(ok, np.nansum(residual**2, axis=0), np.inf)
     damping = np.full(m, 1e-3)
+    near_lower, near_upper = problem.lower.copy(), problem.upper.copy()
+    finite_lower, finite_upper = np.isfinite(near_lower), np.isfinite(near_upper)
+    near_lower[finite_lower] += 1e-14 * np.abs(near_lower[finite_lower])
+    near_upper[finite_upper] -= 1e-14 * np.abs(near_upper[finite_upper])
     active = ok.copy()
     converged = np.zeros(m, dtype=bool)
     iterations = 0
@@ -344,8 +348,8 @@ def batched_least_squares(
         held = fixed[:, idx].T.copy()  # (k, Q)
         step = _damped_step(jac[:, :, idx], residual[:, idx], damping[idx], held)
         # projected step: entries at a bound that the step pushes outwards are held too
-        blocked = ((current.T <= problem.lower + 1e-14 * np.abs(problem.lower)) & (step < 0)) | (
-            (current.T >= problem.upper - 1e-14 * np.abs(problem.upper)) & (step > 0)
+        blocked = ((current.T <= near_lower) & (step < 0)) | (
+            (current.T >= near_upper) & (step > 0)
         )
         if np.any(blocked & ~held):
             held |= blocked

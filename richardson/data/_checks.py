@@ -32,7 +32,14 @@ __all__ = [
 ]
 
 #: Issue kinds that make a series unusable for fitting until the user treats them.
-BLOCKING = ("missing", "duplicate_year", "non_monotonic", "unit_break", "non_numeric")
+BLOCKING = (
+    "missing",
+    "duplicate_year",
+    "non_monotonic",
+    "unit_break",
+    "non_numeric",
+    "zero",
+)
 #: Year-on-year ratio beyond which a change is reported as a suspicious jump.
 JUMP_RATIO = 2.0
 
@@ -46,8 +53,9 @@ _FIXES = {
     "non_monotonic": "sort the years (df.sort_index())",
     "unit_break": "split the period (richardson.data.split), convert with a stated rate "
     "(richardson.data.convert_units) or fit one side only",
-    "zero": "a zero is rarely a real spending level (COW: Pakistan 1947); treat it as "
-    "missing or start later",
+    "zero": "a zero is rarely a real spending level (COW: Pakistan 1947, its founding "
+    "year); start later, or treat it as missing (df.replace(0, float('nan')) then "
+    "interpolate or drop)",
     "negative": "spending cannot be negative; check the source",
     "jump": "check the source for a revaluation or a change of definition; split the "
     "period or fit up to the year before",

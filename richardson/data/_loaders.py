@@ -198,10 +198,12 @@ def load(
 ) -> pd.DataFrame:
     """Load a bundled historical case as a tidy table of spending per year.
 
-    Missing values (COW codes them -9) and zero spending become ``NaN`` and every replaced
-    cell is listed in ``attrs["replaced"]``; years that straddle the 1913/1914 unit break
-    are kept and flagged. A :class:`~richardson.RichardsonWarning` says when the returned
-    table needs a treatment before it can be fitted (see :func:`check`).
+    Missing values (COW codes them -9) become ``NaN`` and every replaced cell is listed in
+    ``attrs["replaced"]``; zeros are kept and flagged by :func:`check` (Pakistan 1947 is not
+    a spending level; Iceland's zeros are real: it has no armed forces); years that straddle
+    the 1913/1914 unit break are kept and flagged. A :class:`~richardson.RichardsonWarning`
+    says when the returned table needs a treatment before it can be fitted (see
+    :func:`check`).
 
     Parameters
     ----------
@@ -296,7 +298,7 @@ def _build(
         for a in actors
         for y in wide.index[wide[a].isna()]
     ]
-    wide, replaced = _replace_missing(wide, variable, (-9,), zero_is_missing=variable == "milex")
+    wide, replaced = _replace_missing(wide, variable, (-9,), zero_is_missing=False)
     replaced = absent_rows + replaced
     if members is not None:
         wide = _bloc_totals(wide, members)
