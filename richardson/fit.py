@@ -452,7 +452,10 @@ def _profile(result: FitResult, level: float) -> pd.DataFrame:
     theta = result._theta
     errors = np.array([result.stderr[n] for n in result.free])
     which = list(range(problem.q_model))
-    low, high = profile_intervals(problem, theta, errors, result.rss, result.n_obs, level, which)
+    covariance = result.covariance.to_numpy()
+    low, high = profile_intervals(
+        problem, theta, errors, covariance, result.rss, result.n_obs, level, which
+    )
     frame = _wald(result, level)
     frame.iloc[which, 0] = low
     frame.iloc[which, 1] = high

@@ -302,6 +302,7 @@ def batched_least_squares(
     max_iter: int = 60,
     ftol: float = 1e-9,
     xtol: float = 1e-10,
+    gtol: float = 1e-8,
 ) -> LMResult:
     """Levenberg-Marquardt for many members at once (one batched integration per iteration).
 
@@ -321,6 +322,9 @@ def batched_least_squares(
         Relative decrease of the cost below which an accepted step counts as converged.
     xtol : float
         Relative step size below which a member counts as converged.
+    gtol : float
+        A member is converged when every free Jacobian column is this close to orthogonal
+        to its residual (cosine), i.e. at a stationary point.
 
     Returns
     -------
@@ -346,6 +350,19 @@ def batched_least_squares(
             break
         current = theta[:, idx]
         held = fixed[:, idx].T.copy()  # (k, Q)
+        # first-order optimality: cosine between the residual and each free Jacobian column
+        J_now, r_now = jac[:, :, idx], residual[:, idx]
+        cosine = np.abs(np.einsum("nqm,nm->mq", J_now, r_now)) / (
+            np.linalg.norm(J_now, axis=0).T * np.linalg.norm(r_now, axis=0)[:, None] + 1e-300
+        )
+        stationary = np.all((cosine <= gtol) | held, axis=1)
+        if np.any(stationary):
+            converged[idx[stationary]] = True
+            active[idx[stationary]] = False
+            keep = ~stationary
+            idx, current, held = idx[keep], current[:, keep], held[keep]
+            if idx.size == 0:
+                break
         step = _damped_step(jac[:, :, idx], residual[:, idx], damping[idx], held)
         # projected step: entries at a bound that the step pushes outwards are held too
         blocked = ((current.T <= near_lower) & (step < 0)) | (
@@ -437,6 +454,7 @@ def profile_intervals(
     problem: TrajectoryProblem,
     theta: np.ndarray,
     stderr: np.ndarray,
+    covariance: np.ndarray,
     rss: float,
     n_obs: int,
     level: float,
@@ -473,7 +491,9 @@ def profile_intervals(
             for c in grid:
                 value = theta[j] + sign * c * scale
                 value = min(max(value, problem.lower[j]), problem.upper[j])
-                column = theta.copy()
+                # warm start at the conditional mean of the others given theta_j = value
+                column = theta + covariance[:, j] / covariance[j, j] * (value - theta[j])
+                column = np.clip(column, problem.lower, problem.upper)
                 column[j] = value
                 mask = np.zeros(q, dtype=bool)
                 mask[j] = True
@@ -482,7 +502,13 @@ def profile_intervals(
                 meta.append((j, sign, value))
     start = np.array(columns).T
     result = batched_least_squares(
-        problem, start, problem.target(), fixed=np.array(fixed_masks).T, ftol=1e-8
+        problem,
+        start,
+        problem.target(),
+        fixed=np.array(fixed_masks).T,
+        max_iter=30,
+        ftol=1e-8,
+        gtol=1e-6,
     )
     lower = np.full(len(which), -math.inf)
     upper = np.full(len(which), math.inf)
