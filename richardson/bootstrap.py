@@ -257,7 +257,13 @@ def _run_chunk(
         start = np.repeat(chunk.theta_hat[:, None], m, axis=1)
         if chunk.batched:
             result = batched_least_squares(problem, start, chunk.targets)
-            theta, converged = result.theta, result.converged
+            theta, converged = result.theta.copy(), result.converged.copy()
+            # the few members still crawling along a flat valley are finished one by one
+            for j in np.nonzero(~converged)[0]:
+                single = least_squares(problem, theta[:, j], chunk.targets[:, j : j + 1])
+                if np.isfinite(single.cost) and 2 * single.cost <= result.cost[j]:
+                    theta[:, j] = single.x
+                converged[j] = bool(single.success) and np.isfinite(single.cost)
         else:
             theta = np.empty_like(start)
             converged = np.zeros(m, dtype=bool)
@@ -376,8 +382,9 @@ def bootstrap(
         Resamples per chunk; by default ``n`` split into about 8 chunks (at least 50 each)
         for an executor, one chunk otherwise.
     batched : bool
-        Fit all resamples of a chunk together (batched Levenberg-Marquardt); False fits them
-        one by one with ``scipy.optimize.least_squares`` (for comparison).
+        Fit all resamples of a chunk together (batched Levenberg-Marquardt; the few that
+        have not converged after its iteration limit are finished one by one); False fits
+        them one by one with ``scipy.optimize.least_squares`` (for comparison).
     progress : bool, optional
         Show a tqdm progress bar; by default when there is more than one chunk.
     verdicts : bool
