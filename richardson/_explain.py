@@ -58,8 +58,10 @@ def half_life_text(rate: float, unit: str) -> str:
     """How fast shocks die out, from the slowest decay rate."""
     if rate >= 0 or not math.isfinite(rate):
         return ""
-    return (f"a shock (a crisis, a burst of grievance) dies out with a half-life of about "
-            f"{math.log(2) / -rate:.2g} {plural(unit)} (slowest decay rate {_time_phrase(rate, unit)})")
+    return (
+        f"a shock (a crisis, a burst of grievance) dies out with a half-life of about "
+        f"{math.log(2) / -rate:.2g} {plural(unit)} (slowest decay rate {_time_phrase(rate, unit)})"
+    )
 
 
 def _leading_actors(model: Model, A: np.ndarray) -> str:
@@ -71,8 +73,16 @@ def _leading_actors(model: Model, A: np.ndarray) -> str:
     return names_list(top)
 
 
-def explain_linear(model: Model, A: np.ndarray, b: np.ndarray, name: str, rate: float,
-                   doubling: float, found: list[Equilibrium], floored: np.ndarray | None) -> str:
+def explain_linear(
+    model: Model,
+    A: np.ndarray,
+    b: np.ndarray,
+    name: str,
+    rate: float,
+    doubling: float,
+    found: list[Equilibrium],
+    floored: np.ndarray | None,
+) -> str:
     """The explanation of a linear (Richardson-family) verdict."""
     unit = model.time_unit or "time unit"
     if model.kind == "map":
@@ -92,27 +102,38 @@ def explain_linear(model: Model, A: np.ndarray, b: np.ndarray, name: str, rate: 
             if reaction > restraint:
                 sentences.append(f"Mutual reaction outweighs restraint: {mutual} > {brake}.")
             else:
-                sentences.append(f"The system is unstable although {brake} >= {mutual}: a "
-                                 "self-reinforcing term (negative fatigue) drives it.")
+                sentences.append(
+                    f"The system is unstable although {brake} >= {mutual}: a "
+                    "self-reinforcing term (negative fatigue) drives it."
+                )
         else:
             sentences.append(f"Restraint outweighs mutual reaction: {brake} > {mutual}.")
     else:
         sentences.append(
             f"The reaction-minus-fatigue matrix (K - diag(a)) has its largest eigenvalue at "
             f"{rate:+.3g} per {unit}: "
-            + ("the combined feedback of reactions, including indirect loops through allies and "
-               "rivals, outweighs the restraint of costs." if name == "runaway" else
-               "the restraint of costs outweighs the combined feedback of reactions, including "
-               "indirect loops through allies and rivals."))
+            + (
+                "the combined feedback of reactions, including indirect loops through allies and "
+                "rivals, outweighs the restraint of costs."
+                if name == "runaway"
+                else "the restraint of costs outweighs the combined feedback of reactions, "
+                "including "
+                "indirect loops through allies and rivals."
+            )
+        )
     balance = found[0] if found else None
     if name == "runaway":
         who = "both" if n == 2 else "every actor"
         if math.isfinite(doubling):
-            sentences.append(f"Spending of {who} grows without bound, doubling about every "
-                             f"{doubling:.2g} {plural(unit)} (growth rate {rate:.3g} per {unit}).")
+            sentences.append(
+                f"Spending of {who} grows without bound, doubling about every "
+                f"{doubling:.2g} {plural(unit)} (growth rate {rate:.3g} per {unit})."
+            )
         else:
-            sentences.append(f"The system sits on the stability boundary: spending of {who} keeps "
-                             "growing, linearly rather than exponentially.")
+            sentences.append(
+                f"The system sits on the stability boundary: spending of {who} keeps "
+                "growing, linearly rather than exponentially."
+            )
         if n > 2:
             sentences.append(f"The escalation is led by {_leading_actors(model, A)}.")
         if balance is not None and np.all(balance.state > 0):
@@ -120,43 +141,53 @@ def explain_linear(model: Model, A: np.ndarray, b: np.ndarray, name: str, rate: 
                 f"The balance at ({state_text(model, balance.state)}) is a threshold (a "
                 f"{balance.kind}): starting above it, spending escalates; starting well below it, "
                 "spending falls towards zero instead. This is Richardson's unstable case with "
-                "goodwill (negative grievances).")
+                "goodwill (negative grievances)."
+            )
         elif balance is not None:
-            sentences.append(f"The formal balance lies at negative spending "
-                             f"({state_text(model, balance.state)}), which cannot be reached: no "
-                             "level of spending stops the race.")
+            sentences.append(
+                f"The formal balance lies at negative spending "
+                f"({state_text(model, balance.state)}), which cannot be reached: no "
+                "level of spending stops the race."
+            )
         else:
             sentences.append("There is no balance at all.")
         return " ".join(sentences)
     damping = half_life_text(rate, unit)
     if name == "oscillatory":
-        sentences.append("The system sits exactly on the boundary with purely imaginary "
-                         "eigenvalues: spending swings around the balance without damping.")
+        sentences.append(
+            "The system sits exactly on the boundary with purely imaginary "
+            "eigenvalues: spending swings around the balance without damping."
+        )
         return " ".join(sentences)
     if name == "disarmament":
         grievances = _grievance_text(model, b)
         sentences.append(
             f"No actor has a standing grievance that pushes spending up from zero ({grievances}): "
             "spending falls until it reaches zero and the system disarms"
-            + (f"; {damping}." if damping else "."))
+            + (f"; {damping}." if damping else ".")
+        )
         if balance is not None and np.any(balance.state < 0):
-            sentences.append(f"(The formal balance lies at negative spending: "
-                             f"{state_text(model, balance.state)}.)")
+            sentences.append(
+                f"(The formal balance lies at negative spending: "
+                f"{state_text(model, balance.state)}.)"
+            )
         return " ".join(sentences)
     assert balance is not None or floored is not None
     if balance is not None and np.all(balance.state >= 0):
         leading = balance.eigenvalues[0] if balance.eigenvalues.size else 0.0
         swings = " with damped swings" if abs(complex(leading).imag) > 1e-12 else ""
-        sentences.append(f"Spending settles{swings} at a stable balance "
-                         f"({state_text(model, balance.state)}) whatever the starting point"
-                         + (f"; {damping}." if damping else "."))
+        sentences.append(
+            f"Spending settles{swings} at a stable balance "
+            f"({state_text(model, balance.state)}) whatever the starting point"
+            + (f"; {damping}." if damping else ".")
+        )
     else:
         zero = [model.actors[i] for i in range(n) if floored is not None and floored[i] <= 0]
         sentences.append(
             f"The formal balance would need negative spending by {names_list(zero)}, so "
             f"{'that actor disarms' if len(zero) == 1 else 'those actors disarm'} while the others "
-            f"settle at ({state_text(model, floored)})"
-            + (f"; {damping}." if damping else "."))
+            f"settle at ({state_text(model, floored)})" + (f"; {damping}." if damping else ".")
+        )
     return " ".join(sentences)
 
 
@@ -168,16 +199,21 @@ def _grievance_text(model: Model, b: np.ndarray) -> str:
     return ", ".join(parts) + (", ..." if len(b) > 6 else "")
 
 
-def _explain_linear_map(model: Model, A: np.ndarray, name: str, rate: float, doubling: float,
-                        found: list[Any]) -> str:
+def _explain_linear_map(
+    model: Model, A: np.ndarray, name: str, rate: float, doubling: float, found: list[Any]
+) -> str:
     radius = rate + 1.0
     if name == "runaway":
-        text = (f"The largest multiplier has modulus {radius:.3g} > 1: each step amplifies the "
-                f"escalation, so spending grows without bound, doubling about every "
-                f"{doubling:.2g} steps.")
+        text = (
+            f"The largest multiplier has modulus {radius:.3g} > 1: each step amplifies the "
+            f"escalation, so spending grows without bound, doubling about every "
+            f"{doubling:.2g} steps."
+        )
     else:
-        text = (f"Every multiplier has modulus below one (largest {radius:.3g}): deviations shrink "
-                "from step to step")
+        text = (
+            f"Every multiplier has modulus below one (largest {radius:.3g}): deviations shrink "
+            "from step to step"
+        )
         if found:
             text += f" and spending settles at ({state_text(model, found[0].state)})."
         else:

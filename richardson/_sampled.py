@@ -37,8 +37,15 @@ def _horizon(found: list[Equilibrium], horizon: float | None, discrete: bool) ->
     return float(np.clip(40.0 / slowest, 50.0, 2000.0))
 
 
-def _simulate(model: Model, compiled: Any, p: np.ndarray, starts: np.ndarray, T: float,
-              ceiling: float, floor: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _simulate(
+    model: Model,
+    compiled: Any,
+    p: np.ndarray,
+    starts: np.ndarray,
+    T: float,
+    ceiling: float,
+    floor: float | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Runs from every start: times ``(t,)``, states ``(m, t, n)`` and runaway flags ``(m,)``."""
     m = starts.shape[1]
     if model.kind == "map":
@@ -58,17 +65,35 @@ def _simulate(model: Model, compiled: Any, p: np.ndarray, starts: np.ndarray, T:
     from .simulate import simulate_ensemble
 
     times = np.linspace(0.0, T, 801)
-    ensemble = simulate_ensemble(model, np.tile(p, (m, 1)), (0.0, T), y0=starts.T, t_eval=times,
-                                 method="RK45", ceiling=ceiling, floor=floor, rtol=1e-7,
-                                 atol=1e-9, progress=False)
+    ensemble = simulate_ensemble(
+        model,
+        np.tile(p, (m, 1)),
+        (0.0, T),
+        y0=starts.T,
+        t_eval=times,
+        method="RK45",
+        ceiling=ceiling,
+        floor=floor,
+        rtol=1e-7,
+        atol=1e-9,
+        progress=False,
+    )
     spending = ensemble.data["spending"].values
     escaped = np.isfinite(ensemble.data["runaway_time"].values)
     return times, spending, escaped
 
 
-def classify_sampled(model: Model, compiled: Any, p: np.ndarray, found: list[Equilibrium],
-                     lower: np.ndarray, upper: np.ndarray, n_samples: int,
-                     horizon: float | None, seed: int) -> Regime:
+def classify_sampled(
+    model: Model,
+    compiled: Any,
+    p: np.ndarray,
+    found: list[Equilibrium],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    n_samples: int,
+    horizon: float | None,
+    seed: int,
+) -> Regime:
     """The verdict from balances and sampled runs (see :func:`richardson.classify`)."""
     n = model.n_states
     discrete = model.kind == "map"
@@ -142,13 +167,32 @@ def classify_sampled(model: Model, compiled: Any, p: np.ndarray, found: list[Equ
             readable[f"settle at ({state_text(model, rests[int(label[4:])])})"] = share
         else:
             readable[label] = share
-    explanation = _explain(model, name, found, rests, counts, runs, times, escaped[:n_random],
-                           outcomes, ceiling, low_growth, discrete)
+    explanation = _explain(
+        model,
+        name,
+        found,
+        rests,
+        counts,
+        runs,
+        times,
+        escaped[:n_random],
+        outcomes,
+        ceiling,
+        low_growth,
+        discrete,
+    )
     doubling = math.inf
-    return Regime(name=name, explanation=explanation, equilibria=tuple(found), growth_rate=growth,
-                  doubling_time=doubling,
-                  params=dict(zip(model.param_names, p.tolist(), strict=True)), method="sampled",
-                  outcomes=readable, time_unit=model.time_unit if not discrete else "step")
+    return Regime(
+        name=name,
+        explanation=explanation,
+        equilibria=tuple(found),
+        growth_rate=growth,
+        doubling_time=doubling,
+        params=dict(zip(model.param_names, p.tolist(), strict=True)),
+        method="sampled",
+        outcomes=readable,
+        time_unit=model.time_unit if not discrete else "step",
+    )
 
 
 def _growth_at(compiled: Any, p: np.ndarray, state: np.ndarray) -> float:
@@ -175,8 +219,20 @@ def _share(value: float) -> str:
     return f"{100 * value:.0f}%"
 
 
-def _explain(model, name, found, rests, counts, runs, times, escaped, outcomes, ceiling,  # noqa: ANN001, ANN202
-             low_growth, discrete):
+def _explain(
+    model,
+    name,
+    found,
+    rests,
+    counts,
+    runs,
+    times,
+    escaped,
+    outcomes,
+    ceiling,  # noqa: ANN001, ANN202
+    low_growth,
+    discrete,
+):
     unit = "step" if discrete else (model.time_unit or "time unit")
     n_runs = len(escaped)
     sentences: list[str] = []
@@ -188,10 +244,17 @@ def _explain(model, name, found, rests, counts, runs, times, escaped, outcomes, 
             if len(ordered) == 1:
                 label = "a balance"
             else:
-                label = ("a low balance" if rank == 0 else "a high balance"
-                         if rank == len(ordered) - 1 else "an intermediate balance")
-            parts.append(f"{label} ({state_text(model, rests[index])}; "
-                         f"{_share(counts[f'rest{index}'])} of sampled starts)")
+                label = (
+                    "a low balance"
+                    if rank == 0
+                    else "a high balance"
+                    if rank == len(ordered) - 1
+                    else "an intermediate balance"
+                )
+            parts.append(
+                f"{label} ({state_text(model, rests[index])}; "
+                f"{_share(counts[f'rest{index}'])} of sampled starts)"
+            )
         if "runaway" in counts:
             parts.append(f"runaway escalation ({_share(counts['runaway'])})")
         if "cycle" in counts:
@@ -202,26 +265,37 @@ def _explain(model, name, found, rests, counts, runs, times, escaped, outcomes, 
                 "They are separated by a threshold through the saddle at ("
                 + "), (".join(state_text(model, s.state) for s in saddles)
                 + "): a trigger point. A crisis that pushes spending past it tips the system into "
-                "the other state, and it stays there after the crisis is over.")
+                "the other state, and it stays there after the crisis is over."
+            )
         else:
-            sentences.append("A threshold separates them: a trigger point that a crisis can push "
-                             "the system across.")
+            sentences.append(
+                "A threshold separates them: a trigger point that a crisis can push "
+                "the system across."
+            )
         return " ".join(sentences)
     if name == "runaway":
         hit = np.sum(escaped)
         sentences.append(
             f"Spending escalates without bound from {_share(hit / n_runs)} of the sampled starts, "
-            f"passing {ceiling:.3g} (ten times the top of the region searched)")
+            f"passing {ceiling:.3g} (ten times the top of the region searched)"
+        )
         if not found:
             sentences[-1] += "; there is no balance at which the race could stop."
         elif not any(e.stable for e in found):
-            sentences[-1] += ("; the only balance" + ("s are" if len(found) > 1 else " is")
-                              + " unstable (" + ", ".join(e.kind for e in found) + ").")
+            sentences[-1] += (
+                "; the only balance"
+                + ("s are" if len(found) > 1 else " is")
+                + " unstable ("
+                + ", ".join(e.kind for e in found)
+                + ")."
+            )
         else:
             sentences[-1] += "."
         if math.isfinite(low_growth) and low_growth > 0 and not discrete:
-            sentences.append(f"At low spending the escalation grows at {low_growth:.3g} per {unit}, "
-                             f"doubling about every {math.log(2) / low_growth:.2g} {plural(unit)}.")
+            sentences.append(
+                f"At low spending the escalation grows at {low_growth:.3g} per {unit}, "
+                f"doubling about every {math.log(2) / low_growth:.2g} {plural(unit)}."
+            )
         return " ".join(sentences)
     if name == "oscillatory":
         cycling = [i for i, o in enumerate(outcomes) if o == "cycle"]
@@ -229,34 +303,43 @@ def _explain(model, name, found, rests, counts, runs, times, escaped, outcomes, 
         tail = run[times >= (1.0 - _TAIL) * times[-1]]
         tail_times = times[times >= (1.0 - _TAIL) * times[-1]]
         period = _period(tail_times, tail[:, 0])
-        ranges = ", ".join(f"{model.actors[j]} between {tail[:, j].min():.3g} and {tail[:, j].max():.3g}"
-                           for j in range(min(model.n_states, 4)))
+        ranges = ", ".join(
+            f"{model.actors[j]} between {tail[:, j].min():.3g} and {tail[:, j].max():.3g}"
+            for j in range(min(model.n_states, 4))
+        )
         text = "Spending never settles: it keeps cycling"
         if math.isfinite(period):
             text += f" with a period of about {period:.2g} {plural(unit)}"
         sentences.append(text + f", {ranges}.")
         unstable = [e for e in found if not e.stable]
         if unstable:
-            sentences.append(f"The balance at ({state_text(model, unstable[0].state)}) is an "
-                             f"{unstable[0].kind}: small deviations grow until they reach this cycle, "
-                             "and large ones shrink onto it.")
+            sentences.append(
+                f"The balance at ({state_text(model, unstable[0].state)}) is an "
+                f"{unstable[0].kind}: small deviations grow until they reach this cycle, "
+                "and large ones shrink onto it."
+            )
         return " ".join(sentences)
     rest = rests[0] if rests else None
     match = _match(found, rest) if rest is not None else None
     damping = half_life_text(match.growth_rate, unit) if match is not None and not discrete else ""
     if name == "disarmament":
-        sentences.append("Spending falls to zero from every sampled start: the system disarms"
-                         + (f"; {damping}." if damping else "."))
+        sentences.append(
+            "Spending falls to zero from every sampled start: the system disarms"
+            + (f"; {damping}." if damping else ".")
+        )
         return " ".join(sentences)
     if name == "saturation":
         sentences.append(
             f"Low spending escalates (growth rate {low_growth:.3g} per {unit} at the bottom of the "
             f"region, doubling about every {math.log(2) / low_growth:.2g} {plural(unit)}), but the "
             f"escalation stops at an economic ceiling: spending settles at "
-            f"({state_text(model, rest)})" + (f"; {damping}." if damping else "."))
+            f"({state_text(model, rest)})" + (f"; {damping}." if damping else ".")
+        )
         return " ".join(sentences)
-    sentences.append(f"Spending settles at a single stable balance ({state_text(model, rest)}) from "
-                     "every sampled start" + (f"; {damping}." if damping else "."))
+    sentences.append(
+        f"Spending settles at a single stable balance ({state_text(model, rest)}) from "
+        "every sampled start" + (f"; {damping}." if damping else ".")
+    )
     return " ".join(sentences)
 
 
@@ -265,5 +348,7 @@ def _period(times: np.ndarray, series: np.ndarray) -> float:
     ups = np.nonzero((centred[:-1] < 0) & (centred[1:] >= 0))[0]
     if len(ups) < 2:
         return math.nan
-    crossings = times[ups] - centred[ups] * (times[ups + 1] - times[ups]) / (centred[ups + 1] - centred[ups])
+    crossings = times[ups] - centred[ups] * (times[ups + 1] - times[ups]) / (
+        centred[ups + 1] - centred[ups]
+    )
     return float(np.mean(np.diff(crossings)))

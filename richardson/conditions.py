@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
@@ -52,12 +53,33 @@ class StabilityConditions(Sequence):
         return len(self.conditions)
 
     def holds(self, params: Mapping[str, float], model: Model | None = None) -> bool:
-        """Evaluate the conditions at numeric parameter values (and states, if they appear)."""
-        values = {sp.Symbol(k): v for k, v in params.items()}
-        if model is not None:
-            values = {sym: params.get(str(sym), model.defaults.get(str(sym)))
-                      for sym in model.param_symbols} | values
-        return all(bool(c.subs(values)) for c in self.conditions)
+        """Evaluate the conditions at numeric values.
+
+        Parameters
+        ----------
+        params : mapping
+            Symbol name -> value for every symbol in the conditions (parameters and, for
+            nonlinear models, states at the balance).
+        model : Model, optional
+            Supplies default values for parameters missing from ``params``.
+        """
+        values = dict(model.defaults) if model is not None else {}
+        values.update(params)
+        symbols, function = self._evaluator
+        missing = [s.name for s in symbols if s.name not in values]
+        if missing:
+            raise ModelError(f"no value for {missing}; pass them in params or pass model=...")
+        margins = function(*[float(values[s.name]) for s in symbols])
+        return all(value > 0 for value in margins)
+
+    @cached_property
+    def _evaluator(self):  # noqa: ANN202
+        """``lhs - rhs`` of every condition as one numeric function (our own expressions)."""
+        symbols = sorted(set().union(*[c.free_symbols for c in self.conditions]), key=str)
+        differences = [
+            c.lhs - c.rhs if hasattr(c, "lhs") else (1 if c else -1) for c in self.conditions
+        ]
+        return symbols, sp.lambdify(symbols, differences, modules="math")
 
     def summary(self) -> str:
         lines = [f"Stable balance iff all of ({self.method}):"]
@@ -73,7 +95,11 @@ class StabilityConditions(Sequence):
         return "StabilityConditions(" + ", ".join(sp.sstr(c) for c in self.conditions) + ")"
 
     def _repr_latex_(self) -> str:
-        return r"$\begin{aligned}" + r" \\ ".join(sp.latex(c) for c in self.conditions) + r"\end{aligned}$"
+        return (
+            r"$\begin{aligned}"
+            + r" \\ ".join(sp.latex(c) for c in self.conditions)
+            + r"\end{aligned}$"
+        )
 
 
 def _as_inequality(expr: sp.Expr) -> sp.Basic:
@@ -86,7 +112,11 @@ def _as_inequality(expr: sp.Expr) -> sp.Basic:
     left = sp.Add(*positive)
     right = -sp.Add(*negative)
     if right == 0:
-        return sp.StrictGreaterThan(left, 0, evaluate=False) if left.free_symbols else sp.sympify(bool(left > 0))
+        return (
+            sp.StrictGreaterThan(left, 0, evaluate=False)
+            if left.free_symbols
+            else sp.sympify(bool(left > 0))
+        )
     return sp.StrictGreaterThan(left, right, evaluate=False)
 
 
@@ -101,10 +131,10 @@ def _hurwitz_conditions(coefficients: list[sp.Expr]) -> list[sp.Expr]:
             matrix[i, j] = c[k] if 0 <= k <= n else 0
     determinants = []
     for size in range(1, n + 1):
-        determinants.append(sp.factor(matrix[:size, :size].det(method="berkowitz")))
+        determinants.append(sp.expand(matrix[:size, :size].det(method="berkowitz")))
     # Delta_n = c_n * Delta_{n-1}: with Delta_{n-1} > 0 the last condition is c_n > 0.
     if n >= 2:
-        determinants[-1] = sp.factor(c[n])
+        determinants[-1] = sp.expand(c[n])
     return determinants
 
 
@@ -134,8 +164,10 @@ def stability_conditions(model: Model, method: str = "auto") -> StabilityConditi
     model : Model
         An autonomous model.
     method : {"auto", "routh-hurwitz", "m-matrix"}
-        ``"auto"`` uses Routh-Hurwitz up to four states and the M-matrix minors beyond
-        (ODEs whose off-diagonal Jacobian entries are non-negative at the default values).
+        ``"auto"`` uses the M-matrix minors for linear ODEs with more than two actors whose
+        cross-reactions are non-negative at the default values, Routh-Hurwitz otherwise.
+        Routh-Hurwitz on a dense symbolic matrix grows fast: seconds for three actors with
+        every coupling present, minutes for four.
 
     Returns
     -------
@@ -170,13 +202,15 @@ def stability_conditions(model: Model, method: str = "auto") -> StabilityConditi
     linear = not (jacobian.free_symbols & set(model.state_symbols))
     note = "" if linear else "Nonlinear model: evaluate the conditions at a balance (states = x*)."
     values = {sp.Symbol(k): v for k, v in model.defaults.items()}
-    off_diagonal_nonnegative = linear and not discrete and all(
-        float(jacobian[i, j].subs(values)) >= 0 for i in range(n) for j in range(n) if i != j
+    off_diagonal_nonnegative = (
+        linear
+        and not discrete
+        and all(
+            float(jacobian[i, j].subs(values)) >= 0 for i in range(n) for j in range(n) if i != j
+        )
     )
     if method == "auto":
-        method = "routh-hurwitz" if (n <= 4 or discrete) else "m-matrix"
-        if method == "m-matrix" and not off_diagonal_nonnegative:
-            method = "routh-hurwitz"
+        method = "m-matrix" if (n > 2 and off_diagonal_nonnegative) else "routh-hurwitz"
     if method == "m-matrix":
         if discrete or not off_diagonal_nonnegative:
             raise ModelError(
@@ -184,11 +218,13 @@ def stability_conditions(model: Model, method: str = "auto") -> StabilityConditi
                 "Jacobian entries) are all non-negative; use method='routh-hurwitz'"
             )
         minus = -jacobian
-        conditions = tuple(_as_inequality(minus[:k, :k].det(method="berkowitz"))
-                           for k in range(1, n + 1))
+        conditions = tuple(
+            _as_inequality(minus[:k, :k].det(method="berkowitz")) for k in range(1, n + 1)
+        )
         note = (note + " " if note else "") + (
             "Exact because every cross-reaction is non-negative at the default values "
-            "(J is a Metzler matrix).")
+            "(J is a Metzler matrix)."
+        )
         return StabilityConditions(conditions, "m-matrix", None, note.strip())
     lam = sp.Symbol("lambda")
     polynomial = (lam * sp.eye(n) - jacobian).det(method="berkowitz")

@@ -90,11 +90,16 @@ class EscalationMargin:
         names = ", ".join(self.parameters)
         now = self.current_regime.replace("_", " ")
         if not math.isfinite(self.margin):
-            text = (f"Escalation margin: none within the search range. Changing {names} by up to "
-                    f"{100 * self.max_change:.0f}% each does not "
-                    + ("end the runaway." if self.current_regime == "runaway"
-                       else "make the system run away.")
-                    + f" Current regime: {now}.")
+            text = (
+                f"Escalation margin: none within the search range. Changing {names} by up to "
+                f"{100 * self.max_change:.0f}% each does not "
+                + (
+                    "end the runaway."
+                    if self.current_regime == "runaway"
+                    else "make the system run away."
+                )
+                + f" Current regime: {now}."
+            )
         else:
             moves = []
             for name in self.parameters:
@@ -102,17 +107,30 @@ class EscalationMargin:
                 if change == 0:
                     continue
                 verb = "raising" if change > 0 else "lowering"
-                moves.append(f"{verb} {name} by {100 * abs(change):.3g}% "
-                             f"({self.current[name]:.4g} -> {self.boundary[name]:.4g})")
+                moves.append(
+                    f"{verb} {name} by {100 * abs(change):.3g}% "
+                    f"({self.current[name]:.4g} -> {self.boundary[name]:.4g})"
+                )
             target = self.target_regime.replace("_", " ")
-            text = (f"Escalation margin: {self.percent:.3g}%. The system ({now}) changes to "
-                    f"{target} when each of {names} moves by at most {self.percent:.3g}% of its "
-                    f"value: " + "; ".join(moves) + ".")
+            text = (
+                f"Escalation margin: {self.percent:.3g}%. The system ({now}) changes to "
+                f"{target} when "
+                + (
+                    f"{names} moves by {self.percent:.3g}%"
+                    if len(self.parameters) == 1
+                    else f"each of {names} moves by at most {self.percent:.3g}% of its value"
+                )
+                + ": "
+                + "; ".join(moves)
+                + "."
+            )
         return "\n".join([text, *self.notes, f"Method: {self.method}."])
 
     def __repr__(self) -> str:
-        return (f"<EscalationMargin {self.margin:.4g} over {self.parameters}: "
-                f"{self.current_regime} -> {self.target_regime}>")
+        return (
+            f"<EscalationMargin {self.margin:.4g} over {self.parameters}: "
+            f"{self.current_regime} -> {self.target_regime}>"
+        )
 
     def _repr_html_(self) -> str:
         return "<pre>" + html.escape(self.summary()) + "</pre>"
@@ -122,8 +140,11 @@ def _default_parameters(model: Model, p: np.ndarray) -> list[str]:
     """Parameters the Jacobian depends on (reactions and fatigues), with non-zero values."""
     jacobian = sp.Matrix(model.rhs).jacobian(sp.Matrix(model.state_symbols))
     used = jacobian.free_symbols
-    return [name for name, sym in zip(model.param_names, model.param_symbols, strict=True)
-            if sym in used and p[model.param_index[name]] != 0]
+    return [
+        name
+        for name, sym in zip(model.param_names, model.param_symbols, strict=True)
+        if sym in used and p[model.param_index[name]] != 0
+    ]
 
 
 def escalation_margin(
@@ -189,11 +210,13 @@ def escalation_margin(
     for name in names:
         if name not in model.param_index:
             raise UnknownSymbolError(
-                f"{name!r} is not a parameter of this model{did_you_mean(name, model.param_names)}")
+                f"{name!r} is not a parameter of this model{did_you_mean(name, model.param_names)}"
+            )
         if p0[model.param_index[name]] == 0:
             raise InvalidParameterError(
                 f"{name!r} is 0, so a relative change of it is meaningless; give it a non-zero "
-                "value or leave it out of over=...")
+                "value or leave it out of over=..."
+            )
     max_change = float(max_change)
     if not (math.isfinite(max_change) and max_change > 0):
         raise ModelError(f"max_change must be a positive fraction (2.0 = 200%), not {max_change}")
@@ -202,6 +225,7 @@ def escalation_margin(
     compiled = model.compile()
     linear = compiled.is_linear and model.kind == "ode"
     if linear:
+
         def growth(points: np.ndarray) -> np.ndarray:  # points: (P, m)
             A, b = _linear_parts(compiled, points)
             return linear_verdicts(A, b)[1]
@@ -215,15 +239,29 @@ def escalation_margin(
         region = options.get("region")
 
         def growth(points: np.ndarray) -> np.ndarray:
-            return np.array([_nonlinear_growth(model, compiled, points[:, j], region)
-                             for j in range(points.shape[1])])
+            return np.array(
+                [
+                    _nonlinear_growth(model, compiled, points[:, j], region)
+                    for j in range(points.shape[1])
+                ]
+            )
 
         def is_runaway(points: np.ndarray) -> np.ndarray:
-            return np.array([classify(model, dict(zip(model.param_names, points[:, j], strict=True)),
-                                      **options).name == "runaway" for j in range(points.shape[1])])
+            return np.array(
+                [
+                    classify(
+                        model, dict(zip(model.param_names, points[:, j], strict=True)), **options
+                    ).name
+                    == "runaway"
+                    for j in range(points.shape[1])
+                ]
+            )
 
-    current_regime = classify(model, dict(zip(model.param_names, p0, strict=True)),
-                              **({} if linear else {"n_samples": 24, **classify_options})).name
+    current_regime = classify(
+        model,
+        dict(zip(model.param_names, p0, strict=True)),
+        **({} if linear else {"n_samples": 24, **classify_options}),
+    ).name
     inside = current_regime == "runaway"
     signs = _steepest_signs(growth, p0, index)
     if inside:
@@ -249,7 +287,9 @@ def escalation_margin(
             lo = grid[crossed[0] - 1] if crossed[0] > 0 else 0.0
             rate = lambda t: float(growth(point(t))[0])  # noqa: E731
             if rate(lo) * rate(hi) < 0:
-                t_found = scipy.optimize.brentq(rate, lo, hi, xtol=tol, rtol=4 * np.finfo(float).eps)
+                t_found = scipy.optimize.brentq(
+                    rate, lo, hi, xtol=tol, rtol=4 * np.finfo(float).eps
+                )
             else:
                 t_found = hi
         method = "linear"
@@ -275,26 +315,41 @@ def escalation_margin(
     current = {n: float(p0[model.param_index[n]]) for n in names}
     if math.isfinite(t_found):
         at = point(t_found)[:, 0]
-        target_regime = classify(model, dict(zip(model.param_names, at, strict=True)),
-                                 **({} if linear else {"n_samples": 24, **classify_options})).name
+        target_regime = classify(
+            model,
+            dict(zip(model.param_names, at, strict=True)),
+            **({} if linear else {"n_samples": 24, **classify_options}),
+        ).name
         if inside and target_regime == "runaway":  # exactly on the boundary: step just past it
             past = point(t_found * (1 + 1e-9) + 1e-12)[:, 0]
-            target_regime = classify(model, dict(zip(model.param_names, past, strict=True)),
-                                     **({} if linear else {"n_samples": 24, **classify_options})).name
+            target_regime = classify(
+                model,
+                dict(zip(model.param_names, past, strict=True)),
+                **({} if linear else {"n_samples": 24, **classify_options}),
+            ).name
         if not inside:
             target_regime = "runaway"
         boundary = {n: float(at[model.param_index[n]]) for n in names}
         direction = {n: float(at[model.param_index[n]] / current[n] - 1.0) for n in names}
-        if any(abs(direction[n]) < t_found * (1 - 1e-9) and signs[i] != 0
-               for i, n in enumerate(names)):
+        if any(
+            abs(direction[n]) < t_found * (1 - 1e-9) and signs[i] != 0 for i, n in enumerate(names)
+        ):
             notes.append("Some parameters stopped at their bounds.")
     else:
         target_regime = "runaway" if not inside else current_regime
         boundary, direction = dict(current), {n: 0.0 for n in names}
-    return EscalationMargin(margin=float(t_found), parameters=tuple(names), direction=direction,
-                            boundary=boundary, current=current, current_regime=current_regime,
-                            target_regime=target_regime, method=method, max_change=max_change,
-                            notes=tuple(notes))
+    return EscalationMargin(
+        margin=float(t_found),
+        parameters=tuple(names),
+        direction=direction,
+        boundary=boundary,
+        current=current,
+        current_regime=current_regime,
+        target_regime=target_regime,
+        method=method,
+        max_change=max_change,
+        notes=tuple(notes),
+    )
 
 
 def _steepest_signs(growth: Any, p0: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -306,7 +361,9 @@ def _steepest_signs(growth: Any, p0: np.ndarray, index: np.ndarray) -> np.ndarra
         points[i, 2 * j + 1] *= 1 - h
     rates = growth(points)
     derivative = rates[0::2] - rates[1::2]
-    scale = max(1e-12, float(np.nanmax(np.abs(derivative))) if np.any(np.isfinite(derivative)) else 1)
+    scale = max(
+        1e-12, float(np.nanmax(np.abs(derivative))) if np.any(np.isfinite(derivative)) else 1
+    )
     signs = np.sign(np.where(np.abs(derivative) > 1e-6 * scale, derivative, 0.0))
     return np.nan_to_num(signs)
 

@@ -42,8 +42,15 @@ __all__ = [
 #: The closed set of regime names (see the design notes).
 REGIMES = ("stable_balance", "runaway", "disarmament", "bistable", "oscillatory", "saturation")
 #: The closed set of equilibrium kinds.
-KINDS = ("stable node", "stable focus", "unstable node", "unstable focus", "saddle", "centre",
-         "degenerate")
+KINDS = (
+    "stable node",
+    "stable focus",
+    "unstable node",
+    "unstable focus",
+    "saddle",
+    "centre",
+    "degenerate",
+)
 
 
 # ---------------------------------------------------------------------- input checks
@@ -77,13 +84,16 @@ def _region(model: Model, region: Any, p: np.ndarray) -> tuple[np.ndarray, np.nd
         for state, bounds in region.items():
             if state not in model.states:
                 raise UnknownSymbolError(
-                    f"region names {state!r}, which is not a state{did_you_mean(state, model.states)}"
+                    f"region names {state!r}, which is not a state"
+                    f"{did_you_mean(state, model.states)}"
                 )
             i = model.states.index(state)
             lower[i], upper[i] = (float(b) for b in bounds)
         if np.any(np.isnan(upper)):
             missing = [s for s, u in zip(model.states, upper, strict=True) if np.isnan(u)]
-            raise ModelError(f"region gives no bounds for {missing}; give (lower, upper) for every state")
+            raise ModelError(
+                f"region gives no bounds for {missing}; give (lower, upper) for every state"
+            )
     else:
         try:
             lo, hi = (float(b) for b in region)
@@ -194,10 +204,19 @@ def _make_equilibrium(model: Model, state: np.ndarray, jacobian: np.ndarray) -> 
     eigenvalues, eigenvectors = eigenvalues[order], eigenvectors[:, order]
     if np.all(np.abs(eigenvalues.imag) == 0):
         eigenvalues, eigenvectors = eigenvalues.real, eigenvectors.real
-    kind, stable = _kind(np.asarray(eigenvalues, dtype=complex), model.kind == "map",
-                         float(np.max(np.abs(jacobian))) if jacobian.size else 1.0)
-    return Equilibrium(state=np.asarray(state, dtype=float), eigenvalues=eigenvalues,
-                       eigenvectors=eigenvectors, kind=kind, stable=stable, states=model.states)
+    kind, stable = _kind(
+        np.asarray(eigenvalues, dtype=complex),
+        model.kind == "map",
+        float(np.max(np.abs(jacobian))) if jacobian.size else 1.0,
+    )
+    return Equilibrium(
+        state=np.asarray(state, dtype=float),
+        eigenvalues=eigenvalues,
+        eigenvectors=eigenvectors,
+        kind=kind,
+        stable=stable,
+        states=model.states,
+    )
 
 
 def _linear_parts(compiled: Any, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -258,7 +277,7 @@ def equilibria(
     --------
     >>> import richardson as rd
     >>> (eq,) = rd.equilibria(rd.richardson2(k=0.9, l=0.8, a=1.0, b=1.1, g=0.5, h=0.3))
-    >>> eq.kind, [round(v, 4) for v in eq.state]
+    >>> eq.kind, [round(v, 4) for v in eq.state.tolist()]
     ('stable node', [2.1579, 1.8421])
     """
     _check_autonomous(model, "equilibria")
@@ -295,16 +314,23 @@ def _nonlinear_equilibria(model, compiled, p, lower, upper, n_starts, seed, tol)
     scale = float(np.max(span))
     rng = np.random.default_rng(seed)
     starts = lower[:, None] + span[:, None] * rng.random((n, max(n_starts, 1)))
-    corners = np.array(np.meshgrid(*[[lo, hi] for lo, hi in zip(lower, upper, strict=True)],
-                                   indexing="ij")).reshape(n, -1) if n <= 6 else np.empty((n, 0))
+    corners = (
+        np.array(
+            np.meshgrid(*[[lo, hi] for lo, hi in zip(lower, upper, strict=True)], indexing="ij")
+        ).reshape(n, -1)
+        if n <= 6
+        else np.empty((n, 0))
+    )
     starts = np.concatenate([starts, corners, ((lower + upper) / 2)[:, None]], axis=1)
     discrete = model.kind == "map"
     unique = _accepted_roots(compiled, p, starts, discrete, lower, upper, tol, scale, [])
     if len(unique) >= 2:
         # thresholds (saddles) lie between balances: start again along the connecting segments
-        pairs = [(u, v) for i, u in enumerate(unique) for v in unique[i + 1:]]
+        pairs = [(u, v) for i, u in enumerate(unique) for v in unique[i + 1 :]]
         fractions = np.linspace(0.1, 0.9, 9)
-        between = np.concatenate([u[:, None] + (v - u)[:, None] * fractions for u, v in pairs], axis=1)
+        between = np.concatenate(
+            [u[:, None] + (v - u)[:, None] * fractions for u, v in pairs], axis=1
+        )
         unique = _accepted_roots(compiled, p, between, discrete, lower, upper, tol, scale, unique)
     unique.sort(key=lambda r: (float(np.sum(r)), tuple(r)))
     found = []
@@ -320,7 +346,9 @@ def _accepted_roots(compiled, p, starts, discrete, lower, upper, tol, scale, kno
     residual = _residual(compiled, p, roots, discrete)
     ok = np.all(np.isfinite(roots), axis=0) & (residual <= tol * max(1.0, scale))
     slack = 1e-9 * scale
-    ok &= np.all(roots >= lower[:, None] - slack, axis=0) & np.all(roots <= upper[:, None] + slack, axis=0)
+    ok &= np.all(roots >= lower[:, None] - slack, axis=0) & np.all(
+        roots <= upper[:, None] + slack, axis=0
+    )
     unique = list(known)
     for root in roots[:, ok].T:
         if all(np.max(np.abs(root - other)) > 1e-6 * max(1.0, scale) for other in unique):
@@ -428,10 +456,15 @@ class Regime:
         if math.isfinite(self.growth_rate):
             lines.append(f"Largest growth rate: {self.growth_rate:+.4g} per {self.time_unit}")
         if self.outcomes:
-            lines.append("Outcomes of sampled starts: " + ", ".join(
-                f"{k} {100 * v:.0f}%" for k, v in self.outcomes.items()))
-        lines.append("Parameters: " + ", ".join(f"{k} = {v:.4g}" for k, v in list(self.params.items())[:30])
-                     + (" ..." if len(self.params) > 30 else ""))
+            lines.append(
+                "Outcomes of sampled starts: "
+                + ", ".join(f"{k} {100 * v:.0f}%" for k, v in self.outcomes.items())
+            )
+        lines.append(
+            "Parameters: "
+            + ", ".join(f"{k} = {v:.4g}" for k, v in list(self.params.items())[:30])
+            + (" ..." if len(self.params) > 30 else "")
+        )
         lines.append(f"Method: {self.method}")
         return "\n".join(lines)
 
@@ -529,8 +562,9 @@ def classify(
     return classify_sampled(model, compiled, p, found, lower, upper, int(n_samples), horizon, seed)
 
 
-def linear_verdicts(A: np.ndarray, b: np.ndarray,
-                    discrete: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def linear_verdicts(
+    A: np.ndarray, b: np.ndarray, discrete: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Regime codes and growth rates of many linear systems ``f(x) = A x + b`` at once.
 
     Parameters
@@ -560,7 +594,9 @@ def linear_verdicts(A: np.ndarray, b: np.ndarray,
         real_roots = disc >= 0
         growth = half_trace + np.where(real_roots, root, 0.0)
         leading_imag = np.where(real_roots, 0.0, root)
-        scale = np.maximum(np.maximum(np.abs(a00), np.abs(a01)), np.maximum(np.abs(a10), np.abs(a11)))
+        scale = np.maximum(
+            np.maximum(np.abs(a00), np.abs(a01)), np.maximum(np.abs(a10), np.abs(a11))
+        )
     else:
         eigenvalues = np.linalg.eigvals(np.moveaxis(A, -1, 0))
         if discrete:
@@ -622,7 +658,13 @@ def _classify_linear(model: Model, compiled: Any, p: np.ndarray) -> Regime:
         doubling = math.log(2.0) / math.log(radius) if radius > 1 else math.inf
     floored = _floored_balance(A, b) if not discrete else None
     explanation = explain_linear(model, A, b, name, rate, doubling, found, floored)
-    return Regime(name=name, explanation=explanation, equilibria=tuple(found), growth_rate=rate,
-                  doubling_time=doubling, params=dict(zip(model.param_names, p.tolist(), strict=True)),
-                  method="linear", time_unit=model.time_unit)
-
+    return Regime(
+        name=name,
+        explanation=explanation,
+        equilibria=tuple(found),
+        growth_rate=rate,
+        doubling_time=doubling,
+        params=dict(zip(model.param_names, p.tolist(), strict=True)),
+        method="linear",
+        time_unit=model.time_unit,
+    )

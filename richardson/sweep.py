@@ -49,8 +49,10 @@ def _grid_axes(grid: Any) -> tuple[list[str], list[np.ndarray], pd.DataFrame | N
             raise ModelError("the grid table has no points")
         return [str(c) for c in grid.columns], [grid[c].to_numpy() for c in grid.columns], grid
     if not isinstance(grid, Mapping) or not grid:
-        raise ModelError("grid must be a mapping name -> 1-D sequence of values (a Cartesian "
-                         "grid) or a pandas DataFrame of points, e.g. {'k': np.linspace(0, 2, 51)}")
+        raise ModelError(
+            "grid must be a mapping name -> 1-D sequence of values (a Cartesian "
+            "grid) or a pandas DataFrame of points, e.g. {'k': np.linspace(0, 2, 51)}"
+        )
     names, axes = [], []
     for name, values in grid.items():
         array = np.asarray(values)
@@ -68,8 +70,14 @@ def _is_dask_client(executor: Any) -> bool:
     return type(executor).__module__.split(".")[0] == "distributed"
 
 
-def _run_tasks(function: Callable, tasks: list[tuple], sizes: list[int], executor: Any,
-               progress: bool | None, description: str) -> Iterator[tuple[int, Any]]:
+def _run_tasks(
+    function: Callable,
+    tasks: list[tuple],
+    sizes: list[int],
+    executor: Any,
+    progress: bool | None,
+    description: str,
+) -> Iterator[tuple[int, Any]]:
     """Run ``function(*task)`` for every task; yield ``(task index, result)`` as they finish.
 
     Raises KeyboardInterrupt after cancelling what is still pending.
@@ -100,7 +108,8 @@ def _run_tasks(function: Callable, tasks: list[tuple], sizes: list[int], executo
         if not isinstance(executor, concurrent.futures.Executor):
             raise ModelError(
                 f"executor must be a concurrent.futures executor or a dask.distributed Client, "
-                f"not {type(executor).__name__}")
+                f"not {type(executor).__name__}"
+            )
         futures = {executor.submit(function, *task): i for i, task in enumerate(tasks)}
         try:
             for future in concurrent.futures.as_completed(futures):
@@ -185,29 +194,40 @@ def sweep(
         raise ModelError(f"func must be callable, not {type(func).__name__}")
     names, axes, table = _grid_axes(grid)
     if table is not None:
-        points = [dict(zip(names, row, strict=True)) for row in
-                  zip(*[np.asarray(a).tolist() for a in axes], strict=True)]
+        points = [
+            dict(zip(names, row, strict=True))
+            for row in zip(*[np.asarray(a).tolist() for a in axes], strict=True)
+        ]
         shape, dims = (len(points),), ("point",)
-        coords = {"point": np.arange(len(points))} | {n: ("point", a) for n, a in zip(names, axes, strict=True)}
+        coords = {"point": np.arange(len(points))} | {
+            n: ("point", a) for n, a in zip(names, axes, strict=True)
+        }
     else:
-        points = [dict(zip(names, combo, strict=True))
-                  for combo in itertools.product(*[a.tolist() for a in axes])]
+        points = [
+            dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*[a.tolist() for a in axes])
+        ]
         shape, dims = tuple(len(a) for a in axes), tuple(names)
         coords = dict(zip(names, axes, strict=True))
     size = int(chunk_size) if chunk_size else _default_chunk(len(points), executor)
     starts = list(range(0, len(points), max(1, size)))
-    tasks = [(func, points[s:s + size]) for s in starts]
+    tasks = [(func, points[s : s + size]) for s in starts]
     results: list[tuple[bool, Any] | None] = [None] * len(points)
     complete = True
     try:
-        for index, chunk in _run_tasks(_call_points, tasks, [len(t[1]) for t in tasks], executor,
-                                       progress, "sweep"):
-            results[starts[index]:starts[index] + len(chunk)] = chunk
+        for index, chunk in _run_tasks(
+            _call_points, tasks, [len(t[1]) for t in tasks], executor, progress, "sweep"
+        ):
+            results[starts[index] : starts[index] + len(chunk)] = chunk
     except KeyboardInterrupt:
         complete = False
         done = sum(r is not None for r in results)
-        warnings.warn(f"sweep interrupted after {done} of {len(points)} points; returning the "
-                      "finished part (attrs['complete'] is False)", SweepInterrupted, stacklevel=2)
+        warnings.warn(
+            f"sweep interrupted after {done} of {len(points)} points; returning the "
+            "finished part (attrs['complete'] is False)",
+            SweepInterrupted,
+            stacklevel=2,
+        )
     return _assemble(results, shape, dims, coords, complete, getattr(func, "__name__", repr(func)))
 
 
@@ -225,9 +245,16 @@ def _assemble(results, shape, dims, coords, complete, function_name):  # noqa: A
     else:
         variables["value"] = (dims, _column_array(values).reshape(shape))
     variables["failed"] = (dims, failed)
-    return xr.Dataset(variables, coords=coords,
-                      attrs={"complete": complete, "errors": errors[:20], "n_failed": int(failed.sum()),
-                             "function": function_name})
+    return xr.Dataset(
+        variables,
+        coords=coords,
+        attrs={
+            "complete": complete,
+            "errors": errors[:20],
+            "n_failed": int(failed.sum()),
+            "function": function_name,
+        },
+    )
 
 
 def _column_array(column: list[Any]) -> np.ndarray:
@@ -248,18 +275,32 @@ class _PortableModel:
 
     def __getstate__(self) -> dict[str, Any]:
         m = self.model
-        return {"states": m.states, "params": dict(m.params), "rhs": m.rhs, "kind": m.kind,
-                "actors": m.actors, "blocs": dict(m.blocs), "name": m.name,
-                "description": m.description, "state_unit": m.state_unit,
-                "time_unit": m.time_unit, "initial": dict(m.initial),
-                "interventions": m.interventions, "metadata": dict(m.metadata)}
+        return {
+            "states": m.states,
+            "params": dict(m.params),
+            "rhs": m.rhs,
+            "kind": m.kind,
+            "actors": m.actors,
+            "blocs": dict(m.blocs),
+            "name": m.name,
+            "description": m.description,
+            "state_unit": m.state_unit,
+            "time_unit": m.time_unit,
+            "initial": dict(m.initial),
+            "interventions": m.interventions,
+            "metadata": dict(m.metadata),
+        }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.model = Model(**state)
 
 
-def _classify_points(portable: _PortableModel, base: dict[str, float], options: dict[str, Any],
-                     points: list[dict[str, float]]) -> list[tuple[str, float, str]]:
+def _classify_points(
+    portable: _PortableModel,
+    base: dict[str, float],
+    options: dict[str, Any],
+    points: list[dict[str, float]],
+) -> list[tuple[str, float, str]]:
     out = []
     for point in points:
         try:
@@ -335,11 +376,15 @@ def stability_map(
     _check_autonomous(model, "stability_map")
     names, axes, table = _grid_axes(grid)
     if table is not None:
-        raise ModelError("stability_map needs a Cartesian grid {name: values}; use sweep for tables")
+        raise ModelError(
+            "stability_map needs a Cartesian grid {name: values}; use sweep for tables"
+        )
     for name in names:
         if name not in model.param_index:
             raise UnknownSymbolError(
-                f"grid names {name!r}, which is not a parameter{did_you_mean(name, model.param_names)}")
+                f"grid names {name!r}, which is not a parameter"
+                f"{did_you_mean(name, model.param_names)}"
+            )
     fixed = dict(fixed or {})
     for name in fixed:
         if name in names:
@@ -355,7 +400,11 @@ def stability_map(
     complete = True
     mesh = np.meshgrid(*axes, indexing="ij")
     if compiled.is_linear:
-        method = "linear (closed form)" if model.n_states <= 2 and model.kind == "ode" else "linear (batched eigenvalues)"
+        method = (
+            "linear (closed form)"
+            if model.n_states <= 2 and model.kind == "ode"
+            else "linear (batched eigenvalues)"
+        )
         size = int(chunk_size) if chunk_size else _LINEAR_CHUNK
         starts = list(range(0, n_points, size))
 
@@ -375,34 +424,46 @@ def stability_map(
         try:
             if executor is None:
                 show = (len(starts) > 1) if progress is None else bool(progress)
-                with tqdm(total=n_points, desc="stability map", unit="point", disable=not show) as bar:
+                with tqdm(
+                    total=n_points, desc="stability map", unit="point", disable=not show
+                ) as bar:
                     for start, task in zip(starts, tasks(), strict=True):
                         chunk_codes, chunk_growth = _linear_chunk(*task)
-                        codes[start:start + len(chunk_codes)] = chunk_codes
-                        growth[start:start + len(chunk_codes)] = chunk_growth
+                        codes[start : start + len(chunk_codes)] = chunk_codes
+                        growth[start : start + len(chunk_codes)] = chunk_growth
                         bar.update(len(chunk_codes))
             else:
                 sizes = [t[1].shape[1] for t in task_list]
                 for index, (chunk_codes, chunk_growth) in _run_tasks(
-                        _linear_chunk, task_list, sizes, executor, progress, "stability map"):
+                    _linear_chunk, task_list, sizes, executor, progress, "stability map"
+                ):
                     start = starts[index]
-                    codes[start:start + len(chunk_codes)] = chunk_codes
-                    growth[start:start + len(chunk_codes)] = chunk_growth
+                    codes[start : start + len(chunk_codes)] = chunk_codes
+                    growth[start : start + len(chunk_codes)] = chunk_growth
         except KeyboardInterrupt:
             complete = False
     else:
         method = "sampled (classify at each point)"
         base_dict = dict(zip(model.param_names, base.tolist(), strict=True))
-        points = [dict(zip(names, combo, strict=True))
-                  for combo in itertools.product(*[a.tolist() for a in axes])]
+        points = [
+            dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*[a.tolist() for a in axes])
+        ]
         size = int(chunk_size) if chunk_size else _default_chunk(n_points, executor)
         starts = list(range(0, n_points, size))
-        function = functools.partial(_classify_points, _PortableModel(model), base_dict,
-                                     dict(classify_options))
-        task_list = [(points[s:s + size],) for s in starts]
+        function = functools.partial(
+            _classify_points, _PortableModel(model), base_dict, dict(classify_options)
+        )
+        task_list = [(points[s : s + size],) for s in starts]
         try:
-            for index, chunk in _run_tasks(function, task_list, [len(t[0]) for t in task_list],
-                                           executor, progress, "stability map"):
+            for index, chunk in _run_tasks(
+                function,
+                task_list,
+                [len(t[0]) for t in task_list],
+                executor,
+                progress,
+                "stability map",
+            ):
                 for offset, (label, rate, error) in enumerate(chunk):
                     position = starts[index] + offset
                     codes[position] = REGIMES.index(label) if label in REGIMES else len(REGIMES)
@@ -412,23 +473,37 @@ def stability_map(
         except KeyboardInterrupt:
             complete = False
     if not complete:
-        warnings.warn(f"stability map interrupted after {int(np.sum(codes >= 0))} of {n_points} "
-                      "points; unfinished points are labelled 'failed'", SweepInterrupted,
-                      stacklevel=2)
+        warnings.warn(
+            f"stability map interrupted after {int(np.sum(codes >= 0))} of {n_points} "
+            "points; unfinished points are labelled 'failed'",
+            SweepInterrupted,
+            stacklevel=2,
+        )
     labels = np.array([*REGIMES, FAILED])[np.where(codes < 0, len(REGIMES), codes)].reshape(shape)
     coords: dict[str, Any] = dict(zip(names, axes, strict=True))
-    coords["max_real_eig"] = (tuple(names), growth.reshape(shape),
-                              {"long_name": "largest growth rate",
-                               "units": f"1/{model.time_unit}" if model.kind == "ode" else ""})
-    result = xr.DataArray(labels, dims=tuple(names), coords=coords, name="regime", attrs={
-        "model": model.name or "model",
-        "fixed": {k: float(v) for k, v in fixed.items()},
-        "method": method,
-        "regimes": list(REGIMES),
-        "complete": complete,
-        "errors": errors[:20],
-        "time_unit": model.time_unit,
-    })
+    coords["max_real_eig"] = (
+        tuple(names),
+        growth.reshape(shape),
+        {
+            "long_name": "largest growth rate",
+            "units": f"1/{model.time_unit}" if model.kind == "ode" else "",
+        },
+    )
+    result = xr.DataArray(
+        labels,
+        dims=tuple(names),
+        coords=coords,
+        name="regime",
+        attrs={
+            "model": model.name or "model",
+            "fixed": {k: float(v) for k, v in fixed.items()},
+            "method": method,
+            "regimes": list(REGIMES),
+            "complete": complete,
+            "errors": errors[:20],
+            "time_unit": model.time_unit,
+        },
+    )
     for name in names:
         param = model.params[name]
         result[name].attrs.update({"units": param.unit, "long_name": param.description or name})

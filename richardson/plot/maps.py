@@ -72,8 +72,10 @@ def stability_map(
     >>> ax = rd.plot.stability_map(mp)
     """
     if dataarray.ndim != 2:
-        raise ValueError(f"a stability map plot needs two grid dimensions, got {dataarray.dims}; "
-                         "select or average the others first")
+        raise ValueError(
+            f"a stability map plot needs two grid dimensions, got {dataarray.dims}; "
+            "select or average the others first"
+        )
     palette = dict(REGIME_COLOURS)
     palette.update(colours or {})
     xname, yname = dataarray.dims
@@ -88,8 +90,16 @@ def stability_map(
     y = np.asarray(dataarray[yname].values, dtype=float)
     ax = new_axes(ax)
     with paper_style():
-        ax.pcolormesh(x, y, codes, shading="nearest", vmin=-0.5, vmax=len(present) - 0.5,
-                      cmap=ListedColormap([palette[name] for name in present]), rasterized=True)
+        ax.pcolormesh(
+            x,
+            y,
+            codes,
+            shading="nearest",
+            vmin=-0.5,
+            vmax=len(present) - 0.5,
+            cmap=ListedColormap([palette[name] for name in present]),
+            rasterized=True,
+        )
         handles = [Patch(facecolor=palette[name], label=name.replace("_", " ")) for name in present]
         if boundary and "max_real_eig" in dataarray.coords:
             growth = dataarray["max_real_eig"].transpose(yname, xname).values

@@ -1,0 +1,97 @@
+"""Stability maps: points per second, and the ratio against a Python loop of
+``np.linalg.eigvals`` per point (issue 5, target >= 50x).
+
+The loop is measured on a subset of the grid and extrapolated per point. Two loops are
+timed: ``eigvals`` only (the Jacobians already built: the strictest baseline) and the loop a
+user would write (``compiled.jac`` at the point, then ``eigvals``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import richardson as rd
+
+try:
+    from _timing import best_time
+except ImportError:  # run from the repository root
+    from benchmarks._timing import best_time
+
+TARGET = 50.0
+
+
+def _loop_per_point(compiled, parameters: np.ndarray, count: int) -> tuple[float, float]:
+    """Seconds per point: eigvals of prebuilt Jacobians, and jac + eigvals."""
+    n = compiled.n_states
+    zero = np.zeros(n)
+    columns = parameters[:, :count]
+    matrices = [compiled.jac(0.0, zero, columns[:, j]) for j in range(count)]
+
+    def eigvals_only() -> None:
+        for matrix in matrices:
+            np.max(np.linalg.eigvals(matrix).real)
+
+    def jac_and_eigvals() -> None:
+        for j in range(count):
+            np.max(np.linalg.eigvals(compiled.jac(0.0, zero, columns[:, j])).real)
+
+    return (best_time(eigvals_only, repeat=3, min_time=0.2) / count,
+            best_time(jac_and_eigvals, repeat=3, min_time=0.2) / count)
+
+
+def _grid_parameters(model: rd.Model, grid: dict[str, np.ndarray]) -> np.ndarray:
+    mesh = np.meshgrid(*grid.values(), indexing="ij")
+    values = np.repeat(model.param_vector()[:, None], mesh[0].size, axis=1)
+    for name, coordinate in zip(grid, mesh, strict=True):
+        values[model.param_index[name]] = coordinate.ravel()
+    return values
+
+
+def _measure(name: str, model: rd.Model, grid: dict[str, np.ndarray], loop_points: int) -> dict:
+    rd.stability_map(model, {k: v[:3] for k, v in grid.items()}, progress=False)  # compile
+    started = time.perf_counter()
+    result = rd.stability_map(model, grid, progress=False)
+    first = time.perf_counter() - started
+    seconds = min(first, best_time(lambda: rd.stability_map(model, grid, progress=False),
+                                   repeat=3, min_time=0.0))
+    points = result.size
+    rng = np.random.default_rng(0)
+    parameters = _grid_parameters(model, grid)[:, rng.permutation(points)[:loop_points]]
+    eig_only, with_jac = _loop_per_point(model.compile(), parameters, loop_points)
+    per_point = seconds / points
+    return {
+        "name": name,
+        "points": int(points),
+        "seconds": round(seconds, 4),
+        "points_per_second": round(points / seconds),
+        "loop_eigvals_us_per_point": round(1e6 * eig_only, 3),
+        "loop_jac_eigvals_us_per_point": round(1e6 * with_jac, 3),
+        "map_us_per_point": round(1e6 * per_point, 4),
+        "target": TARGET,
+        "ratio": round(eig_only / per_point, 1),
+        "ratio_vs_jac_loop": round(with_jac / per_point, 1),
+        "method": result.attrs["method"],
+    }
+
+
+def bench_map_two_nation() -> dict:
+    """1000 x 1000 map of Richardson's two-nation model over (k, l)."""
+    axis = np.linspace(0.0, 2.0, 1000)
+    return _measure("stability_map richardson2 1000x1000", rd.richardson2(),
+                    {"k": axis, "l": axis}, loop_points=3000)
+
+
+def bench_map_ten_actor() -> dict:
+    """100 x 100 map of a 10-actor richardson_n (two blocs of five) over two reactions."""
+    n = 10
+    rng = np.random.default_rng(1)
+    blocs = np.arange(n) < n // 2
+    rivals = blocs[:, None] != blocs[None, :]
+    K = np.where(rivals, rng.uniform(0.05, 0.15, (n, n)), rng.uniform(0.0, 0.05, (n, n)))
+    np.fill_diagonal(K, 0.0)
+    model = rd.richardson_n(K, rng.uniform(0.9, 1.2, n), rng.uniform(0.1, 1.0, n))
+    axis = np.linspace(0.0, 2.0, 100)
+    return _measure("stability_map richardson_n(10) 100x100", model,
+                    {"k_n0_n5": axis, "k_n5_n0": axis}, loop_points=1000)
