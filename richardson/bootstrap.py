@@ -329,19 +329,23 @@ def _verdict_chunk(
         if not converged[j]:
             continue
         params = dict(zip(param_rows, theta[positions, j].tolist(), strict=True))
-        try:
-            if verdicts and not batched:
+        if verdicts and not batched:
+            try:
                 regimes[j] = classify(model, params).name
-            if margins:
+            except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
+                if len(notes) < 5:
+                    notes.append(f"resample regime failed: {err}")
+        if margins:
+            try:
                 found = (
                     escalation_margin(model, params)
                     if margin_over is None
                     else escalation_margin(model, params, over=list(margin_over))
                 )
                 values[j] = found.margin
-        except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
-            if len(notes) < 5:
-                notes.append(f"resample verdict failed: {err}")
+            except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
+                if len(notes) < 5:
+                    notes.append(f"resample margin failed (left NaN): {err}")
     return regimes, values, notes
 
 

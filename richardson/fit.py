@@ -588,7 +588,7 @@ def fit(
     >>> total = rd.data.aggregate(df, {"total": ["Entente", "Central Powers"]})
     >>> ft = rd.fit(rd.richardson_total(), total, method="difference", verdict=False)
     >>> round(ft.params["growth"], 3)
-    0.836
+    0.832
     """
     if method not in METHODS:
         raise FitError(

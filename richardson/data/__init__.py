@@ -1,10 +1,12 @@
 """Historical military-spending series: bundled Correlates of War cases, your own files, checks.
 
->>> import richardson as rd
->>> rd.data.available()                    # the named cases, one line each
->>> df = rd.data.load("pre_wwi_blocs")     # year index, one column per bloc, provenance in attrs
->>> rd.data.check(df).summary()            # missing values, gaps, unit breaks, jumps
->>> mine = rd.data.read_csv("sipri.csv", actor="country", value="milex", units="million USD")
+Example::
+
+    import richardson as rd
+    rd.data.available()                    # the named cases, one line each
+    df = rd.data.load("pre_wwi_blocs")     # year index, one column per bloc, provenance in attrs
+    rd.data.check(df).summary()            # missing values, gaps, unit breaks, jumps
+    mine = rd.data.read_csv("sipri.csv", actor="country", value="milex", units="million USD")
 
 Nothing is ever dropped silently: the loaders turn missing codes into NaN and list every
 replaced cell in ``attrs["replaced"]``; the treatments (:func:`drop_missing`,
