@@ -602,6 +602,24 @@ def fit(
         raise FitError(f"level_at must be one of {LEVELS}, not {level_at!r}")
     if int(n_starts) != n_starts or n_starts < 1:
         raise FitError(f"n_starts must be a positive whole number, not {n_starts}")
+    if method == "difference":
+        ode_only = {
+            "log": log,
+            "bounds": bounds,
+            "start": start,
+            "n_starts": n_starts > 1,
+            "fit_initial": not fit_initial,
+        }
+        given = [name for name, used in ode_only.items() if used]
+        if given:
+            raise FitError(
+                f"option(s) {given} apply to method='ode' only; drop them or use method='ode'"
+            )
+    elif hac or hac_lags is not None:
+        raise FitError(
+            "hac applies to method='difference' only (OLS standard errors); for "
+            "method='ode' use the bootstrap"
+        )
     observations = _align(model, data, columns, method)
     initial_names = [f"{s}(t0)" for s in model.states]
     fixed_values = _fixed_values(model, fixed, initial_names, observations)

@@ -242,6 +242,10 @@ def test_data_problems_are_refused(pre_wwi):
         rd.fit(model, pre_wwi, method="odes")
     with pytest.raises(rd.FitError, match="Did you mean 'k'"):
         rd.fit(model, pre_wwi, fixed=["kk"])
+    with pytest.raises(rd.FitError, match="'log'"):
+        rd.fit(model, pre_wwi, method="difference", log=True)
+    with pytest.raises(rd.FitError, match="hac applies"):
+        rd.fit(model, pre_wwi, hac=True)
 
 
 # ---------------------------------------------------------------------- real cases
