@@ -6,7 +6,8 @@ simulate single runs, ensembles and interventions, and analyse them.
 
 from __future__ import annotations
 
-from . import plot
+from . import data, plot
+from .bootstrap import BootstrapResult, bootstrap
 from .codegen import BoundSystem, CompiledModel, compile_model
 from .codim2 import BifurcationCurve, CodimTwoPoint, continue_bifurcation
 from .conditions import StabilityConditions, stability_conditions
@@ -26,6 +27,7 @@ from .errors import (
     UnknownSymbolError,
 )
 from .families import richardson2, richardson_n
+from .fit import FitResult, fit, richardson_total
 from .interventions import Pulse, Ramp, Step, pulse, ramp, step
 from .mapbif import OrbitDiagram, lyapunov_exponents, orbit_diagram
 from .margin import EscalationMargin, escalation_margin
@@ -39,6 +41,11 @@ from .trigger import TriggerPoint, nearest_bifurcation
 __version__ = "0.1.0"
 
 __all__ = [
+    "BootstrapResult",
+    "FitResult",
+    "bootstrap",
+    "fit",
+    "richardson_total",
     "REGIMES",
     "TriggerPoint",
     "nearest_bifurcation",
@@ -85,6 +92,7 @@ __all__ = [
     "Trajectory",
     "UnknownSymbolError",
     "compile_model",
+    "data",
     "iterate",
     "plot",
     "pulse",

@@ -8,6 +8,7 @@ changes global matplotlib state (styles are applied with a context manager).
 from __future__ import annotations
 
 from .bifurcation import bifurcation_curves, bifurcation_diagram, orbit_diagram
+from .fitplot import bootstrap_margin, fit
 from .maps import stability_map
 from .phase import phase_portrait
 from .series import time_series
@@ -15,6 +16,8 @@ from .series import time_series
 __all__ = [
     "bifurcation_curves",
     "bifurcation_diagram",
+    "bootstrap_margin",
+    "fit",
     "orbit_diagram",
     "phase_portrait",
     "stability_map",
