@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ._spectral import is_metzler, metzler_abscissa
 from .errors import ModelError, UnknownSymbolError, did_you_mean
 from .model import Model
 
@@ -597,6 +598,15 @@ def linear_verdicts(
         scale = np.maximum(
             np.maximum(np.abs(a00), np.abs(a01)), np.maximum(np.abs(a10), np.abs(a11))
         )
+    elif n > 2 and not discrete and is_metzler(A):
+        # Perron root (real, the spectral abscissa) by Noda's iteration; eigvals where it
+        # does not settle (see richardson._spectral)
+        scale = np.maximum(A.max(axis=(0, 1)), -A.min(axis=(0, 1)))
+        growth, converged = metzler_abscissa(A, scale)
+        if not np.all(converged):
+            rest = np.flatnonzero(~converged)
+            eigenvalues = np.linalg.eigvals(np.moveaxis(A[:, :, rest], -1, 0))
+            growth[rest] = np.max(eigenvalues.real, axis=-1)
     else:
         eigenvalues = np.linalg.eigvals(np.moveaxis(A, -1, 0))
         if discrete:
