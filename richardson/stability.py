@@ -584,6 +584,23 @@ def linear_verdicts(
     growth : numpy.ndarray
         Largest real part of the eigenvalues (ODE) or spectral radius minus one (map),
         shape ``(m,)``.
+
+    Notes
+    -----
+    Two-state ODEs use the closed form. Larger ODEs whose Jacobians are all Metzler
+    (off-diagonal entries >= 0, as for every Richardson model with non-negative reactions)
+    get the Perron root, which is the largest real part and a real eigenvalue, by batched
+    Noda iteration to ~1e-14 of the matrix scale (:mod:`richardson._spectral`); matrices
+    where it does not settle (a defective Perron root) and all other batches use
+    ``numpy.linalg.eigvals``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> J = np.array([[-1.0, 0.5, 0.2], [0.4, -1.0, 0.3], [0.1, 0.6, -1.0]])
+    >>> codes, growth = linear_verdicts(J[..., None], np.ones((3, 1)))
+    >>> REGIMES[codes[0]], bool(np.isclose(growth[0], max(np.linalg.eigvals(J).real)))
+    ('stable_balance', True)
     """
     n, _, m = A.shape
     leading_imag = np.zeros(m)
