@@ -4,6 +4,25 @@
 The loop is measured on a subset of the grid and extrapolated per point. Two loops are
 timed: ``eigvals`` only (the Jacobians already built: the strictest baseline) and the loop a
 user would write (``compiled.jac`` at the point, then ``eigvals``).
+
+Which path computes the growth rate is reported as ``"abscissa_path"``:
+
+- two actors: the closed form ``tr/2 + sqrt(tr^2/4 - det)``;
+- more actors with Metzler Jacobians (reactions >= 0, the whole Richardson family): the
+  Perron root by batched Noda iteration (``richardson._spectral``: power steps, then
+  unpivoted LU solves of ``x I - J`` vectorised over the grid, to ~1e-14 of the scale);
+- otherwise stacked ``numpy.linalg.eigvals`` (one LAPACK ``geev`` per point).
+
+Measured on the shared 2-core machine (``python benchmarks/run.py ten_actor``, three runs
+interleaved with the previous code; both sides single-threaded; the loop baseline itself
+swings between 40 and 110 us/point with the load of the machine), the 10-actor 100 x 100
+map takes 3.9-6.8 us/point with the Noda path against 17-19 us/point with stacked eigvals:
+ratio 7-14x against the eigvals loop (before: 2.3-6.2x), 17-30x against the jac + eigvals
+loop. The issue's 50x is NOT reached for ten actors: building the parameter columns, the
+Jacobians and the xarray result (``richardson/sweep.py``, ``codegen.py``, outside the
+spectral step) alone cost ~1.5 us/point, so even a free eigenvalue step would stay near
+25-40x; the Perron root itself costs ~2.5 us/point (10 matrix-vector products, one LU and
+about five triangular solves per point, all numpy-vectorised over the grid).
 """
 
 from __future__ import annotations
@@ -13,6 +32,7 @@ import time
 import numpy as np
 
 import richardson as rd
+from richardson._spectral import is_metzler
 
 try:
     from _timing import best_time
@@ -59,7 +79,15 @@ def _measure(name: str, model: rd.Model, grid: dict[str, np.ndarray], loop_point
     points = result.size
     rng = np.random.default_rng(0)
     parameters = _grid_parameters(model, grid)[:, rng.permutation(points)[:loop_points]]
-    eig_only, with_jac = _loop_per_point(model.compile(), parameters, loop_points)
+    compiled = model.compile()
+    eig_only, with_jac = _loop_per_point(compiled, parameters, loop_points)
+    jacobians = compiled.jac(0.0, np.zeros(compiled.n_states), parameters)
+    if compiled.n_states <= 2:
+        path = "closed form"
+    elif is_metzler(jacobians):
+        path = "Metzler: Perron root by batched Noda iteration"
+    else:
+        path = "stacked eigvals"
     per_point = seconds / points
     return {
         "name": name,
@@ -73,6 +101,7 @@ def _measure(name: str, model: rd.Model, grid: dict[str, np.ndarray], loop_point
         "ratio": round(eig_only / per_point, 1),
         "ratio_vs_jac_loop": round(with_jac / per_point, 1),
         "method": result.attrs["method"],
+        "abscissa_path": path,
     }
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from ._spectral import is_metzler, metzler_abscissa
 from .errors import ModelError, UnknownSymbolError, did_you_mean
 from .model import Model
 
@@ -583,6 +584,23 @@ def linear_verdicts(
     growth : numpy.ndarray
         Largest real part of the eigenvalues (ODE) or spectral radius minus one (map),
         shape ``(m,)``.
+
+    Notes
+    -----
+    Two-state ODEs use the closed form. Larger ODEs whose Jacobians are all Metzler
+    (off-diagonal entries >= 0, as for every Richardson model with non-negative reactions)
+    get the Perron root, which is the largest real part and a real eigenvalue, by batched
+    Noda iteration to ~1e-14 of the matrix scale (:mod:`richardson._spectral`); matrices
+    where it does not settle (a defective Perron root) and all other batches use
+    ``numpy.linalg.eigvals``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> J = np.array([[-1.0, 0.5, 0.2], [0.4, -1.0, 0.3], [0.1, 0.6, -1.0]])
+    >>> codes, growth = linear_verdicts(J[..., None], np.ones((3, 1)))
+    >>> REGIMES[codes[0]], bool(np.isclose(growth[0], max(np.linalg.eigvals(J).real)))
+    ('stable_balance', True)
     """
     n, _, m = A.shape
     leading_imag = np.zeros(m)
@@ -597,6 +615,15 @@ def linear_verdicts(
         scale = np.maximum(
             np.maximum(np.abs(a00), np.abs(a01)), np.maximum(np.abs(a10), np.abs(a11))
         )
+    elif n > 2 and not discrete and is_metzler(A):
+        # Perron root (real, the spectral abscissa) by Noda's iteration; eigvals where it
+        # does not settle (see richardson._spectral)
+        scale = np.maximum(A.max(axis=(0, 1)), -A.min(axis=(0, 1)))
+        growth, converged = metzler_abscissa(A, scale)
+        if not np.all(converged):
+            rest = np.flatnonzero(~converged)
+            eigenvalues = np.linalg.eigvals(np.moveaxis(A[:, :, rest], -1, 0))
+            growth[rest] = np.max(eigenvalues.real, axis=-1)
     else:
         eigenvalues = np.linalg.eigvals(np.moveaxis(A, -1, 0))
         if discrete:
