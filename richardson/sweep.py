@@ -7,7 +7,8 @@ Ctrl-C returns the finished part, flagged as incomplete, with a warning.
 
 Stability maps of linear models are batched: every grid point's Jacobian comes from one
 call of the compiled Jacobian, and the largest real part of its eigenvalues from the closed
-form (two actors) or from stacked ``numpy.linalg.eigvals`` (more actors).
+form (two actors), the Perron root of Metzler Jacobians (more actors whose cross-reactions are
+non-negative, the Richardson family) or stacked ``numpy.linalg.eigvals`` (otherwise).
 """
 
 from __future__ import annotations
@@ -328,8 +329,9 @@ def stability_map(
 
     Linear models (the Richardson family) are computed in batches: all Jacobians of a
     chunk in one call of the compiled Jacobian, the eigenvalues by the closed form
-    ``tr/2 + sqrt(tr^2/4 - det)`` for two actors and stacked ``numpy.linalg.eigvals``
-    beyond. Nonlinear models call :func:`classify` at each point (use ``executor`` to spread
+    ``tr/2 + sqrt(tr^2/4 - det)`` for two actors, the Perron root (Noda iteration) for
+    Metzler Jacobians of more actors, and otherwise stacked ``numpy.linalg.eigvals``.
+    Nonlinear models call :func:`classify` at each point (use ``executor`` to spread
     the work).
 
     Parameters
@@ -403,7 +405,7 @@ def stability_map(
         method = (
             "linear (closed form)"
             if model.n_states <= 2 and model.kind == "ode"
-            else "linear (batched eigenvalues)"
+            else "linear (batched eigenvalues; Perron root for Metzler Jacobians)"
         )
         size = int(chunk_size) if chunk_size else _LINEAR_CHUNK
         starts = list(range(0, n_points, size))
