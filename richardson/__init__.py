@@ -7,6 +7,7 @@ simulate single runs, ensembles and interventions, and analyse them.
 from __future__ import annotations
 
 from . import plot
+from .alliance import alliance_model
 from .codegen import BoundSystem, CompiledModel, compile_model
 from .errors import (
     DataError,
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "TIME",
+    "alliance_model",
     "BoundSystem",
     "CompiledModel",
     "DataError",
