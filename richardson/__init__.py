@@ -23,6 +23,7 @@ from .errors import (
     UnknownSymbolError,
 )
 from .families import richardson2, richardson_n
+from .io import load_model, save_model
 from .interventions import Pulse, Ramp, Step, pulse, ramp, step
 from .model import TIME, Model, Parameter
 from .simulate import iterate, simulate, simulate_ensemble
@@ -56,9 +57,11 @@ __all__ = [
     "UnknownSymbolError",
     "compile_model",
     "iterate",
+    "load_model",
     "plot",
     "pulse",
     "ramp",
+    "save_model",
     "richardson2",
     "richardson_n",
     "simulate",

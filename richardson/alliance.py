@@ -174,11 +174,15 @@ def alliance_model(
     for actor, bloc in dict(enlargement or {}).items():
         i = lookup.index(actor, "enlargement")
         if bloc not in set(bloc_of):
-            raise UnknownSymbolError(f"enlargement names bloc {bloc!r}, which is not a bloc"
-                                     f"{did_you_mean(bloc, set(bloc_of))}")
+            raise UnknownSymbolError(
+                f"enlargement names bloc {bloc!r}, which is not a bloc"
+                f"{did_you_mean(bloc, set(bloc_of))}"
+            )
         if bloc_of[i] == bloc:
-            raise ModelError(f"{actors[i]!r} is already a member of {bloc!r}; remove it from "
-                             "enlargement or from the bloc")
+            raise ModelError(
+                f"{actors[i]!r} is already a member of {bloc!r}; remove it from "
+                "enlargement or from the bloc"
+            )
         prospective[i] = (bloc, sp.Symbol(f"join_{states[i]}"))
     allies = _allies(bloc_of, prospective)
     structure = _terms.Structure(tuple(states), tuple(actors), tuple(bloc_of), allies, state_unit)
@@ -188,13 +192,19 @@ def alliance_model(
 
     # reaction and perceived threat
     rival_blocs = _rival_blocs(rivalries, bloc_of)
-    default_rivals = [(i, j) for i in range(n) for j in range(n)
-                      if i != j and frozenset((bloc_of[i], bloc_of[j])) in rival_blocs]
+    default_rivals = [
+        (i, j)
+        for i in range(n)
+        for j in range(n)
+        if i != j and frozenset((bloc_of[i], bloc_of[j])) in rival_blocs
+    ]
     k_pairs = _per_pair(reaction, lookup, default_rivals, "reaction")
     for pair in k_pairs:
         if pair in ally_pairs or pair[0] == pair[1]:
-            raise ModelError(f"reaction given between {actors[pair[0]]!r} and {actors[pair[1]]!r}, "
-                             "which are allies (or the same actor); use ally_coupling for allies")
+            raise ModelError(
+                f"reaction given between {actors[pair[0]]!r} and {actors[pair[1]]!r}, "
+                "which are allies (or the same actor); use ally_coupling for allies"
+            )
     k_syms = _terms.reaction(builder, k_pairs)
     weights = symbolic = None
     if capacity is not None:
@@ -202,36 +212,58 @@ def alliance_model(
         if np.any(E <= 0):
             raise ModelError("capacity values must be positive (GDP, CINC share)")
         if symbolic_asymmetry:
-            E_syms = [builder.parameter(f"E_{s}", E[i], (1e-300, np.inf), "capacity units",
-                                        f"economic capacity of {actors[i]}") for i, s in enumerate(states)]
-            gamma = builder.parameter("gamma", asymmetry, unit="1",
-                                      description="power-asymmetry exponent: reactions scale "
-                                      "with (E_j/E_i)**gamma")
+            E_syms = [
+                builder.parameter(
+                    f"E_{s}",
+                    E[i],
+                    (1e-300, np.inf),
+                    "capacity units",
+                    f"economic capacity of {actors[i]}",
+                )
+                for i, s in enumerate(states)
+            ]
+            gamma = builder.parameter(
+                "gamma",
+                asymmetry,
+                unit="1",
+                description="power-asymmetry exponent: reactions scale with (E_j/E_i)**gamma",
+            )
             symbolic = (E_syms, gamma)
         else:
             weights = (E[None, :] / E[:, None]) ** float(asymmetry)
         builder.used.append("power_asymmetry")
     elif symbolic_asymmetry or asymmetry:
         raise ModelError("power asymmetry needs capacity=... (E_i per actor, e.g. CINC shares)")
-    _terms.threat(builder, k_syms,
-                  None if distrust is None else _per_actor(distrust, lookup, "distrust", 0.0),
-                  weights, symbolic)
+    _terms.threat(
+        builder,
+        k_syms,
+        None if distrust is None else _per_actor(distrust, lookup, "distrust", 0.0),
+        weights,
+        symbolic,
+    )
     if ally_coupling is not None:
         c_pairs = _per_pair(ally_coupling, lookup, sorted(ally_pairs), "ally_coupling")
         for pair in c_pairs:
             if pair not in ally_pairs:
-                raise ModelError(f"ally_coupling given between {actors[pair[0]]!r} and "
-                                 f"{actors[pair[1]]!r}, which are not allies; use reaction for "
-                                 "rivals")
+                raise ModelError(
+                    f"ally_coupling given between {actors[pair[0]]!r} and "
+                    f"{actors[pair[1]]!r}, which are not allies; use reaction for "
+                    "rivals"
+                )
         _terms.ally_coupling(builder, c_pairs)
     if defence_commitment is not None:
         _terms.mutual_defence(
-            builder, _per_actor(defence_commitment, lookup, "defence_commitment", 0.0),
+            builder,
+            _per_actor(defence_commitment, lookup, "defence_commitment", 0.0),
             _per_actor(trigger_threshold, lookup, "trigger_threshold", None),
-            _per_actor(trigger_width, lookup, "trigger_width", None))
+            _per_actor(trigger_width, lookup, "trigger_width", None),
+        )
     if abandonment is not None:
-        _terms.abandonment(builder, _per_actor(abandonment, lookup, "abandonment", 0.0),
-                           _per_actor(commitment, lookup, "commitment", 1.0))
+        _terms.abandonment(
+            builder,
+            _per_actor(abandonment, lookup, "abandonment", 0.0),
+            _per_actor(commitment, lookup, "commitment", 1.0),
+        )
     if entrapment is not None:
         _terms.entrapment(builder, _per_actor(entrapment, lookup, "entrapment", 0.0))
     if ceiling is not None:
@@ -239,12 +271,18 @@ def alliance_model(
     _terms.fatigue(builder, _per_actor(fatigue, lookup, "fatigue", None))
     _terms.grievance(builder, _per_actor(grievance, lookup, "grievance", 0.0))
     if submissiveness is not None:
-        _terms.submissiveness(builder, _per_pair(submissiveness, lookup, default_rivals,
-                                                 "submissiveness"))
+        _terms.submissiveness(
+            builder, _per_pair(submissiveness, lookup, default_rivals, "submissiveness")
+        )
     for i, (bloc, join) in prospective.items():
-        builder.parameter(join.name, 0.0, (0.0, 1.0), "1",
-                          f"membership of {actors[i]} in {bloc} (0 = outside, 1 = member); "
-                          "enlargement is a step of this parameter")
+        builder.parameter(
+            join.name,
+            0.0,
+            (0.0, 1.0),
+            "1",
+            f"membership of {actors[i]} in {bloc} (0 = outside, 1 = member); "
+            "enlargement is a step of this parameter",
+        )
     if prospective:
         builder.used.append("enlargement")
     params = _ordered(builder.params)
@@ -257,13 +295,17 @@ def alliance_model(
         params=params,
         rhs=rhs,
         actors=actors,
-        blocs={bloc: tuple(states[i] for i in range(n) if bloc_of[i] == bloc)
-               for bloc in dict.fromkeys(bloc_of)},
+        blocs={
+            bloc: tuple(states[i] for i in range(n) if bloc_of[i] == bloc)
+            for bloc in dict.fromkeys(bloc_of)
+        },
         name=name or f"alliance model ({n} actors)",
-        description=description or "Richardson arms race with alliance terms: "
-        + ", ".join(info["terms"]),
+        description=description
+        or "Richardson arms race with alliance terms: " + ", ".join(info["terms"]),
         state_unit=state_unit,
-        initial={} if initial is None else dict(zip(states, _per_actor(initial, lookup, "initial", None).tolist(), strict=True)),
+        initial={}
+        if initial is None
+        else dict(zip(states, _per_actor(initial, lookup, "initial", None).tolist(), strict=True)),
         metadata=info,
     )
 
@@ -278,22 +320,26 @@ class _Lookup:
         try:
             return self.map[str(name)]
         except KeyError:
-            raise UnknownSymbolError(f"{what} names {name!r}, which is not an actor"
-                                     f"{did_you_mean(str(name), self.map)}") from None
+            raise UnknownSymbolError(
+                f"{what} names {name!r}, which is not an actor{did_you_mean(str(name), self.map)}"
+            ) from None
 
 
 def _bloc_assignment(blocs: Mapping[str, Sequence[str]], lookup: _Lookup) -> list[str]:
     if not isinstance(blocs, Mapping):
-        raise ModelError("blocs must be a mapping bloc name -> members, e.g. "
-                         "{'Entente': ['France', 'Russia']}")
+        raise ModelError(
+            "blocs must be a mapping bloc name -> members, e.g. {'Entente': ['France', 'Russia']}"
+        )
     bloc_of: list[str | None] = [None] * len(lookup.actors)
     for bloc, members in blocs.items():
         for member in [members] if isinstance(members, str) else members:
             i = lookup.index(member, f"bloc {bloc!r}")
             if bloc_of[i] is not None and bloc_of[i] != bloc:
-                raise ModelError(f"{lookup.actors[i]!r} is in two blocs ({bloc_of[i]!r} and "
-                                 f"{bloc!r}); an actor belongs to one bloc (use enlargement for a "
-                                 "prospective member)")
+                raise ModelError(
+                    f"{lookup.actors[i]!r} is in two blocs ({bloc_of[i]!r} and "
+                    f"{bloc!r}); an actor belongs to one bloc (use enlargement for a "
+                    "prospective member)"
+                )
             bloc_of[i] = str(bloc)
     return [b if b is not None else lookup.actors[i] for i, b in enumerate(bloc_of)]
 
@@ -301,7 +347,8 @@ def _bloc_assignment(blocs: Mapping[str, Sequence[str]], lookup: _Lookup) -> lis
 def _allies(bloc_of: list[str], prospective: dict[int, tuple[str, sp.Symbol]]):
     n = len(bloc_of)
     allies: list[list[tuple[int, sp.Expr]]] = [
-        [(j, sp.S.One) for j in range(n) if j != i and bloc_of[j] == bloc_of[i]] for i in range(n)]
+        [(j, sp.S.One) for j in range(n) if j != i and bloc_of[j] == bloc_of[i]] for i in range(n)
+    ]
     for i, (bloc, join) in prospective.items():
         for j in range(n):
             if bloc_of[j] == bloc and j not in prospective:
@@ -320,8 +367,9 @@ def _rival_blocs(rivalries, bloc_of: list[str]) -> set[frozenset]:  # noqa: ANN0
             raise ModelError(f"rivalries must be pairs of bloc names, got {pair!r}")
         for bloc in pair:
             if bloc not in names:
-                raise UnknownSymbolError(f"rivalries name {bloc!r}, which is not a bloc"
-                                         f"{did_you_mean(str(bloc), names)}")
+                raise UnknownSymbolError(
+                    f"rivalries name {bloc!r}, which is not a bloc{did_you_mean(str(bloc), names)}"
+                )
         pairs.add(frozenset(pair))
     return pairs
 
@@ -340,12 +388,15 @@ def _per_actor(value: Any, lookup: _Lookup, what: str, missing: float | None) ->
     if array.ndim == 0:
         return np.full(n, float(array))
     if array.shape != (n,):
-        raise DimensionMismatchError(f"{what} needs one value per actor ({n}), got shape "
-                                     f"{array.shape}")
+        raise DimensionMismatchError(
+            f"{what} needs one value per actor ({n}), got shape {array.shape}"
+        )
     return array.copy()
 
 
-def _per_pair(value: Any, lookup: _Lookup, default_pairs, what: str) -> dict[tuple[int, int], float]:  # noqa: ANN001
+def _per_pair(
+    value: Any, lookup: _Lookup, default_pairs, what: str
+) -> dict[tuple[int, int], float]:  # noqa: ANN001
     n = len(lookup.actors)
     if isinstance(value, Mapping):
         out = {}
@@ -360,13 +411,19 @@ def _per_pair(value: Any, lookup: _Lookup, default_pairs, what: str) -> dict[tup
     if array.shape != (n, n):
         raise DimensionMismatchError(f"{what} matrix must be {n}x{n}, got shape {array.shape}")
     chosen = set(default_pairs)
-    stray = [(i, j) for i in range(n) for j in range(n)
-             if array[i, j] != 0 and (i, j) not in chosen and i != j]
+    stray = [
+        (i, j)
+        for i in range(n)
+        for j in range(n)
+        if array[i, j] != 0 and (i, j) not in chosen and i != j
+    ]
     if stray:
         i, j = stray[0]
-        raise ModelError(f"{what}[{lookup.actors[i]!r}, {lookup.actors[j]!r}] = {array[i, j]} "
-                         "but that pair is not eligible for this term; set it to 0 or use the "
-                         "other coupling")
+        raise ModelError(
+            f"{what}[{lookup.actors[i]!r}, {lookup.actors[j]!r}] = {array[i, j]} "
+            "but that pair is not eligible for this term; set it to 0 or use the "
+            "other coupling"
+        )
     return {pair: float(array[pair]) for pair in sorted(chosen)}
 
 
@@ -379,6 +436,7 @@ def _row_sum(terms: list[sp.Expr]) -> sp.Expr:
     terms = [t for t in terms if t != 0]
     if not terms:
         return sp.S.Zero
-    fast = (all(not t.is_Number and not t.is_Add for t in terms)
-            and len({t.as_coeff_Mul()[1] for t in terms}) == len(terms))
+    fast = all(not t.is_Number and not t.is_Add for t in terms) and len(
+        {t.as_coeff_Mul()[1] for t in terms}
+    ) == len(terms)
     return _canonical_sum(terms) if fast and len(terms) > 1 else sp.Add(*terms)

@@ -97,7 +97,9 @@ def _monomial(coef: float, factors: Sequence[sp.Expr]) -> sp.Expr:
         # plain symbols without assumptions compare by name in sympy's canonical order
         args = sorted(counts, key=lambda symbol: symbol.name)
     else:
-        args = sorted((base if e == 1 else sp.Pow(base, e) for base, e in counts.items()), key=_ORDER)
+        args = sorted(
+            (base if e == 1 else sp.Pow(base, e) for base, e in counts.items()), key=_ORDER
+        )
     number = sp.Integer(int(coef)) if float(coef).is_integer() else sp.Float(coef)
     if number == 0:
         return sp.S.Zero
@@ -131,8 +133,14 @@ class TermBuilder:
         self.threat_general = [[] for _ in range(n)]
         self.x = [sp.Symbol(s) for s in self.structure.states]
 
-    def parameter(self, name: str, value: float, bounds=(-np.inf, np.inf), unit: str = "",  # noqa: ANN001
-                  description: str = "") -> sp.Symbol:
+    def parameter(
+        self,
+        name: str,
+        value: float,
+        bounds=(-np.inf, np.inf),
+        unit: str = "",  # noqa: ANN001
+        description: str = "",
+    ) -> sp.Symbol:
         if name in self.params or name in self.structure.states:
             raise DuplicateNameError(
                 f"two alliance-model quantities are both named {name!r} (actor names that differ "
@@ -152,7 +160,9 @@ class TermBuilder:
 
     def perceived_threat_terms(self, i: int, extra: Sequence[sp.Expr] = (), coef: float = 1.0):
         """Terms of ``coef * prod(extra) * P_i`` (monomials where possible)."""
-        terms = [_monomial(coef * c, [*extra, *factors, self.x[j]]) for c, factors, j in self.threat[i]]
+        terms = [
+            _monomial(coef * c, [*extra, *factors, self.x[j]]) for c, factors, j in self.threat[i]
+        ]
         terms += [sp.Mul(coef, *extra, t) for t in self.threat_general[i]]
         return terms
 
@@ -166,7 +176,9 @@ def _ensure(builder: TermBuilder, term: str) -> None:
 
 
 # ---------------------------------------------------------------------- the terms
-def reaction(builder: TermBuilder, pairs: dict[tuple[int, int], float]) -> dict[tuple[int, int], sp.Symbol]:
+def reaction(
+    builder: TermBuilder, pairs: dict[tuple[int, int], float]
+) -> dict[tuple[int, int], sp.Symbol]:
     """Adversary reaction ``k_ij >= 0`` (1/year): ``i`` arms in response to rival ``j``.
 
     Declares the parameters; the terms enter through the perceived threat ``P_i``.
@@ -175,22 +187,38 @@ def reaction(builder: TermBuilder, pairs: dict[tuple[int, int], float]) -> dict[
     symbols = {}
     for (i, j), value in pairs.items():
         symbols[i, j] = builder.parameter(
-            f"k_{s.states[i]}_{s.states[j]}", value, (0.0, np.inf), _RATE,
-            f"reaction of {s.actors[i]} to the spending of its rival {s.actors[j]}")
+            f"k_{s.states[i]}_{s.states[j]}",
+            value,
+            (0.0, np.inf),
+            _RATE,
+            f"reaction of {s.actors[i]} to the spending of its rival {s.actors[j]}",
+        )
     _ensure(builder, "reaction")
     return symbols
 
 
-def threat(builder: TermBuilder, k: dict[tuple[int, int], sp.Symbol], distrust: np.ndarray | None,
-           weights: np.ndarray | None, symbolic_asymmetry: tuple[list[sp.Symbol], sp.Symbol] | None) -> None:
+def threat(
+    builder: TermBuilder,
+    k: dict[tuple[int, int], sp.Symbol],
+    distrust: np.ndarray | None,
+    weights: np.ndarray | None,
+    symbolic_asymmetry: tuple[list[sp.Symbol], sp.Symbol] | None,
+) -> None:
     """Assemble ``P_i = (1 + d_i) sum_j omega_ij k_ij x_j`` and add it to ``dx_i/dt``."""
     s = builder.structure
     d_syms = None
     if distrust is not None:
-        d_syms = [builder.parameter(
-            f"d_{s.states[i]}", distrust[i], (-1.0, np.inf), "1",
-            f"distrust / misperception of {s.actors[i]}: perceived threat is (1 + d) times the "
-            "rivals' reaction-weighted spending") for i in range(s.n)]
+        d_syms = [
+            builder.parameter(
+                f"d_{s.states[i]}",
+                distrust[i],
+                (-1.0, np.inf),
+                "1",
+                f"distrust / misperception of {s.actors[i]}: perceived threat is (1 + d) times the "
+                "rivals' reaction-weighted spending",
+            )
+            for i in range(s.n)
+        ]
         _ensure(builder, "distrust")
     for (i, j), k_ij in k.items():
         multipliers = [()] if d_syms is None else [(), (d_syms[i],)]
@@ -211,8 +239,13 @@ def fatigue(builder: TermBuilder, values: np.ndarray) -> None:
     """Fatigue (cost of arms) ``- a_i x_i`` (``a_i`` in 1/year)."""
     s = builder.structure
     for i in range(s.n):
-        a = builder.parameter(f"a_{s.states[i]}", values[i], (0.0, np.inf), _RATE,
-                              f"fatigue (economic cost of arms) of {s.actors[i]}")
+        a = builder.parameter(
+            f"a_{s.states[i]}",
+            values[i],
+            (0.0, np.inf),
+            _RATE,
+            f"fatigue (economic cost of arms) of {s.actors[i]}",
+        )
         builder.add(i, _monomial(-1.0, [a, builder.x[i]]), escalating=False)
     _ensure(builder, "fatigue")
 
@@ -221,9 +254,12 @@ def grievance(builder: TermBuilder, values: np.ndarray) -> None:
     """Grievance ``+ g_i`` (spending/year; negative = goodwill). Crises are pulses in ``g``."""
     s = builder.structure
     for i in range(s.n):
-        g = builder.parameter(f"g_{s.states[i]}", values[i], unit=f"{s.spending}/year",
-                              description=f"grievance of {s.actors[i]} (standing hostility; "
-                              "crises are pulses in it)")
+        g = builder.parameter(
+            f"g_{s.states[i]}",
+            values[i],
+            unit=f"{s.spending}/year",
+            description=f"grievance of {s.actors[i]} (standing hostility; crises are pulses in it)",
+        )
         builder.add(i, g, escalating=False)
     _ensure(builder, "grievance")
 
@@ -238,9 +274,12 @@ def ally_coupling(builder: TermBuilder, pairs: dict[tuple[int, int], float]) -> 
     weight = {(i, j): u for i in range(s.n) for j, u in s.allies[i]}
     for (i, j), value in pairs.items():
         c = builder.parameter(
-            f"c_{s.states[i]}_{s.states[j]}", value, unit=_RATE,
+            f"c_{s.states[i]}_{s.states[j]}",
+            value,
+            unit=_RATE,
             description=f"ally coupling of {s.actors[i]} to {s.actors[j]} (<0 burden sharing, "
-            ">0 distrust among allies)")
+            ">0 distrust among allies)",
+        )
         builder.add(i, _monomial(1.0, [c, *_weight(weight[i, j]), builder.x[j]]))
     _ensure(builder, "ally_coupling")
 
@@ -249,8 +288,9 @@ def _weight(u: sp.Expr) -> tuple[sp.Expr, ...]:
     return () if u == 1 else (u,)
 
 
-def mutual_defence(builder: TermBuilder, strength: np.ndarray, threshold: np.ndarray,
-                   width: np.ndarray) -> None:
+def mutual_defence(
+    builder: TermBuilder, strength: np.ndarray, threshold: np.ndarray, width: np.ndarray
+) -> None:
     """Mutual-defence clause as a trigger point.
 
     ``+ s_i sum_{j in A(i)} u_ij sigma((P_j - theta_j) / w_j)`` with
@@ -260,15 +300,36 @@ def mutual_defence(builder: TermBuilder, strength: np.ndarray, threshold: np.nda
     """
     s = builder.structure
     unit = f"{s.spending}/year"
-    s_syms = [builder.parameter(f"s_{s.states[i]}", strength[i], (0.0, np.inf), unit,
-                                f"spending/year {s.actors[i]} commits when an ally's defence clause "
-                                "triggers") for i in range(s.n)]
-    theta = [builder.parameter(f"theta_{s.states[j]}", threshold[j], unit=unit,
-                               description=f"threat to {s.actors[j]} (perceived, spending/year) at "
-                               "which its allies' defence clause triggers") for j in range(s.n)]
-    width_syms = [builder.parameter(f"w_{s.states[j]}", width[j], (1e-12, np.inf), unit,
-                                    f"width of the trigger around theta_{s.states[j]} (smaller = "
-                                    "sharper switch)") for j in range(s.n)]
+    s_syms = [
+        builder.parameter(
+            f"s_{s.states[i]}",
+            strength[i],
+            (0.0, np.inf),
+            unit,
+            f"spending/year {s.actors[i]} commits when an ally's defence clause triggers",
+        )
+        for i in range(s.n)
+    ]
+    theta = [
+        builder.parameter(
+            f"theta_{s.states[j]}",
+            threshold[j],
+            unit=unit,
+            description=f"threat to {s.actors[j]} (perceived, spending/year) at "
+            "which its allies' defence clause triggers",
+        )
+        for j in range(s.n)
+    ]
+    width_syms = [
+        builder.parameter(
+            f"w_{s.states[j]}",
+            width[j],
+            (1e-12, np.inf),
+            unit,
+            f"width of the trigger around theta_{s.states[j]} (smaller = sharper switch)",
+        )
+        for j in range(s.n)
+    ]
     switches = {}
     for i in range(s.n):
         for j, u in s.allies[i]:
@@ -287,10 +348,16 @@ def abandonment(builder: TermBuilder, fear: np.ndarray, commitment: np.ndarray) 
     """
     s = builder.structure
     for i in range(s.n):
-        f = builder.parameter(f"f_{s.states[i]}", fear[i], (0.0, np.inf), "1",
-                              f"fear of abandonment of {s.actors[i]}")
-        kappa = builder.parameter(f"kappa_{s.states[i]}", commitment[i], (0.0, 1.0), "1",
-                                  f"commitment {s.actors[i]} perceives from its allies (1 = full)")
+        f = builder.parameter(
+            f"f_{s.states[i]}", fear[i], (0.0, np.inf), "1", f"fear of abandonment of {s.actors[i]}"
+        )
+        kappa = builder.parameter(
+            f"kappa_{s.states[i]}",
+            commitment[i],
+            (0.0, 1.0),
+            "1",
+            f"commitment {s.actors[i]} perceives from its allies (1 = full)",
+        )
         for term in builder.perceived_threat_terms(i, (f,)):
             builder.add(i, term)
         for term in builder.perceived_threat_terms(i, (f, kappa), coef=-1.0):
@@ -302,9 +369,13 @@ def entrapment(builder: TermBuilder, values: np.ndarray) -> None:
     """Fear of entrapment ``+ e_i sum_{j in A(i)} u_ij P_j``: reacting to threats that face allies."""
     s = builder.structure
     for i in range(s.n):
-        e = builder.parameter(f"e_{s.states[i]}", values[i], (0.0, np.inf), "1",
-                              f"entrapment of {s.actors[i]}: share of its allies' perceived threat "
-                              "it reacts to")
+        e = builder.parameter(
+            f"e_{s.states[i]}",
+            values[i],
+            (0.0, np.inf),
+            "1",
+            f"entrapment of {s.actors[i]}: share of its allies' perceived threat it reacts to",
+        )
         for j, u in s.allies[i]:
             for term in builder.perceived_threat_terms(j, (e, *_weight(u))):
                 builder.add(i, term)
@@ -315,9 +386,13 @@ def submissiveness(builder: TermBuilder, pairs: dict[tuple[int, int], float]) ->
     """Richardson's submissiveness ``- q_ij x_i x_j`` (1/(spending year))."""
     s = builder.structure
     for (i, j), value in pairs.items():
-        q = builder.parameter(f"q_{s.states[i]}_{s.states[j]}", value, (0.0, np.inf),
-                              f"1/({s.spending} year)",
-                              f"submissiveness of {s.actors[i]} towards {s.actors[j]}")
+        q = builder.parameter(
+            f"q_{s.states[i]}_{s.states[j]}",
+            value,
+            (0.0, np.inf),
+            f"1/({s.spending} year)",
+            f"submissiveness of {s.actors[i]} towards {s.actors[j]}",
+        )
         builder.add(i, _monomial(-1.0, [q, builder.x[i], builder.x[j]]), escalating=False)
     _ensure(builder, "submissiveness")
 
@@ -330,9 +405,13 @@ def ceiling(builder: TermBuilder, values: np.ndarray) -> None:
     """
     s = builder.structure
     for i in range(s.n):
-        m = builder.parameter(f"M_{s.states[i]}", values[i], (1e-12, np.inf), s.spending,
-                              f"economic capacity ceiling of {s.actors[i]} (spending at which "
-                              "escalation stops)")
+        m = builder.parameter(
+            f"M_{s.states[i]}",
+            values[i],
+            (1e-12, np.inf),
+            s.spending,
+            f"economic capacity ceiling of {s.actors[i]} (spending at which escalation stops)",
+        )
         damped = [_times(term, builder.x[i], m) for term in builder.escalation[i]]
         builder.rows[i].extend(damped)
     _ensure(builder, "ceiling")
