@@ -24,6 +24,7 @@ from .errors import (
 )
 from .families import richardson2, richardson_n
 from .io import load_model, save_model
+from .vensim import from_vensim, simulate_pysd, to_vensim
 from .interventions import Pulse, Ramp, Step, pulse, ramp, step
 from .model import TIME, Model, Parameter
 from .simulate import iterate, simulate, simulate_ensemble
@@ -61,6 +62,9 @@ __all__ = [
     "plot",
     "pulse",
     "ramp",
+    "from_vensim",
+    "simulate_pysd",
+    "to_vensim",
     "save_model",
     "richardson2",
     "richardson_n",
