@@ -300,8 +300,9 @@ def mutual_defence(
     """
     s = builder.structure
     unit = f"{s.spending}/year"
-    s_syms = [
-        builder.parameter(
+    protected = sorted({j for i in range(s.n) for j, _ in s.allies[i]})
+    s_syms = {
+        i: builder.parameter(
             f"s_{s.states[i]}",
             strength[i],
             (0.0, np.inf),
@@ -309,27 +310,28 @@ def mutual_defence(
             f"spending/year {s.actors[i]} commits when an ally's defence clause triggers",
         )
         for i in range(s.n)
-    ]
-    theta = [
-        builder.parameter(
+        if s.allies[i]
+    }
+    theta = {
+        j: builder.parameter(
             f"theta_{s.states[j]}",
             threshold[j],
             unit=unit,
             description=f"threat to {s.actors[j]} (perceived, spending/year) at "
             "which its allies' defence clause triggers",
         )
-        for j in range(s.n)
-    ]
-    width_syms = [
-        builder.parameter(
+        for j in protected
+    }
+    width_syms = {
+        j: builder.parameter(
             f"w_{s.states[j]}",
             width[j],
             (1e-12, np.inf),
             unit,
             f"width of the trigger around theta_{s.states[j]} (smaller = sharper switch)",
         )
-        for j in range(s.n)
-    ]
+        for j in protected
+    }
     switches = {}
     for i in range(s.n):
         for j, u in s.allies[i]:
@@ -348,6 +350,8 @@ def abandonment(builder: TermBuilder, fear: np.ndarray, commitment: np.ndarray) 
     """
     s = builder.structure
     for i in range(s.n):
+        if not s.allies[i]:
+            continue
         f = builder.parameter(
             f"f_{s.states[i]}", fear[i], (0.0, np.inf), "1", f"fear of abandonment of {s.actors[i]}"
         )
@@ -369,6 +373,8 @@ def entrapment(builder: TermBuilder, values: np.ndarray) -> None:
     """Fear of entrapment ``+ e_i sum_{j in A(i)} u_ij P_j``: reacting to threats that face allies."""
     s = builder.structure
     for i in range(s.n):
+        if not s.allies[i]:
+            continue
         e = builder.parameter(
             f"e_{s.states[i]}",
             values[i],
