@@ -270,6 +270,9 @@ class _Reader:
                 )
             state = self.string(entry["state"], "actor state", "actors", "state", index)
             _identifier(state, "state", self, "actors", index)
+            if state in states:
+                raise self.fail(f"state {state!r} is declared twice; names must be unique",
+                                "actors", "state", index)
             states.append(state)
             names.append(
                 self.string(entry.get("name", state), "actor name", "actors", "name", index)
@@ -440,7 +443,7 @@ def dumps_model(model: Model, header: str | None = None) -> str:
     """TOML text of ``model`` (see :func:`save_model`)."""
     if header is None:
         header = "\n".join(filter(None, [model.name, model.description]))
-    out = [f"# {line}".rstrip() for line in header.splitlines()]
+    out = [f"# {_comment_text(line)}".rstrip() for line in header.splitlines()]
     if out:
         out.append("")
     out.append(f"format_version = {FORMAT_VERSION}")
@@ -495,6 +498,11 @@ def dumps_model(model: Model, header: str | None = None) -> str:
         for key, value in meta.items():
             out.append(f"{_key(key)} = {_value(value, key)}")
     return "\n".join(out) + "\n"
+
+
+def _comment_text(line: str) -> str:
+    """A header line with the control characters TOML comments cannot hold spelled out."""
+    return re.sub(r"[\x00-\x08\x0a-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", line)
 
 
 def _string(text: str) -> str:
