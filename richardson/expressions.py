@@ -14,7 +14,9 @@ reads back to the same expression (floats are written with ``repr``, so exactly)
 from __future__ import annotations
 
 import ast
+import io
 import math
+import tokenize
 from collections.abc import Callable, Collection
 
 import sympy as sp
@@ -278,6 +280,10 @@ def parse_expression(text: str, names: Collection[str], where: str = "expression
         raise ModelFileError(f"{where}: expression is empty")
     if "\x00" in text:
         raise ModelFileError(f"{where}: expression contains a NUL character")
+    symbols = {name: sp.Symbol(name) for name in names}
+    chunks = _top_level_chunks(text.strip())
+    if len(chunks) > 1:
+        return sp.Add(*(parse_expression(chunk, names, where) for chunk in chunks))
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
@@ -293,6 +299,44 @@ def parse_expression(text: str, names: Collection[str], where: str = "expression
         return _Converter(symbols, where).convert(tree.body)
     except RecursionError:
         raise ModelFileError(f"{where}: expression nested too deeply") from None
+
+
+#: A sum with more top-level terms than this is parsed in pieces (Python's parser recurses
+#: once per term of a flat sum).
+_CHUNK_TERMS = 400
+
+
+def _top_level_chunks(text: str) -> list[str]:
+    """Split a long flat sum at top-level binary ``+``/``-`` into pieces of at most
+    ``_CHUNK_TERMS`` terms; anything the tokenizer rejects is returned whole (and then fails
+    in the parser with a proper message)."""
+    if text.count("+") + text.count("-") < _CHUNK_TERMS:
+        return [text]
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return [text]
+    starts = [0]
+    offsets = [0]
+    for line in text.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
+    depth, previous, count = 0, None, 0
+    for token in tokens:
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+        elif (token.type == tokenize.OP and token.string in "+-" and depth == 0
+              and previous is not None
+              and (previous.type in (tokenize.NAME, tokenize.NUMBER) or previous.string == ")")):
+            count += 1
+            if count % _CHUNK_TERMS == 0:
+                starts.append(offsets[token.start[0] - 1] + token.start[1])
+        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
+            previous = token
+    if depth != 0:
+        return [text]
+    return [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
 
 
 # ---------------------------------------------------------------------- writing
