@@ -436,7 +436,10 @@ def _resolve(aux: dict[sp.Symbol | str, sp.Expr], where: str) -> dict[sp.Symbol,
         for key, expr in symbols.items():
             if expr.free_symbols & symbols.keys():
                 if key in expr.free_symbols:
-                    raise ModelFileError(f"{where}: auxiliary {key.name!r} depends on itself")
+                    raise ModelFileError(
+                        f"{where}: auxiliary {key.name!r} depends on itself (directly or "
+                        "through other auxiliaries in a circle)"
+                    )
                 symbols[key] = expr.xreplace(symbols)
                 changed = True
         if not changed:
