@@ -7,6 +7,7 @@ simulate single runs, ensembles and interventions, and analyse them.
 from __future__ import annotations
 
 from . import data, plot
+from .alliance import alliance_model
 from .bootstrap import BootstrapResult, bootstrap
 from .codegen import BoundSystem, CompiledModel, compile_model
 from .codim2 import BifurcationCurve, CodimTwoPoint, continue_bifurcation
@@ -29,6 +30,7 @@ from .errors import (
 from .families import richardson2, richardson_n
 from .fit import FitResult, fit, richardson_total
 from .interventions import Pulse, Ramp, Step, pulse, ramp, step
+from .io import load_model, save_model
 from .mapbif import OrbitDiagram, lyapunov_exponents, orbit_diagram
 from .margin import EscalationMargin, escalation_margin
 from .model import TIME, Model, Parameter
@@ -37,6 +39,7 @@ from .stability import REGIMES, Equilibrium, Regime, classify, equilibria
 from .sweep import stability_map, sweep
 from .trajectory import Ensemble, Runaway, Trajectory
 from .trigger import TriggerPoint, nearest_bifurcation
+from .vensim import from_vensim, simulate_pysd, to_vensim
 
 __version__ = "0.1.0"
 
@@ -70,6 +73,7 @@ __all__ = [
     "OrbitDiagram",
     "lyapunov_exponents",
     "orbit_diagram",
+    "alliance_model",
     "BoundSystem",
     "CompiledModel",
     "DataError",
@@ -94,9 +98,14 @@ __all__ = [
     "compile_model",
     "data",
     "iterate",
+    "load_model",
     "plot",
     "pulse",
     "ramp",
+    "from_vensim",
+    "simulate_pysd",
+    "to_vensim",
+    "save_model",
     "richardson2",
     "richardson_n",
     "simulate",

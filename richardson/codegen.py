@@ -409,7 +409,7 @@ class _StructuredEmitter(_Emitter):
         return linear, constant, remainder
 
     def _atom(self, row: int, term: sp.Expr) -> _Atom | None:
-        coef, factors = term.as_coeff_mul()
+        coef, factors = term.as_coeff_mul(rational=False)
         if not coef.is_Number or not math.isfinite(float(coef)):
             return None
         col, pidx = None, []

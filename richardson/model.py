@@ -300,7 +300,7 @@ class Model:
                 )
             subs = {}
             for symbol in expr.free_symbols:
-                name = getattr(symbol, "name", str(symbol))
+                name = symbol.name if isinstance(symbol, sp.Symbol) else str(symbol)
                 if name not in known:
                     raise UnknownSymbolError(
                         f"right-hand side of {state!r} uses {name!r}, which is neither a state nor "
