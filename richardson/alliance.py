@@ -24,7 +24,7 @@ import sympy as sp
 
 from . import terms as _terms
 from .errors import DimensionMismatchError, ModelError, UnknownSymbolError, did_you_mean
-from .families import _canonical_sum, state_name
+from .families import state_name
 from .model import Model
 
 __all__ = ["alliance_model"]
@@ -433,10 +433,4 @@ def _ordered(params: dict) -> dict:
 
 
 def _row_sum(terms: list[sp.Expr]) -> sp.Expr:
-    terms = [t for t in terms if t != 0]
-    if not terms:
-        return sp.S.Zero
-    fast = all(not t.is_Number and not t.is_Add for t in terms) and len(
-        {t.as_coeff_Mul()[1] for t in terms}
-    ) == len(terms)
-    return _canonical_sum(terms) if fast and len(terms) > 1 else sp.Add(*terms)
+    return _terms.canonical_sum(terms)

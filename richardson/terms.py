@@ -27,12 +27,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
+from sympy.core.basic import Basic, ordering_of_classes
 
 from .errors import DuplicateNameError
 from .families import _ORDER
 from .model import Parameter
 
-__all__ = ["Structure", "TermBuilder", "TERMS"]
+__all__ = ["Structure", "TermBuilder", "TERMS", "canonical_sum"]
 
 _RATE = "1/year"
 
@@ -85,6 +86,66 @@ class Structure:
         return self.state_unit or "spending"
 
 
+_CLASS_RANK = {name: i for i, name in enumerate(ordering_of_classes)}
+_UNKNOWN = len(ordering_of_classes) + 1
+_SYMBOL_KEYS: dict[sp.Symbol, tuple] = {}
+
+
+def _sort_key(expr: Basic) -> tuple:
+    """A tuple key that orders expressions exactly as ``Basic.compare`` does (class rank or
+    name, then length of the hashable content, then the content item by item), so a sum can
+    be sorted with cheap tuple comparisons instead of millions of ``compare`` calls."""
+    if expr.is_Symbol:
+        key = _SYMBOL_KEYS.get(expr)
+        if key is None:
+            key = _SYMBOL_KEYS[expr] = _content_key(expr)
+        return key
+    return _content_key(expr)
+
+
+def _content_key(expr: Basic) -> tuple:
+    name = type(expr).__name__
+    rank = _CLASS_RANK.get(name, _UNKNOWN)
+    content = expr._hashable_content()
+    items = tuple(_sort_key(c) if isinstance(c, Basic) else c for c in content)
+    return (rank, name if rank == _UNKNOWN else ""), len(content), items
+
+
+def canonical_sum(terms: list[sp.Expr]) -> sp.Expr:
+    """Sum of terms in sympy's canonical form, fast for many distinct monomials.
+
+    Falls back to ``sympy.Add`` when terms could combine (equal up to a numeric coefficient),
+    are numbers or sums themselves.
+    """
+    terms = [t for t in terms if t != 0]
+    if not terms:
+        return sp.S.Zero
+    if len(terms) == 1:
+        return terms[0]
+    distinct = len({t.as_coeff_Mul()[1] for t in terms}) == len(terms)
+    if not distinct or any(t.is_Number or t.is_Add for t in terms):
+        return sp.Add(*terms)
+    try:
+        ordered = sorted(terms, key=_sort_key)
+    except TypeError:  # content of unexpected shape: let sympy order it
+        return sp.Add(*terms)
+    return sp.Add._from_args(ordered)
+
+
+_NUMBERS: dict[float, sp.Number] = {}
+
+
+def _number(value: float) -> sp.Number:
+    """sympy number for ``value`` (Integer when whole), cached: building Floats is slow."""
+    value = float(value)
+    number = _NUMBERS.get(value)
+    if number is None:
+        number = sp.Integer(int(value)) if value.is_integer() else sp.Float(value)
+        if len(_NUMBERS) < 100_000:
+            _NUMBERS[value] = number
+    return number
+
+
 def _monomial(coef: float, factors: Sequence[sp.Expr]) -> sp.Expr:
     """``coef * prod(factors)`` in sympy's canonical form, built without ``Mul.flatten``
     when every factor is a plain symbol (the fast path that keeps N = 200 builds quick)."""
@@ -100,7 +161,7 @@ def _monomial(coef: float, factors: Sequence[sp.Expr]) -> sp.Expr:
         args = sorted(
             (base if e == 1 else sp.Pow(base, e) for base, e in counts.items()), key=_ORDER
         )
-    number = sp.Integer(int(coef)) if float(coef).is_integer() else sp.Float(coef)
+    number = _number(coef)
     if number == 0:
         return sp.S.Zero
     if number == 1:
