@@ -5,7 +5,7 @@ Target (issue 4): an N = 200 alliance model builds and compiles in a few seconds
 lays out in matrix/sparse form, so cost grows with the number of monomials: reaction (N^2/2),
 ally coupling (N^2/2), distrust doubles the threat terms, abandonment doubles them again.
 The nonlinear terms (trigger, entrapment, ceiling, submissiveness) compile as scalar code and
-are measured at N = 40.
+are measured at N = 20.
 
 Run: ``python benchmarks/run.py alliance``
 """
@@ -57,19 +57,39 @@ def bench_alliance_core_n200() -> dict:
 
 def bench_alliance_linear_n200() -> dict:
     """Plus burden sharing, distrust and numeric power asymmetry."""
-    return _measure(200, "+ally_coupling+distrust+asymmetry", ally_coupling=-0.005, distrust=0.2,
-                    capacity=np.linspace(1.0, 2.0, 200), asymmetry=0.5)
+    return _measure(
+        200,
+        "+ally_coupling+distrust+asymmetry",
+        ally_coupling=-0.005,
+        distrust=0.2,
+        capacity=np.linspace(1.0, 2.0, 200),
+        asymmetry=0.5,
+    )
 
 
 def bench_alliance_all_linear_n200() -> dict:
     """Every linear term, including fear of abandonment."""
-    return _measure(200, "+abandonment (all linear terms)", ally_coupling=-0.005, distrust=0.2,
-                    capacity=np.linspace(1.0, 2.0, 200), asymmetry=0.5, abandonment=0.3,
-                    commitment=0.8)
+    return _measure(
+        200,
+        "+abandonment (all linear terms)",
+        ally_coupling=-0.005,
+        distrust=0.2,
+        capacity=np.linspace(1.0, 2.0, 200),
+        asymmetry=0.5,
+        abandonment=0.3,
+        commitment=0.8,
+    )
 
 
-def bench_alliance_nonlinear_n40() -> dict:
-    """The nonlinear terms (scalar code) at N = 40."""
-    return _measure(40, "trigger+entrapment+ceiling+submissiveness", ally_coupling=-0.005,
-                    distrust=0.2, defence_commitment=0.5, entrapment=0.1, ceiling=100.0,
-                    submissiveness=0.001)
+def bench_alliance_nonlinear_n20() -> dict:
+    """The nonlinear terms (scalar code) at N = 20."""
+    return _measure(
+        20,
+        "trigger+entrapment+ceiling+submissiveness",
+        ally_coupling=-0.005,
+        distrust=0.2,
+        defence_commitment=0.5,
+        entrapment=0.1,
+        ceiling=100.0,
+        submissiveness=0.001,
+    )

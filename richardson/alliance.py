@@ -7,7 +7,8 @@
         + f_i (1 - \\kappa_i) P_i + e_i \\sum_{j \\in A(i)} u_{ij} P_j\\Big]}_{\\text{escalation}}
         \\Big(1 - \\frac{x_i}{M_i}\\Big) - a_i x_i + g_i - \\sum_j q_{ij} x_i x_j
 
-with the perceived threat :math:`P_i = (1 + d_i) \\sum_{j \\in R(i)} (E_j/E_i)^{\\gamma} k_{ij} x_j`.
+with the perceived threat
+:math:`P_i = (1 + d_i) \\sum_{j \\in R(i)} (E_j/E_i)^{\\gamma} k_{ij} x_j`.
 Every bracketed term is optional; without them this is Richardson's N-nation model. The term
 builders live in :mod:`richardson.terms`; one documentation page per term is in
 ``docs/terms/``.

@@ -326,9 +326,13 @@ def _top_level_chunks(text: str) -> list[str]:
             depth += 1
         elif token.type == tokenize.OP and token.string in ")]}":
             depth -= 1
-        elif (token.type == tokenize.OP and token.string in "+-" and depth == 0
-              and previous is not None
-              and (previous.type in (tokenize.NAME, tokenize.NUMBER) or previous.string == ")")):
+        elif (
+            token.type == tokenize.OP
+            and token.string in "+-"
+            and depth == 0
+            and previous is not None
+            and (previous.type in (tokenize.NAME, tokenize.NUMBER) or previous.string == ")")
+        ):
             count += 1
             if count % _CHUNK_TERMS == 0:
                 starts.append(offsets[token.start[0] - 1] + token.start[1])

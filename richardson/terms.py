@@ -431,7 +431,7 @@ def abandonment(builder: TermBuilder, fear: np.ndarray, commitment: np.ndarray) 
 
 
 def entrapment(builder: TermBuilder, values: np.ndarray) -> None:
-    """Fear of entrapment ``+ e_i sum_{j in A(i)} u_ij P_j``: reacting to threats that face allies."""
+    """Fear of entrapment ``+ e_i sum_{j in A(i)} u_ij P_j``: reacting to threats facing allies."""
     s = builder.structure
     for i in range(s.n):
         if not s.allies[i]:

@@ -22,9 +22,9 @@ from typing import Any
 import sympy as sp
 
 from .errors import ModelError, ModelFileError
+from .expressions import parse_expression
 from .interventions import Pulse, Ramp, Step
 from .model import TIME, Model, Parameter
-from .expressions import parse_expression
 
 __all__ = ["to_vensim", "from_vensim", "simulate_pysd"]
 
@@ -341,7 +341,7 @@ def from_vensim(path: str | os.PathLike) -> Model:
         initial[ident] = float(value)
     used = set().union(*(e.free_symbols for e in rhs))
     params = {k: p for k, p in constants.items() if sp.Symbol(k) in used}
-    for expr, (ident, (_f, _i, _u, _c, name)) in zip(rhs, stocks.items(), strict=True):
+    for expr, (_ident, (_f, _i, _u, _c, name)) in zip(rhs, stocks.items(), strict=True):
         unknown = {s.name for s in expr.free_symbols} - set(states) - set(params) - {"t"}
         if unknown:
             raise ModelFileError(
