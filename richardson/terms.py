@@ -397,9 +397,14 @@ def mutual_defence(
     for i in range(s.n):
         for j, u in s.allies[i]:
             if j not in switches:
-                z = (builder.perceived_threat(j) - theta[j]) / width_syms[j]
-                switches[j] = (1 + sp.tanh(z / 2)) / 2
-            builder.add(i, sp.expand_mul(sp.Mul(s_syms[i], *_weight(u), switches[j])))
+                # sigma(z) = (1 + tanh(z/2))/2; the tanh is built once per protected ally and
+                # its argument is left unexpanded so common-subexpression elimination shares it
+                z = sp.Mul(sp.Rational(1, 2), sp.Pow(width_syms[j], -1),
+                           builder.perceived_threat(j) - theta[j])
+                switches[j] = sp.tanh(z)
+            half = sp.Rational(1, 2)
+            builder.add(i, sp.Mul(half, s_syms[i], *_weight(u)))
+            builder.add(i, sp.Mul(half, s_syms[i], *_weight(u), switches[j]))
     _ensure(builder, "mutual_defence")
 
 
