@@ -23,18 +23,17 @@ from .errors import (
     UnknownSymbolError,
 )
 from .families import richardson2, richardson_n
-from .io import load_model, save_model
-from .vensim import from_vensim, simulate_pysd, to_vensim
 from .interventions import Pulse, Ramp, Step, pulse, ramp, step
+from .io import load_model, save_model
 from .model import TIME, Model, Parameter
 from .simulate import iterate, simulate, simulate_ensemble
 from .trajectory import Ensemble, Runaway, Trajectory
+from .vensim import from_vensim, simulate_pysd, to_vensim
 
 __version__ = "0.1.0"
 
 __all__ = [
     "TIME",
-    "alliance_model",
     "BoundSystem",
     "CompiledModel",
     "DataError",
@@ -56,19 +55,20 @@ __all__ = [
     "Step",
     "Trajectory",
     "UnknownSymbolError",
+    "alliance_model",
     "compile_model",
+    "from_vensim",
     "iterate",
     "load_model",
     "plot",
     "pulse",
     "ramp",
-    "from_vensim",
-    "simulate_pysd",
-    "to_vensim",
     "save_model",
     "richardson2",
     "richardson_n",
     "simulate",
     "simulate_ensemble",
+    "simulate_pysd",
     "step",
+    "to_vensim",
 ]
