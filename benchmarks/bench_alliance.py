@@ -93,3 +93,22 @@ def bench_alliance_nonlinear_n20() -> dict:
         ceiling=100.0,
         submissiveness=0.001,
     )
+
+
+def bench_richardson_n_n200_baseline() -> dict:
+    """Baseline measured in the same run: ``rd.richardson_n`` with a dense 200 x 200 K."""
+    rng = np.random.default_rng(0)
+    started = time.perf_counter()
+    model = rd.richardson_n(rng.uniform(0, 0.01, (200, 200)), np.ones(200), np.ones(200))
+    built = time.perf_counter()
+    codegen._cache.clear()
+    model.compile()
+    done = time.perf_counter()
+    return {
+        "name": "richardson_n N=200 (baseline, dense K)",
+        "n_params": len(model.params),
+        "build_s": round(built - started, 3),
+        "compile_s": round(done - built, 3),
+        "target": f"build + compile <= {TARGET_S} s",
+        "ratio": round((done - started) / TARGET_S, 3),
+    }
