@@ -161,7 +161,7 @@ def alliance_model(
     >>> m = rd.alliance_model(["A1", "A2", "R"], {"West": ["A1", "A2"], "East": ["R"]},
     ...                       reaction=0.4, fatigue=1.0, grievance=0.1, ally_coupling=-0.2)
     >>> m.rhs[0]
-    -a_A1*A1 + c_A1_A2*A2 + g_A1 + k_A1_R*R
+    -A1*a_A1 + A2*c_A1_A2 + R*k_A1_R + g_A1
     """
     actors = [str(a) for a in actors]
     if not actors:
