@@ -198,3 +198,12 @@ def test_pysd_is_imported_lazily():
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", ["confidence_building", "russia_ukraine_nato"])
+def test_exported_interventions_import_back(tmp_path, name):
+    model = rd.load_model(MODELS / f"{name}.toml")
+    back = rd.from_vensim(rd.to_vensim(model, tmp_path / f"{name}.mdl"))
+    assert sorted(back.interventions, key=repr) == sorted(model.interventions, key=repr)
+    assert all(sp.expand(a - b) == 0 for a, b in zip(back.rhs, model.rhs, strict=True))
+    assert back.defaults == model.defaults
