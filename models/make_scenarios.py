@@ -19,7 +19,7 @@ import richardson as rd
 
 HERE = Path(__file__).resolve().parent
 DATA = Path("/work/shared/data/nmc_v6_milex.csv")
-COW = ("Correlates of War NMC v6.0 milex (Singer, Bremer and Stuckey 1972; Singer 1987)")
+COW = "Correlates of War NMC v6.0 milex (Singer, Bremer and Stuckey 1972; Singer 1987)"
 ILLUSTRATIVE = "illustrative"
 
 
@@ -65,8 +65,9 @@ def equilibrium_linear(model: rd.Model, params: dict | None = None) -> np.ndarra
 # ---------------------------------------------------------------------- scenarios
 def classic(frame: pd.DataFrame) -> tuple[rd.Model, str]:
     years = range(1909, 1914)
-    total = np.array([sum(milex(frame, s, y, 1000) for s in ("FRN", "RUS", "GMY", "AUH"))
-                      for y in years])
+    total = np.array(
+        [sum(milex(frame, s, y, 1000) for s in ("FRN", "RUS", "GMY", "AUH")) for y in years]
+    )
     growth = np.diff(total)
     middle = 0.5 * (total[1:] + total[:-1])
     slope, intercept = np.polyfit(middle, growth, 1)
@@ -76,20 +77,36 @@ def classic(frame: pd.DataFrame) -> tuple[rd.Model, str]:
     entente0 = milex(frame, "FRN", 1909, 1000) + milex(frame, "RUS", 1909, 1000)
     central0 = milex(frame, "GMY", 1909, 1000) + milex(frame, "AUH", 1909, 1000)
     model = rd.alliance_model(
-        ["Entente", "Central Powers"], {"Entente": ["Entente"], "Central Powers": ["Central Powers"]},
-        reaction=k, fatigue=a, grievance=-slope * v0 / 2, initial=[entente0, central0],
-        state_unit="million GBP (current)", name="Classic Richardson two-nation arms race, 1909-1913",
+        ["Entente", "Central Powers"],
+        {"Entente": ["Entente"], "Central Powers": ["Central Powers"]},
+        reaction=k,
+        fatigue=a,
+        grievance=-slope * v0 / 2,
+        initial=[entente0, central0],
+        state_unit="million GBP (current)",
+        name="Classic Richardson two-nation arms race, 1909-1913",
         description="Entente (France + Russia) vs Central Powers (Germany + Austria-Hungary), "
         "Richardson's symmetric model fitted to the bloc total",
-        metadata={"regime": "runaway", "fit": {"series": "COW milex FRN+RUS+GMY+AUH 1909-1913",
-                                               "method": "OLS of dV/dt on mean V (Richardson 1960)",
-                                               "rate_per_year": float(slope), "V0": float(v0)},
-                  "sources": [COW, "Richardson (1960), Arms and Insecurity, ch. 3"]})
-    fit = (f"fitted: d(x+y)/dt = {slope:.3f} (x + y - {v0:.1f}) from {COW}, "
-           "FRN+RUS+GMY+AUH 1909-1913 (OLS, Richardson's method)")
-    model = sources(model, ILLUSTRATIVE, {"k_": fit + "; k = rate + a", "g_": fit + "; g = -rate V0/2"})
-    header = f"""Classic Richardson two-nation arms race: Entente (France + Russia) vs Central Powers
-(Germany + Austria-Hungary), 1909-1913, in million current GBP.
+        metadata={
+            "regime": "runaway",
+            "fit": {
+                "series": "COW milex FRN+RUS+GMY+AUH 1909-1913",
+                "method": "OLS of dV/dt on mean V (Richardson 1960)",
+                "rate_per_year": float(slope),
+                "V0": float(v0),
+            },
+            "sources": [COW, "Richardson (1960), Arms and Insecurity, ch. 3"],
+        },
+    )
+    fit = (
+        f"fitted: d(x+y)/dt = {slope:.3f} (x + y - {v0:.1f}) from {COW}, "
+        "FRN+RUS+GMY+AUH 1909-1913 (OLS, Richardson's method)"
+    )
+    model = sources(
+        model, ILLUSTRATIVE, {"k_": fit + "; k = rate + a", "g_": fit + "; g = -rate V0/2"}
+    )
+    header = f"""Classic Richardson two-nation arms race: Entente (France + Russia) vs
+Central Powers (Germany + Austria-Hungary), 1909-1913, in million current GBP.
 dx/dt = k y - a x + g, dy/dt = k x - a y + g (Richardson's symmetric form).
 Sources: k - a = {slope:.3f}/year and the grievance g = -(k - a) V0 / 2 with V0 = {v0:.1f} are
 FITTED to the bloc total V = x + y from {COW} (OLS of dV/dt on V, Richardson 1960
@@ -107,17 +124,29 @@ def pre_1914(frame: pd.DataFrame) -> tuple[rd.Model, str]:
     abb = ["FRN", "RUS", "UKG", "GMY", "AUH", "ITA"]
     initial = [milex(frame, s, 1909, 1000) for s in abb]
     model = rd.alliance_model(
-        actors, {"Triple Entente": actors[:3], "Triple Alliance": actors[3:]},
-        reaction=k, fatigue=a, ally_coupling=c, grievance=-5.0, initial=initial,
+        actors,
+        {"Triple Entente": actors[:3], "Triple Alliance": actors[3:]},
+        reaction=k,
+        fatigue=a,
+        ally_coupling=c,
+        grievance=-5.0,
+        initial=initial,
         state_unit="million GBP (current)",
         name="Triple Entente vs Triple Alliance, 1909-1913",
         description="Six great powers in two blocs with burden sharing inside each bloc",
-        metadata={"regime": "runaway", "sources": [COW]})
-    model = sources(model, ILLUSTRATIVE, {
-        "k_": f"illustrative, set so the symmetric mode grows at {rate}/year (3k + 2c - a), the "
-        "rate fitted to the bloc total in classic_two_nation.toml"})
-    header = f"""Pre-1914 Triple Entente (France, Russia, United Kingdom) vs Triple Alliance (Germany,
-Austria-Hungary, Italy), million current GBP.
+        metadata={"regime": "runaway", "sources": [COW]},
+    )
+    model = sources(
+        model,
+        ILLUSTRATIVE,
+        {
+            "k_": f"illustrative, set so the symmetric mode grows at {rate}/year "
+            "(3k + 2c - a), the "
+            "rate fitted to the bloc total in classic_two_nation.toml"
+        },
+    )
+    header = f"""Pre-1914 Triple Entente (France, Russia, United Kingdom) vs Triple Alliance
+(Germany, Austria-Hungary, Italy), million current GBP.
 Terms: adversary reaction k between the blocs, burden sharing c = {c}/year inside each bloc,
 fatigue a, grievance g.
 Sources: initial values are COW milex 1909 ({COW}). k = {k:.4f}/year is set so that the
@@ -133,16 +162,22 @@ def nato_warsaw(frame: pd.DataFrame) -> tuple[rd.Model, str]:
     initial = [milex(frame, s, 1955, 1e6) for s in abb]
     a = 0.25
     model = rd.alliance_model(
-        actors, {"NATO": actors[:4], "Warsaw Pact": actors[4:]},
-        reaction=0.05, fatigue=a, ally_coupling=-0.02,
-        grievance=[0.1 * a * x for x in initial], initial=initial,
-        state_unit="billion USD (current)", name="NATO vs Warsaw Pact, from 1955",
+        actors,
+        {"NATO": actors[:4], "Warsaw Pact": actors[4:]},
+        reaction=0.05,
+        fatigue=a,
+        ally_coupling=-0.02,
+        grievance=[0.1 * a * x for x in initial],
+        initial=initial,
+        state_unit="billion USD (current)",
+        name="NATO vs Warsaw Pact, from 1955",
         description="Cold War blocs: reaction across the Iron Curtain, burden sharing (free "
         "riding) inside each alliance",
-        metadata={"regime": "stable_balance", "sources": [COW]})
+        metadata={"regime": "stable_balance", "sources": [COW]},
+    )
     model = sources(model, ILLUSTRATIVE, {"g_": "illustrative: 0.1 a x_1955 (COW milex 1955)"})
-    header = f"""NATO (USA, UK, France, West Germany) vs Warsaw Pact (Soviet Union, Poland), from 1955,
-billion current USD. (The GDR's 1955 value is missing in COW, so it is left out.)
+    header = f"""NATO (USA, UK, France, West Germany) vs Warsaw Pact (Soviet Union, Poland),
+from 1955, billion current USD. (The GDR's 1955 value is missing in COW, so it is left out.)
 Terms: reaction k = 0.05/year across blocs, burden sharing c = -0.02/year inside each bloc
 (allies free-ride on each other's spending), fatigue a = {a}/year, grievance g.
 Sources: initial values are COW milex 1955 ({COW}); grievances are 0.1 a x_1955; k, c, a are
@@ -157,22 +192,33 @@ def greece_turkey(frame: pd.DataFrame) -> tuple[rd.Model, str]:
     abb = ["GRC", "TUR", "USA", "RUS"]
     initial = [milex(frame, s, 1970, 1e6) for s in abb]
     model = rd.alliance_model(
-        actors, {"NATO": actors[:3], "Warsaw Pact": actors[3:]},
-        reaction={("Greece", "Soviet Union"): 0.002, ("Turkey", "Soviet Union"): 0.004,
-                  ("USA", "Soviet Union"): 0.1, ("Soviet Union", "USA"): 0.1},
-        ally_coupling={("Greece", "Turkey"): 0.3, ("Turkey", "Greece"): 0.3,
-                       ("Greece", "USA"): -0.001, ("Turkey", "USA"): -0.001},
+        actors,
+        {"NATO": actors[:3], "Warsaw Pact": actors[3:]},
+        reaction={
+            ("Greece", "Soviet Union"): 0.002,
+            ("Turkey", "Soviet Union"): 0.004,
+            ("USA", "Soviet Union"): 0.1,
+            ("Soviet Union", "USA"): 0.1,
+        },
+        ally_coupling={
+            ("Greece", "Turkey"): 0.3,
+            ("Turkey", "Greece"): 0.3,
+            ("Greece", "USA"): -0.001,
+            ("Turkey", "USA"): -0.001,
+        },
         distrust={"Greece": 0.5, "Turkey": 0.5},
         fatigue={"Greece": 0.5, "Turkey": 0.5, "USA": 0.2, "Soviet Union": 0.2},
         grievance={"Greece": 0.2, "Turkey": 0.3, "USA": 8.0, "Soviet Union": 8.0},
-        initial=initial, state_unit="billion USD (current)",
+        initial=initial,
+        state_unit="billion USD (current)",
         name="Greece and Turkey inside NATO facing the Soviet Union, from 1970",
         description="Intra-alliance rivalry (positive ally coupling, distrust) between two "
         "NATO members that also face a common adversary",
-        metadata={"regime": "stable_balance", "sources": [COW]})
+        metadata={"regime": "stable_balance", "sources": [COW]},
+    )
     model = sources(model, ILLUSTRATIVE)
-    header = f"""Greece and Turkey inside NATO, with the USA, facing the Soviet Union; from 1970, billion
-current USD.
+    header = f"""Greece and Turkey inside NATO, with the USA, facing the Soviet Union; from 1970,
+billion current USD.
 Terms: distrust among allies as a POSITIVE ally coupling c = 0.3/year between Greece and
 Turkey (each arms against the other although both are in NATO), small burden sharing towards
 the USA (c = -0.001/year), misperception d = 0.5 of the Soviet threat by both, reaction
@@ -189,23 +235,44 @@ def east_asia(frame: pd.DataFrame) -> tuple[rd.Model, str]:
     initial = [milex(frame, s, 2014, 1e6) if s != "PRK" else 4.0 for s in abb]
     capacity = [cinc(frame, s, 2014) for s in abb]
     model = rd.alliance_model(
-        actors, {"US alliances": actors[:3], "China-DPRK": actors[3:]},
-        reaction={("USA", "China"): 0.3, ("China", "USA"): 0.3, ("Japan", "China"): 0.3,
-                  ("China", "Japan"): 0.2, ("South Korea", "North Korea"): 0.4,
-                  ("North Korea", "South Korea"): 0.3, ("North Korea", "USA"): 0.2},
-        capacity=capacity, asymmetry=0.5, entrapment={"Japan": 0.1, "South Korea": 0.1},
-        fatigue=0.05, grievance={"China": 5.0, "North Korea": 0.2},
-        ceiling={"USA": 900.0, "Japan": 150.0, "South Korea": 80.0, "China": 500.0,
-                 "North Korea": 8.0},
-        initial=initial, state_unit="billion USD (current)",
+        actors,
+        {"US alliances": actors[:3], "China-DPRK": actors[3:]},
+        reaction={
+            ("USA", "China"): 0.3,
+            ("China", "USA"): 0.3,
+            ("Japan", "China"): 0.3,
+            ("China", "Japan"): 0.2,
+            ("South Korea", "North Korea"): 0.4,
+            ("North Korea", "South Korea"): 0.3,
+            ("North Korea", "USA"): 0.2,
+        },
+        capacity=capacity,
+        asymmetry=0.5,
+        entrapment={"Japan": 0.1, "South Korea": 0.1},
+        fatigue=0.05,
+        grievance={"China": 5.0, "North Korea": 0.2},
+        ceiling={
+            "USA": 900.0,
+            "Japan": 150.0,
+            "South Korea": 80.0,
+            "China": 500.0,
+            "North Korea": 8.0,
+        },
+        initial=initial,
+        state_unit="billion USD (current)",
         name="US-Japan-ROK vs China-DPRK, from 2014",
         description="East Asian alliances with power asymmetry (CINC), entrapment of the "
         "smaller allies and economic ceilings",
-        metadata={"regime": "saturation", "sources": [COW],
-                  "check": "linear part runaway; trajectories stop at a stable state just "
-                  "below the ceilings M"})
-    model = sources(model, ILLUSTRATIVE, {
-        "k_": "illustrative; scaled by (E_j/E_i)^0.5 with E = COW CINC 2014"})
+        metadata={
+            "regime": "saturation",
+            "sources": [COW],
+            "check": "linear part runaway; trajectories stop at a stable state just "
+            "below the ceilings M",
+        },
+    )
+    model = sources(
+        model, ILLUSTRATIVE, {"k_": "illustrative; scaled by (E_j/E_i)^0.5 with E = COW CINC 2014"}
+    )
     header = f"""US-Japan-ROK vs China-DPRK, from 2014, billion current USD.
 Terms: adversary reaction k between specific pairs, power asymmetry (reactions scaled by
 (E_j/E_i)^0.5 with E the COW CINC 2014 shares, computed at build time), entrapment of Japan
@@ -221,34 +288,71 @@ Regime: saturation (the linear part is a runaway, but every escalation term is d
 def russia_ukraine(frame: pd.DataFrame) -> tuple[rd.Model, str]:
     actors = ["Russia", "Ukraine", "NATO Europe", "USA", "Finland"]
     europe = sum(milex(frame, s, 2014, 1e6) for s in ("UKG", "FRN", "GMY", "ITA", "POL"))
-    initial = [milex(frame, "RUS", 2014, 1e6), milex(frame, "UKR", 2014, 1e6), europe,
-               milex(frame, "USA", 2014, 1e6), milex(frame, "FIN", 2014, 1e6)]
-    reaction = {("Russia", "Ukraine"): 0.3, ("Ukraine", "Russia"): 0.05,
-                ("Russia", "NATO Europe"): 0.05, ("NATO Europe", "Russia"): 0.2,
-                ("Russia", "USA"): 0.02, ("USA", "Russia"): 0.3,
-                ("Finland", "Russia"): 0.01, ("Russia", "Finland"): 0.2}
-    coupling = {("Finland", "NATO Europe"): -0.0005, ("Finland", "USA"): -0.0001,
-                ("NATO Europe", "USA"): -0.05}
+    initial = [
+        milex(frame, "RUS", 2014, 1e6),
+        milex(frame, "UKR", 2014, 1e6),
+        europe,
+        milex(frame, "USA", 2014, 1e6),
+        milex(frame, "FIN", 2014, 1e6),
+    ]
+    reaction = {
+        ("Russia", "Ukraine"): 0.3,
+        ("Ukraine", "Russia"): 0.05,
+        ("Russia", "NATO Europe"): 0.05,
+        ("NATO Europe", "Russia"): 0.2,
+        ("Russia", "USA"): 0.02,
+        ("USA", "Russia"): 0.3,
+        ("Finland", "Russia"): 0.01,
+        ("Russia", "Finland"): 0.2,
+    }
+    coupling = {
+        ("Finland", "NATO Europe"): -0.0005,
+        ("Finland", "USA"): -0.0001,
+        ("NATO Europe", "USA"): -0.05,
+    }
     a = 0.3
     base = rd.alliance_model(
-        actors, {"NATO": ["NATO Europe", "USA"]}, reaction=reaction, ally_coupling=coupling,
-        fatigue=a, enlargement={"Finland": "NATO"}, initial=initial)
+        actors,
+        {"NATO": ["NATO Europe", "USA"]},
+        reaction=reaction,
+        ally_coupling=coupling,
+        fatigue=a,
+        enlargement={"Finland": "NATO"},
+        initial=initial,
+    )
     # grievances so that the 2014 values are the pre-shock balance: g = -(rhs without g)(x_2014)
     rates = base.compile().rhs(0.0, np.array(initial), base.param_vector())
     grievance = dict(zip(actors, (-rates).tolist(), strict=True))
     model = rd.alliance_model(
-        actors, {"NATO": ["NATO Europe", "USA"]}, reaction=reaction, ally_coupling=coupling,
-        fatigue=a, grievance=grievance, enlargement={"Finland": "NATO"}, initial=initial,
-        state_unit="billion USD (current)", name="Russia, Ukraine and NATO from 2014",
+        actors,
+        {"NATO": ["NATO Europe", "USA"]},
+        reaction=reaction,
+        ally_coupling=coupling,
+        fatigue=a,
+        grievance=grievance,
+        enlargement={"Finland": "NATO"},
+        initial=initial,
+        state_unit="billion USD (current)",
+        name="Russia, Ukraine and NATO from 2014",
         description="Crimea/Donbas shock in 2014 (pulses in grievance) and NATO enlargement "
         "(Finland joins in 2023) on top of a Richardson balance",
-        metadata={"regime": "stable_balance", "time_origin": "t = calendar year",
-                  "sources": [COW]})
-    model = sources(model, ILLUSTRATIVE, {
-        "g_": "calibrated: the COW milex 2014 values are the equilibrium before the shock"})
-    model = rd.Model(**{**_fields(model), "interventions": (
-        rd.pulse("g_Russia", 2014, 2, 15.0), rd.pulse("g_Ukraine", 2014, 3, 2.0),
-        rd.step("join_Finland", 2023, 1.0))})
+        metadata={"regime": "stable_balance", "time_origin": "t = calendar year", "sources": [COW]},
+    )
+    model = sources(
+        model,
+        ILLUSTRATIVE,
+        {"g_": "calibrated: the COW milex 2014 values are the equilibrium before the shock"},
+    )
+    model = rd.Model(
+        **{
+            **_fields(model),
+            "interventions": (
+                rd.pulse("g_Russia", 2014, 2, 15.0),
+                rd.pulse("g_Ukraine", 2014, 3, 2.0),
+                rd.step("join_Finland", 2023, 1.0),
+            ),
+        }
+    )
     header = f"""Russia, Ukraine and NATO from 2014, billion current USD; time is the calendar year.
 Actors: Russia, Ukraine, NATO Europe (UK + France + Germany + Italy + Poland), USA, Finland
 (prospective NATO member). Interventions: the 2014 shock is a pulse in Russia's grievance
@@ -264,15 +368,25 @@ it slightly)."""
 
 def trigger() -> tuple[rd.Model, str]:
     model = rd.alliance_model(
-        ["Ally 1", "Ally 2", "Rival"], {"Alliance": ["Ally 1", "Ally 2"], "Rival": ["Rival"]},
-        reaction=0.4, fatigue=1.0, grievance=0.1, defence_commitment=2.0,
-        trigger_threshold=0.5, trigger_width=0.05, initial=[0.2, 0.2, 0.3],
-        state_unit="spending index", name="Mutual-defence clause as a trigger point",
+        ["Ally 1", "Ally 2", "Rival"],
+        {"Alliance": ["Ally 1", "Ally 2"], "Rival": ["Rival"]},
+        reaction=0.4,
+        fatigue=1.0,
+        grievance=0.1,
+        defence_commitment=2.0,
+        trigger_threshold=0.5,
+        trigger_width=0.05,
+        initial=[0.2, 0.2, 0.3],
+        state_unit="spending index",
+        name="Mutual-defence clause as a trigger point",
         description="Two allies with a mutual-defence clause facing one rival: a low-spending "
         "and a high-spending balance, separated by the clause's threshold",
-        metadata={"regime": "bistable",
-                  "equilibria": "low: Rival ~ 0.265, allies ~ 0.206; high: Rival ~ 2.62, "
-                  "allies ~ 3.15; saddle between, where the threat k x_Rival ~ theta"})
+        metadata={
+            "regime": "bistable",
+            "equilibria": "low: Rival ~ 0.265, allies ~ 0.206; high: Rival ~ 2.62, "
+            "allies ~ 3.15; saddle between, where the threat k x_Rival ~ theta",
+        },
+    )
     model = sources(model, ILLUSTRATIVE)
     header = """Mutual-defence clause as a trigger point: Ally 1 and Ally 2 (one bloc) face a Rival.
 Each ally commits s = 2 spending units/year once the threat perceived by the other ally,
@@ -288,19 +402,35 @@ a crisis that pushes the threat past theta locks the alliance into the high stat
 
 def confidence_building() -> tuple[rd.Model, str]:
     model = rd.alliance_model(
-        ["Superpower A", "Superpower B"], {"A": ["Superpower A"], "B": ["Superpower B"]},
-        reaction=0.5, distrust=0.5, fatigue=0.6, grievance=0.1, initial=[1.0, 1.0],
+        ["Superpower A", "Superpower B"],
+        {"A": ["Superpower A"], "B": ["Superpower B"]},
+        reaction=0.5,
+        distrust=0.5,
+        fatigue=0.6,
+        grievance=0.1,
+        initial=[1.0, 1.0],
         state_unit="spending index (1962 = 1)",
         name="Confidence building: hotline and arms control, from 1962",
         description="Misperception drives a runaway; a hotline (1963) removes the distrust and "
         "an arms-control treaty (1969-1972) lowers the reaction, turning it into a balance",
-        metadata={"regime": "runaway", "regime_after_interventions": "stable_balance",
-                  "time_origin": "t = calendar year"})
+        metadata={
+            "regime": "runaway",
+            "regime_after_interventions": "stable_balance",
+            "time_origin": "t = calendar year",
+        },
+    )
     model = sources(model, ILLUSTRATIVE)
-    model = rd.Model(**{**_fields(model), "interventions": (
-        rd.step("d_Superpower_A", 1963, 0.0), rd.step("d_Superpower_B", 1963, 0.0),
-        rd.ramp("k_Superpower_A_Superpower_B", 1969, 1972, 0.3),
-        rd.ramp("k_Superpower_B_Superpower_A", 1969, 1972, 0.3))})
+    model = rd.Model(
+        **{
+            **_fields(model),
+            "interventions": (
+                rd.step("d_Superpower_A", 1963, 0.0),
+                rd.step("d_Superpower_B", 1963, 0.0),
+                rd.ramp("k_Superpower_A_Superpower_B", 1969, 1972, 0.3),
+                rd.ramp("k_Superpower_B_Superpower_A", 1969, 1972, 0.3),
+            ),
+        }
+    )
     header = """Confidence-building measures: two superpowers from 1962 (spending index, 1962 = 1);
 time is the calendar year.
 dx/dt = (1 + d) k y - a x + g: with distrust d = 0.5 the perceived reaction (1 + d) k = 0.75
@@ -313,12 +443,21 @@ acted (metadata regime_after_interventions)."""
 
 
 def _fields(model: rd.Model) -> dict:
-    return {"states": model.states, "params": dict(model.params), "rhs": model.rhs,
-            "kind": model.kind, "actors": model.actors, "blocs": dict(model.blocs),
-            "name": model.name, "description": model.description,
-            "state_unit": model.state_unit, "time_unit": model.time_unit,
-            "initial": dict(model.initial), "interventions": model.interventions,
-            "metadata": dict(model.metadata)}
+    return {
+        "states": model.states,
+        "params": dict(model.params),
+        "rhs": model.rhs,
+        "kind": model.kind,
+        "actors": model.actors,
+        "blocs": dict(model.blocs),
+        "name": model.name,
+        "description": model.description,
+        "state_unit": model.state_unit,
+        "time_unit": model.time_unit,
+        "initial": dict(model.initial),
+        "interventions": model.interventions,
+        "metadata": dict(model.metadata),
+    }
 
 
 SCENARIOS = {
@@ -371,8 +510,10 @@ def main() -> int:
         check(name, model)
         path = rd.save_model(model, HERE / f"{name}.toml", header=header)
         assert rd.load_model(path) == model, name
-        print(f"wrote {path.name}: {model.n_states} actors, {len(model.params)} parameters, "
-              f"regime {model.metadata['regime']}")
+        print(
+            f"wrote {path.name}: {model.n_states} actors, {len(model.params)} parameters, "
+            f"regime {model.metadata['regime']}"
+        )
     return 0
 
 

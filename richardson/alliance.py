@@ -7,7 +7,8 @@
         + f_i (1 - \\kappa_i) P_i + e_i \\sum_{j \\in A(i)} u_{ij} P_j\\Big]}_{\\text{escalation}}
         \\Big(1 - \\frac{x_i}{M_i}\\Big) - a_i x_i + g_i - \\sum_j q_{ij} x_i x_j
 
-with the perceived threat :math:`P_i = (1 + d_i) \\sum_{j \\in R(i)} (E_j/E_i)^{\\gamma} k_{ij} x_j`.
+with the perceived threat
+:math:`P_i = (1 + d_i) \\sum_{j \\in R(i)} (E_j/E_i)^{\\gamma} k_{ij} x_j`.
 Every bracketed term is optional; without them this is Richardson's N-nation model. The term
 builders live in :mod:`richardson.terms`; one documentation page per term is in
 ``docs/terms/``.
@@ -24,7 +25,7 @@ import sympy as sp
 
 from . import terms as _terms
 from .errors import DimensionMismatchError, ModelError, UnknownSymbolError, did_you_mean
-from .families import _canonical_sum, state_name
+from .families import state_name
 from .model import Model
 
 __all__ = ["alliance_model"]
@@ -160,7 +161,7 @@ def alliance_model(
     >>> m = rd.alliance_model(["A1", "A2", "R"], {"West": ["A1", "A2"], "East": ["R"]},
     ...                       reaction=0.4, fatigue=1.0, grievance=0.1, ally_coupling=-0.2)
     >>> m.rhs[0]
-    -a_A1*A1 + c_A1_A2*A2 + g_A1 + k_A1_R*R
+    -A1*a_A1 + A2*c_A1_A2 + R*k_A1_R + g_A1
     """
     actors = [str(a) for a in actors]
     if not actors:
@@ -433,10 +434,4 @@ def _ordered(params: dict) -> dict:
 
 
 def _row_sum(terms: list[sp.Expr]) -> sp.Expr:
-    terms = [t for t in terms if t != 0]
-    if not terms:
-        return sp.S.Zero
-    fast = all(not t.is_Number and not t.is_Add for t in terms) and len(
-        {t.as_coeff_Mul()[1] for t in terms}
-    ) == len(terms)
-    return _canonical_sum(terms) if fast and len(terms) > 1 else sp.Add(*terms)
+    return _terms.canonical_sum(terms)

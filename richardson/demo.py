@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -152,8 +153,11 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
                 + f"): {regime_after.name.replace('_', ' ')}. {regime_after.explanation}"
             )
 
+    linear = model.compile().is_linear
+    cheap = {} if linear else {"n_samples": 12}
+
     def margin() -> None:
-        result = escalation_margin(model)
+        result = escalation_margin(model, **cheap, **({} if linear else {"tol": 1e-3}))
         state["margin"] = result
         report.heading("Escalation margin", 3)
         report.text(result.summary())
@@ -175,15 +179,17 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
         names = _map_axes(model, state.get("margin"))
         if len(names) < 2:
             return
-        linear = model.compile().is_linear
-        count = 120 if linear else 9
+        count = 120 if linear else 7
         grid = {}
         for name in names:
             value = model.params[name].value
             lo, hi = (0.0, 2.5 * value) if value > 0 else (2.5 * value, 0.0) if value < 0 else (-1.0, 1.0)
             grid[name] = np.linspace(lo, hi, count)
-        options = {} if linear else {"n_samples": 12}
-        regimes = stability_map(model, grid, progress=False, **options)
+        if linear:
+            regimes = stability_map(model, grid, progress=False)
+        else:
+            with ProcessPoolExecutor(2) as pool:
+                regimes = stability_map(model, grid, progress=False, executor=pool, n_samples=8)
         ax = plot.stability_map(regimes)
         here = (model.params[names[0]].value, model.params[names[1]].value)
         ax.plot(*here, "k*", ms=12)

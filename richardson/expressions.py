@@ -164,19 +164,21 @@ class _Converter:
     def _binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
         if type(node.op) in _BINARY_HINTS:
             raise self.fail(node, _BINARY_HINTS[type(node.op)])
-        if isinstance(node.op, ast.Mult):
+        if isinstance(node.op, (ast.Mult, ast.Div)):
+            # a chain a * b / c * d becomes one flat product (as sympy's own Mul would be)
             factors = []
-            while isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult):
-                factors.append(self.convert(node.right, depth + 1))
+            while isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Mult, ast.Div)):
+                factor = self.convert(node.right, depth + 1)
+                if isinstance(node.op, ast.Div):
+                    if factor.is_Number and factor == 0:
+                        raise self.fail(node, "division by zero")
+                    factor = sp.Pow(factor, -1)
+                factors.append(factor)
                 node = node.left
             factors.append(self.convert(node, depth + 1))
             return sp.Mul(*reversed(factors))
         left = self.convert(node.left, depth + 1)
         right = self.convert(node.right, depth + 1)
-        if isinstance(node.op, ast.Div):
-            if right.is_Number and right == 0:
-                raise self.fail(node, "division by zero")
-            return left / right
         if isinstance(node.op, ast.Pow):
             return self._power(node, left, right)
         raise self.fail(node, f"operator {type(node.op).__name__} is not allowed")
@@ -326,9 +328,13 @@ def _top_level_chunks(text: str) -> list[str]:
             depth += 1
         elif token.type == tokenize.OP and token.string in ")]}":
             depth -= 1
-        elif (token.type == tokenize.OP and token.string in "+-" and depth == 0
-              and previous is not None
-              and (previous.type in (tokenize.NAME, tokenize.NUMBER) or previous.string == ")")):
+        elif (
+            token.type == tokenize.OP
+            and token.string in "+-"
+            and depth == 0
+            and previous is not None
+            and (previous.type in (tokenize.NAME, tokenize.NUMBER) or previous.string == ")")
+        ):
             count += 1
             if count % _CHUNK_TERMS == 0:
                 starts.append(offsets[token.start[0] - 1] + token.start[1])

@@ -271,8 +271,12 @@ class _Reader:
             state = self.string(entry["state"], "actor state", "actors", "state", index)
             _identifier(state, "state", self, "actors", index)
             if state in states:
-                raise self.fail(f"state {state!r} is declared twice; names must be unique",
-                                "actors", "state", index)
+                raise self.fail(
+                    f"state {state!r} is declared twice; names must be unique",
+                    "actors",
+                    "state",
+                    index,
+                )
             states.append(state)
             names.append(
                 self.string(entry.get("name", state), "actor name", "actors", "name", index)

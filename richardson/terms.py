@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import sympy as sp
-from sympy.core.mul import _mulsort
+from sympy.core.basic import Basic, ordering_of_classes
 
 from .errors import DuplicateNameError
 from .model import Parameter
 
-__all__ = ["Structure", "TermBuilder", "TERMS"]
+__all__ = ["Structure", "TermBuilder", "TERMS", "canonical_sum"]
 
 _RATE = "1/year"
 
@@ -85,6 +85,66 @@ class Structure:
         return self.state_unit or "spending"
 
 
+_CLASS_RANK = {name: i for i, name in enumerate(ordering_of_classes)}
+_UNKNOWN = len(ordering_of_classes) + 1
+_SYMBOL_KEYS: dict[sp.Symbol, tuple] = {}
+
+
+def _sort_key(expr: Basic) -> tuple:
+    """A tuple key that orders expressions exactly as ``Basic.compare`` does (class rank or
+    name, then length of the hashable content, then the content item by item), so a sum can
+    be sorted with cheap tuple comparisons instead of millions of ``compare`` calls."""
+    if expr.is_Symbol:
+        key = _SYMBOL_KEYS.get(expr)
+        if key is None:
+            key = _SYMBOL_KEYS[expr] = _content_key(expr)
+        return key
+    return _content_key(expr)
+
+
+def _content_key(expr: Basic) -> tuple:
+    name = type(expr).__name__
+    rank = _CLASS_RANK.get(name, _UNKNOWN)
+    content = expr._hashable_content()
+    items = tuple(_sort_key(c) if isinstance(c, Basic) else c for c in content)
+    return (rank, name if rank == _UNKNOWN else ""), len(content), items
+
+
+def canonical_sum(terms: list[sp.Expr]) -> sp.Expr:
+    """Sum of terms in sympy's canonical form, fast for many distinct monomials.
+
+    Falls back to ``sympy.Add`` when terms could combine (equal up to a numeric coefficient),
+    are numbers or sums themselves.
+    """
+    terms = [t for t in terms if t != 0]
+    if not terms:
+        return sp.S.Zero
+    if len(terms) == 1:
+        return terms[0]
+    distinct = len({t.as_coeff_Mul()[1] for t in terms}) == len(terms)
+    if not distinct or any(t.is_Number or t.is_Add for t in terms):
+        return sp.Add(*terms)
+    try:
+        ordered = sorted(terms, key=_sort_key)
+    except TypeError:  # content of unexpected shape: let sympy order it
+        return sp.Add(*terms)
+    return sp.Add._from_args(ordered)
+
+
+_NUMBERS: dict[float, sp.Number] = {}
+
+
+def _number(value: float) -> sp.Number:
+    """sympy number for ``value`` (Integer when whole), cached: building Floats is slow."""
+    value = float(value)
+    number = _NUMBERS.get(value)
+    if number is None:
+        number = sp.Integer(int(value)) if value.is_integer() else sp.Float(value)
+        if len(_NUMBERS) < 100_000:
+            _NUMBERS[value] = number
+    return number
+
+
 def _monomial(coef: float, factors: Sequence[sp.Expr]) -> sp.Expr:
     """``coef * prod(factors)`` in sympy's canonical form, built without ``Mul.flatten``
     when every factor is a plain symbol (the fast path that keeps N = 200 builds quick)."""
@@ -93,9 +153,14 @@ def _monomial(coef: float, factors: Sequence[sp.Expr]) -> sp.Expr:
         if not isinstance(factor, sp.Symbol):
             return sp.Mul(sp.Float(coef) if coef != int(coef) else sp.Integer(int(coef)), *factors)
         counts[factor] = counts.get(factor, 0) + 1
-    args = [base if e == 1 else sp.Pow(base, e) for base, e in counts.items()]
-    _mulsort(args)  # the order Mul.flatten gives
-    number = sp.Integer(int(coef)) if float(coef).is_integer() else sp.Float(coef)
+    if all(e == 1 for e in counts.values()):
+        # plain symbols without assumptions compare by name in sympy's canonical order
+        args = sorted(counts, key=lambda symbol: symbol.name)
+    else:
+        args = sorted(
+            (base if e == 1 else sp.Pow(base, e) for base, e in counts.items()), key=_sort_key
+        )
+    number = _number(coef)
     if number == 0:
         return sp.S.Zero
     if number == 1:
@@ -331,9 +396,14 @@ def mutual_defence(
     for i in range(s.n):
         for j, u in s.allies[i]:
             if j not in switches:
-                z = (builder.perceived_threat(j) - theta[j]) / width_syms[j]
-                switches[j] = (1 + sp.tanh(z / 2)) / 2
-            builder.add(i, sp.expand_mul(sp.Mul(s_syms[i], *_weight(u), switches[j])))
+                # sigma(z) = (1 + tanh(z/2))/2; the tanh is built once per protected ally and
+                # its argument is left unexpanded so common-subexpression elimination shares it
+                z = sp.Mul(sp.Rational(1, 2), sp.Pow(width_syms[j], -1),
+                           builder.perceived_threat(j) - theta[j])
+                switches[j] = sp.tanh(z)
+            half = sp.Rational(1, 2)
+            builder.add(i, sp.Mul(half, s_syms[i], *_weight(u)))
+            builder.add(i, sp.Mul(half, s_syms[i], *_weight(u), switches[j]))
     _ensure(builder, "mutual_defence")
 
 
@@ -365,7 +435,7 @@ def abandonment(builder: TermBuilder, fear: np.ndarray, commitment: np.ndarray) 
 
 
 def entrapment(builder: TermBuilder, values: np.ndarray) -> None:
-    """Fear of entrapment ``+ e_i sum_{j in A(i)} u_ij P_j``: reacting to threats that face allies."""
+    """Fear of entrapment ``+ e_i sum_{j in A(i)} u_ij P_j``: reacting to threats facing allies."""
     s = builder.structure
     for i in range(s.n):
         if not s.allies[i]:

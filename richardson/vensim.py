@@ -22,9 +22,9 @@ from typing import Any
 import sympy as sp
 
 from .errors import ModelError, ModelFileError
+from .expressions import parse_expression
 from .interventions import Pulse, Ramp, Step
 from .model import TIME, Model, Parameter
-from .expressions import parse_expression
 
 __all__ = ["to_vensim", "from_vensim", "simulate_pysd"]
 
@@ -250,8 +250,10 @@ def from_vensim(path: str | os.PathLike) -> Model:
 
     Stocks (``INTEG(flow, initial)``) become states with their initial values; numeric
     constants become parameters (unit and comment kept); auxiliaries and flows are
-    substituted into the stocks' right-hand sides. INITIAL TIME, FINAL TIME and TIME STEP
-    are kept in ``metadata["vensim"]``.
+    substituted into the stocks' right-hand sides. A constant scheduled the way
+    :func:`to_vensim` writes one intervention (``k = k_base + STEP(0.5 - (k_base), 10)``, and
+    the PULSE and RAMP forms) comes back as the parameter plus a step/pulse/ramp. INITIAL
+    TIME, FINAL TIME and TIME STEP are kept in ``metadata["vensim"]``.
 
     Parameters
     ----------
@@ -321,6 +323,7 @@ def from_vensim(path: str | os.PathLike) -> Model:
             auxiliaries[ident] = (rhs, name)
     if not stocks:
         raise ModelFileError(f"{where}: no stocks (INTEG) found; a model needs at least one")
+    interventions = _scheduled_parameters(auxiliaries, constants)
     declared = set(stocks) | set(constants) | set(auxiliaries) | {"t"}
     translate = lambda text, name: _translate(text, names, where, name)  # noqa: E731
     aux_exprs = {
@@ -339,9 +342,9 @@ def from_vensim(path: str | os.PathLike) -> Model:
         if not value.is_Number:
             raise ModelFileError(f"{where}: initial value of {name!r} is not a number")
         initial[ident] = float(value)
-    used = set().union(*(e.free_symbols for e in rhs))
+    used = set().union(*(e.free_symbols for e in rhs)) | {sp.Symbol(i.param) for i in interventions}
     params = {k: p for k, p in constants.items() if sp.Symbol(k) in used}
-    for expr, (ident, (_f, _i, _u, _c, name)) in zip(rhs, stocks.items(), strict=True):
+    for expr, (_ident, (_f, _i, _u, _c, name)) in zip(rhs, stocks.items(), strict=True):
         unknown = {s.name for s in expr.free_symbols} - set(states) - set(params) - {"t"}
         if unknown:
             raise ModelFileError(
@@ -362,10 +365,54 @@ def from_vensim(path: str | os.PathLike) -> Model:
             description=f"imported from Vensim file {path.name}",
             state_unit=units.pop() if len(units) == 1 else "",
             initial=initial,
+            interventions=interventions,
             metadata={"vensim": control_values, "source_file": path.name},
         )
     except ModelError as err:
         raise ModelFileError(f"{where}: {err}") from err
+
+
+_NUM = r"[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)"
+_SCHEDULES = {
+    "step": re.compile(
+        rf"(?P<base>\w+) \+ STEP\((?P<to>{_NUM}) - \((?P=base)\), (?P<at>{_NUM})\)", re.IGNORECASE
+    ),
+    "pulse": re.compile(
+        rf"(?P<base>\w+) \+ (?P<size>{_NUM}) \* PULSE\((?P<start>{_NUM}), "
+        rf"(?P<width>{_NUM})\)",
+        re.IGNORECASE,
+    ),
+    "ramp": re.compile(
+        rf"(?P<base>\w+) \+ RAMP\(\((?P<to>{_NUM}) - \((?P=base)\)\) / "
+        rf"(?P<span>{_NUM}), (?P<start>{_NUM}), (?P<end>{_NUM})\)",
+        re.IGNORECASE,
+    ),
+}
+
+
+def _scheduled_parameters(auxiliaries: dict, constants: dict) -> list:
+    """Recognise the exported form of one intervention on a constant
+    (``k = k_base + STEP(0.5 - (k_base), 10)``, PULSE, RAMP): the auxiliary becomes the
+    parameter (with the base value) plus a step/pulse/ramp; both dicts are updated in place."""
+    found = []
+    for ident, (text, _name) in list(auxiliaries.items()):
+        for kind, pattern in _SCHEDULES.items():
+            match = pattern.fullmatch(text)
+            if match is None or match["base"] not in constants:
+                continue
+            base = constants.pop(match["base"])
+            description = base.description.removesuffix(" (before interventions)")
+            constants[ident] = Parameter(ident, base.value, unit=base.unit, description=description)
+            del auxiliaries[ident]
+            number = {k: float(v) for k, v in match.groupdict().items() if k != "base"}
+            if kind == "step":
+                found.append(Step(ident, number["at"], number["to"]))
+            elif kind == "pulse":
+                found.append(Pulse(ident, number["start"], number["width"], number["size"]))
+            else:
+                found.append(Ramp(ident, number["start"], number["end"], number["to"]))
+            break
+    return found
 
 
 def _split_integ(body: str, where: str, name: str) -> tuple[str, str]:

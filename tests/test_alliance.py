@@ -42,8 +42,9 @@ def test_base_terms_equal_richardson_n(rng):
     allied = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [0, 0, 1, 1], [0, 0, 1, 1]], bool)
     K[allied] = 0.0
     a, g = rng.uniform(0.5, 1.5, 4), rng.uniform(-0.2, 0.2, 4)
-    model = rd.alliance_model(actors, {"X": ["a", "b"], "Y": ["c", "d"]}, reaction=K,
-                              fatigue=a, grievance=g)
+    model = rd.alliance_model(
+        actors, {"X": ["a", "b"], "Y": ["c", "d"]}, reaction=K, fatigue=a, grievance=g
+    )
     y = rng.uniform(0, 3, 4)
     assert_allclose(rhs(model, y), K @ y - a * y + g, rtol=1e-13)
     assert model.metadata["terms"] == ["reaction", "fatigue", "grievance"]
@@ -53,17 +54,22 @@ def test_base_terms_equal_richardson_n(rng):
 def test_two_nation_closed_form_equilibrium():
     """x* = (b g + k h)/(a b - k l), y* = (l g + a h)/(a b - k l) (Richardson 1960)."""
     k, l, a, b, g, h = 0.9, 0.8, 1.0, 1.1, 0.5, 0.3
-    model = rd.alliance_model(["x", "y"], {"X": ["x"], "Y": ["y"]},
-                              reaction={("x", "y"): k, ("y", "x"): l},
-                              fatigue=[a, b], grievance=[g, h])
+    model = rd.alliance_model(
+        ["x", "y"],
+        {"X": ["x"], "Y": ["y"]},
+        reaction={("x", "y"): k, ("y", "x"): l},
+        fatigue=[a, b],
+        grievance=[g, h],
+    )
     exact = np.array([b * g + k * h, l * g + a * h]) / (a * b - k * l)
     assert_allclose(final(model, [0.0, 0.0], t=120), exact, rtol=1e-7)
 
 
 # ---------------------------------------------------------------------- ally coupling
 def triangle(**kwargs) -> rd.Model:
-    return rd.alliance_model(*TRIANGLE, **{"reaction": 0.4, "fatigue": 1.0, "grievance": 0.1,
-                                            **kwargs})
+    return rd.alliance_model(
+        *TRIANGLE, **{"reaction": 0.4, "fatigue": 1.0, "grievance": 0.1, **kwargs}
+    )
 
 
 def linear_equilibrium(c: float, k=0.4, a=1.0, g=0.1) -> np.ndarray:
@@ -103,8 +109,7 @@ def test_distrust_multiplies_perceived_threat():
     assert_allclose(rhs(model, y)[0], 1.5 * 0.4 * y[2] - y[0] + 0.1, rtol=1e-13)
     assert_allclose(rhs(model, y)[1], 0.4 * y[2] - y[1] + 0.1, rtol=1e-13)
     # two nations: distrust scales the reaction, x* = (a g + (1+d) k g) / (a^2 - (1+d) k^2)
-    pair = rd.alliance_model(["x", "y"], {}, reaction=0.5, fatigue=1.0, grievance=0.2,
-                             distrust=0.4)
+    pair = rd.alliance_model(["x", "y"], {}, reaction=0.5, fatigue=1.0, grievance=0.2, distrust=0.4)
     x_star = 0.2 * (1 + 1.4 * 0.5) / (1 - 1.4**2 * 0.25)
     assert_allclose(final(pair, [0, 0], t=150), [x_star, x_star], rtol=1e-7)
 
@@ -115,8 +120,13 @@ def test_power_asymmetry_scales_reaction_by_capacity_ratio(symbolic):
     model = triangle(capacity=E, asymmetry=0.5, symbolic_asymmetry=symbolic)
     y = np.array([0.7, 1.3, 0.4])
     weights = (E[None, :] / E[:, None]) ** 0.5
-    expected = np.array([0.4 * weights[0, 2] * y[2], 0.4 * weights[1, 2] * y[2],
-                         0.4 * (weights[2, 0] * y[0] + weights[2, 1] * y[1])])
+    expected = np.array(
+        [
+            0.4 * weights[0, 2] * y[2],
+            0.4 * weights[1, 2] * y[2],
+            0.4 * (weights[2, 0] * y[0] + weights[2, 1] * y[1]),
+        ]
+    )
     assert_allclose(rhs(model, y), expected - y + 0.1, rtol=1e-12)
     assert ("gamma" in model.params) is symbolic
 
@@ -134,8 +144,13 @@ def test_trigger_term_equation():
     model = triangle(**TRIGGER)
     y = np.array([0.3, 0.6, 1.1])
     switch = 2.0 * sigma((0.4 * y[2] - 0.5) / 0.05)
-    expected = np.array([0.4 * y[2] - y[0] + 0.1 + switch, 0.4 * y[2] - y[1] + 0.1 + switch,
-                         0.4 * (y[0] + y[1]) - y[2] + 0.1])
+    expected = np.array(
+        [
+            0.4 * y[2] - y[0] + 0.1 + switch,
+            0.4 * y[2] - y[1] + 0.1 + switch,
+            0.4 * (y[0] + y[1]) - y[2] + 0.1,
+        ]
+    )
     assert_allclose(rhs(model, y), expected, rtol=1e-12)
     assert "s_R" not in model.params  # the rival has no allies, so no clause
 
@@ -150,8 +165,10 @@ def test_trigger_makes_two_stable_equilibria():
     def condition(x_r):
         return 0.85 * x_r - 0.225 - 2.0 * sigma((0.4 * x_r - 0.5) / 0.05)
 
-    roots = [scipy.optimize.brentq(condition, lo, hi, xtol=1e-14)
-             for lo, hi in ((0.0, 1.0), (1.0, 1.5), (1.5, 4.0))]
+    roots = [
+        scipy.optimize.brentq(condition, lo, hi, xtol=1e-14)
+        for lo, hi in ((0.0, 1.0), (1.0, 1.5), (1.5, 4.0))
+    ]
     low_run = final(model, [0.0, 0.0, 0.0], t=80)
     high_run = final(model, [4.0, 4.0, 4.0], t=80)
     assert_allclose([low_run[2], high_run[2]], [roots[0], roots[2]], rtol=1e-6)
@@ -159,8 +176,12 @@ def test_trigger_makes_two_stable_equilibria():
     for x_r in roots:
         x_a = (x_r - 0.1) / 0.8
         guess = np.array([x_a, x_a, x_r])
-        solution = scipy.optimize.root(lambda y: compiled.rhs(0.0, y, p), guess,
-                                       jac=lambda y: compiled.jac(0.0, y, p), tol=1e-13)
+        solution = scipy.optimize.root(
+            lambda y: compiled.rhs(0.0, y, p),
+            guess,
+            jac=lambda y: compiled.jac(0.0, y, p),
+            tol=1e-13,
+        )
         assert solution.success
         assert_allclose(solution.x, guess, rtol=1e-9)
         kinds.append(np.sort(np.linalg.eigvals(compiled.jac(0.0, solution.x, p)).real))
@@ -191,10 +212,14 @@ def test_abandonment_equation_and_effect():
 
 def test_entrapment_reacts_to_threat_facing_allies():
     actors = ["A1", "A2", "R1", "R2"]
-    model = rd.alliance_model(actors, {"W": ["A1", "A2"], "E": ["R1", "R2"]},
-                              reaction={("A2", "R2"): 0.5, ("R2", "A2"): 0.3,
-                                        ("A1", "R1"): 0.2, ("R1", "A1"): 0.2},
-                              entrapment={"A1": 0.4}, fatigue=1.0, grievance=0.1)
+    model = rd.alliance_model(
+        actors,
+        {"W": ["A1", "A2"], "E": ["R1", "R2"]},
+        reaction={("A2", "R2"): 0.5, ("R2", "A2"): 0.3, ("A1", "R1"): 0.2, ("R1", "A1"): 0.2},
+        entrapment={"A1": 0.4},
+        fatigue=1.0,
+        grievance=0.1,
+    )
     y = np.array([0.3, 0.9, 1.2, 0.8])
     # A1 faces R1 itself (0.2 x_R1) and is drawn into A2's threat from R2 (0.4 * 0.5 x_R2)
     assert_allclose(rhs(model, y)[0], 0.2 * y[2] + 0.4 * 0.5 * y[3] - y[0] + 0.1, rtol=1e-13)
@@ -206,8 +231,9 @@ def test_ceiling_saturates_a_runaway():
     runaway = rd.alliance_model(["x", "y"], {}, reaction=1.5, fatigue=1.0, grievance=0.2)
     run = rd.simulate(runaway, (0, 60), y0=[1, 1], ceiling=1e3)
     assert run.has_runaway
-    capped = rd.alliance_model(["x", "y"], {}, reaction=1.5, fatigue=1.0, grievance=0.2,
-                               ceiling=10.0)
+    capped = rd.alliance_model(
+        ["x", "y"], {}, reaction=1.5, fatigue=1.0, grievance=0.2, ceiling=10.0
+    )
     y = np.array([2.0, 3.0])
     assert_allclose(rhs(capped, y), 1.5 * y[::-1] * (1 - y / 10) - y + 0.2, rtol=1e-13)
     end = final(capped, [1, 1], t=60)
@@ -218,20 +244,27 @@ def test_ceiling_saturates_a_runaway():
 
 
 def test_submissiveness_equation():
-    model = rd.alliance_model(["x", "y"], {}, reaction=0.5, fatigue=1.0, grievance=0.3,
-                              submissiveness={("x", "y"): 0.2})
+    model = rd.alliance_model(
+        ["x", "y"], {}, reaction=0.5, fatigue=1.0, grievance=0.3, submissiveness={("x", "y"): 0.2}
+    )
     y = np.array([1.5, 2.0])
-    assert_allclose(rhs(model, y), [0.5 * 2 - 1.5 + 0.3 - 0.2 * 1.5 * 2, 0.5 * 1.5 - 2 + 0.3],
-                    rtol=1e-13)
+    assert_allclose(
+        rhs(model, y), [0.5 * 2 - 1.5 + 0.3 - 0.2 * 1.5 * 2, 0.5 * 1.5 - 2 + 0.3], rtol=1e-13
+    )
 
 
 # ---------------------------------------------------------------------- enlargement
 def test_enlargement_switches_on_ally_terms():
     actors = ["A1", "A2", "C", "R"]
-    kwargs = dict(reaction={("A1", "R"): 0.3, ("C", "R"): 0.3, ("R", "A1"): 0.3},
-                  ally_coupling=-0.2, fatigue=1.0, grievance=0.1)
-    model = rd.alliance_model(actors, {"W": ["A1", "A2"], "E": ["R"]},
-                              enlargement={"C": "W"}, **kwargs)
+    kwargs = dict(
+        reaction={("A1", "R"): 0.3, ("C", "R"): 0.3, ("R", "A1"): 0.3},
+        ally_coupling=-0.2,
+        fatigue=1.0,
+        grievance=0.1,
+    )
+    model = rd.alliance_model(
+        actors, {"W": ["A1", "A2"], "E": ["R"]}, enlargement={"C": "W"}, **kwargs
+    )
     member = rd.alliance_model(actors, {"W": ["A1", "A2", "C"], "E": ["R"]}, **kwargs)
     y = np.array([0.4, 0.6, 0.9, 1.1])
     outside = rhs(model, y)
@@ -249,10 +282,22 @@ def test_structured_and_scalar_code_agree_with_every_term(rng):
     n = 5
     actors = [f"n{i}" for i in range(n)]
     model = rd.alliance_model(
-        actors, {"W": actors[:3], "E": actors[3:]}, reaction=0.2, ally_coupling=-0.05,
-        distrust=0.3, capacity=rng.uniform(1, 3, n), asymmetry=0.5, defence_commitment=0.5,
-        abandonment=0.2, commitment=0.7, entrapment=0.1, ceiling=20.0, submissiveness=0.01,
-        grievance=0.1, enlargement=None)
+        actors,
+        {"W": actors[:3], "E": actors[3:]},
+        reaction=0.2,
+        ally_coupling=-0.05,
+        distrust=0.3,
+        capacity=rng.uniform(1, 3, n),
+        asymmetry=0.5,
+        defence_commitment=0.5,
+        abandonment=0.2,
+        commitment=0.7,
+        entrapment=0.1,
+        ceiling=20.0,
+        submissiveness=0.01,
+        grievance=0.1,
+        enlargement=None,
+    )
     scalar = rd.compile_model(model, strategy="scalar")
     structured = rd.compile_model(model, strategy="structured")
     y = rng.uniform(0, 3, (n, 5))
@@ -262,15 +307,18 @@ def test_structured_and_scalar_code_agree_with_every_term(rng):
 
 
 # ---------------------------------------------------------------------- validation
-@pytest.mark.parametrize("kwargs, match", [
-    (dict(blocs={"X": ["a", "b"], "Y": ["b"]}), "two blocs"),
-    (dict(blocs={"X": ["a", "zz"]}), "not an actor"),
-    (dict(reaction={("a", "b"): 0.3}), "allies"),
-    (dict(fatigue=[1.0, 2.0]), "one value per actor"),
-    (dict(ceiling={"a": 1.0}), "no value"),
-    (dict(rivalries=[("X", "Q")]), "not a bloc"),
-    (dict(enlargement={"c": "Nowhere"}), "not a bloc"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(blocs={"X": ["a", "b"], "Y": ["b"]}), "two blocs"),
+        (dict(blocs={"X": ["a", "zz"]}), "not an actor"),
+        (dict(reaction={("a", "b"): 0.3}), "allies"),
+        (dict(fatigue=[1.0, 2.0]), "one value per actor"),
+        (dict(ceiling={"a": 1.0}), "no value"),
+        (dict(rivalries=[("X", "Q")]), "not a bloc"),
+        (dict(enlargement={"c": "Nowhere"}), "not a bloc"),
+    ],
+)
 def test_bad_input_is_rejected_with_a_clear_error(kwargs, match):
     args = {"blocs": {"X": ["a", "b"], "Y": ["c"]}, **kwargs}
     with pytest.raises(rd.ModelError, match=match):
@@ -288,9 +336,16 @@ SCENARIOS = sorted(MODELS.glob("*.toml"))
 
 def test_library_has_the_eight_scenarios():
     names = {p.stem for p in SCENARIOS}
-    assert {"classic_two_nation", "pre_1914_entente_triple_alliance", "nato_warsaw_pact",
-            "greece_turkey_nato", "east_asia", "russia_ukraine_nato", "mutual_defence_trigger",
-            "confidence_building"} <= names
+    assert {
+        "classic_two_nation",
+        "pre_1914_entente_triple_alliance",
+        "nato_warsaw_pact",
+        "greece_turkey_nato",
+        "east_asia",
+        "russia_ukraine_nato",
+        "mutual_defence_trigger",
+        "confidence_building",
+    } <= names
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
@@ -305,9 +360,13 @@ def test_scenario_is_in_the_regime_it_claims(path):
     growth = np.linalg.eigvals(compiled.jac(0.0, zero, p)).real.max()
     if regime == "runaway":
         assert growth > 0
-        run = rd.simulate(model, (0, 80), interventions=[], ceiling=1e9,
-                          params={i.param: model.params[i.param].value
-                                  for i in model.interventions})
+        run = rd.simulate(
+            model,
+            (0, 80),
+            interventions=[],
+            ceiling=1e9,
+            params={i.param: model.params[i.param].value for i in model.interventions},
+        )
         assert run.has_runaway or run.values[-1].max() > 1e3 * max(model.initial.values())
     elif regime == "stable_balance":
         assert growth < 0

@@ -62,15 +62,35 @@ def _toml_string(text: str) -> str:
 
 def full_model() -> rd.Model:
     model = rd.alliance_model(
-        ["Ally One", "Ally-2", "Rival"], {"West": ["Ally One", "Ally-2"], "East": ["Rival"]},
-        reaction=0.4, fatigue=1.0, grievance=0.1, ally_coupling=-0.2, distrust=0.3,
-        capacity=[1.0, 2.0, 3.0], asymmetry=0.5, defence_commitment=1.0, abandonment=0.5,
-        entrapment=0.2, ceiling=10.0, submissiveness=0.01, initial=[0.1, 0.2, 1 / 3],
-        state_unit="bn USD", name="all terms", description='quotes " and \\ and ünïcode',
-        metadata={"regime": "stable_balance", "sources": ["a", "b"],
-                  "fit": {"rate": 0.1 + 0.2, "n": 5, "ok": True}})
-    return model.with_interventions(rd.step("k_Ally_One_Rival", 3, 0.1),
-                                    rd.pulse("g_Rival", 1, 2, 0.5), rd.ramp("d_Ally_One", 2, 5, 0))
+        ["Ally One", "Ally-2", "Rival"],
+        {"West": ["Ally One", "Ally-2"], "East": ["Rival"]},
+        reaction=0.4,
+        fatigue=1.0,
+        grievance=0.1,
+        ally_coupling=-0.2,
+        distrust=0.3,
+        capacity=[1.0, 2.0, 3.0],
+        asymmetry=0.5,
+        defence_commitment=1.0,
+        abandonment=0.5,
+        entrapment=0.2,
+        ceiling=10.0,
+        submissiveness=0.01,
+        initial=[0.1, 0.2, 1 / 3],
+        state_unit="bn USD",
+        name="all terms",
+        description='quotes " and \\ and ünïcode',
+        metadata={
+            "regime": "stable_balance",
+            "sources": ["a", "b"],
+            "fit": {"rate": 0.1 + 0.2, "n": 5, "ok": True},
+        },
+    )
+    return model.with_interventions(
+        rd.step("k_Ally_One_Rival", 3, 0.1),
+        rd.pulse("g_Rival", 1, 2, 0.5),
+        rd.ramp("d_Ally_One", 2, 5, 0),
+    )
 
 
 # ---------------------------------------------------------------------- round trips
@@ -115,25 +135,46 @@ finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(k=finite, lower=st.floats(-1e7, -1e6), unit=texts, description=texts, source=texts,
-       x0=finite, step_to=finite)
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    k=finite,
+    lower=st.floats(-1e7, -1e6),
+    unit=texts,
+    description=texts,
+    source=texts,
+    x0=finite,
+    step_to=finite,
+)
 def test_round_trip_property(tmp_path, k, lower, unit, description, source, x0, step_to):
     x, y, kk = sp.symbols("x y k")
-    model = rd.Model(["x", "y"], {"k": rd.Parameter("k", k, (lower, math.inf), unit,
-                                                     description, source)},
-                     [kk * y - x, 1.5 * x - y / 3], initial={"x": x0, "y": 0.0},
-                     interventions=[rd.step("k", 1.0, step_to)], name=description,
-                     metadata={"note": source})
+    model = rd.Model(
+        ["x", "y"],
+        {"k": rd.Parameter("k", k, (lower, math.inf), unit, description, source)},
+        [kk * y - x, 1.5 * x - y / 3],
+        initial={"x": x0, "y": 0.0},
+        interventions=[rd.step("k", 1.0, step_to)],
+        name=description,
+        metadata={"note": source},
+    )
     path = rd.save_model(model, tmp_path / "p.toml")
     assert_same(rd.load_model(path), model)
 
 
-@given(st.recursive(st.sampled_from(["x", "y", "k", "2", "0.5", "1e-3"]),
-                    lambda inner: st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner)
-                    .map(lambda t: f"({t[0]} {t[1]} {t[2]})")
-                    | inner.map(lambda e: f"tanh({e})") | inner.map(lambda e: f"-{e}"),
-                    max_leaves=12))
+@given(
+    st.recursive(
+        st.sampled_from(["x", "y", "k", "2", "0.5", "1e-3"]),
+        lambda inner: (
+            st.tuples(inner, st.sampled_from(["+", "-", "*", "/"]), inner).map(
+                lambda t: f"({t[0]} {t[1]} {t[2]})"
+            )
+            | inner.map(lambda e: f"tanh({e})")
+            | inner.map(lambda e: f"-{e}")
+        ),
+        max_leaves=12,
+    )
+)
 @settings(max_examples=60, deadline=None)
 def test_expression_text_round_trip(text):
     names = {"x", "y", "k"}
@@ -215,26 +256,48 @@ BROKEN = [
     ("extra = 1\n" + TEMPLATE.replace("{x_equation}", '"x"'), "unknown key 'extra'"),
     (TEMPLATE.replace("{x_equation}", '"x"').replace('kind = "ode"', 'kind = "pde"'), "kind"),
     (TEMPLATE.replace("{x_equation}", "3"), "must be a string"),
-    (TEMPLATE.replace("{x_equation}", '"x"').replace("value = 0.9", 'value = "0.9"'),
-     "must be a number"),
+    (
+        TEMPLATE.replace("{x_equation}", '"x"').replace("value = 0.9", 'value = "0.9"'),
+        "must be a number",
+    ),
     (TEMPLATE.replace("{x_equation}", '"x"').replace("value = 0.9", "value = nan"), "nan"),
-    (TEMPLATE.replace("{x_equation}", '"x"').replace("bounds = [0.0, inf]", "bounds = [1.0, 0.0]"),
-     "lower bound"),
+    (
+        TEMPLATE.replace("{x_equation}", '"x"').replace(
+            "bounds = [0.0, inf]", "bounds = [1.0, 0.0]"
+        ),
+        "lower bound",
+    ),
     (TEMPLATE.replace("{x_equation}", '"x"').replace("value = 0.9", "value = -1.0"), "outside"),
-    (TEMPLATE.replace("{x_equation}", '"x"').replace('state = "x"', 'state = "__x"'),
-     "not a valid identifier"),
+    (
+        TEMPLATE.replace("{x_equation}", '"x"').replace('state = "x"', 'state = "__x"'),
+        "not a valid identifier",
+    ),
     (TEMPLATE.replace("{x_equation}", '"x"').replace('state = "y"', 'state = "x"'), "twice"),
     (TEMPLATE.replace("x = {x_equation}\n", ""), "no equation"),
     (TEMPLATE.replace("{x_equation}", '"x"') + 'z = "x"\n', "not a state"),
-    (TEMPLATE.replace("{x_equation}", '"x"') + '\n[[interventions]]\ntype = "eval"\n',
-     "'step', 'pulse' or 'ramp'"),
-    (TEMPLATE.replace("{x_equation}", '"x"') + '\n[[interventions]]\ntype = "step"\nparam = "q"\n'
-     "at = 1.0\nto = 2.0\n", "not a parameter"),
-    (TEMPLATE.replace("{x_equation}", '"x"') + '\n[[interventions]]\ntype = "pulse"\nparam = "k"\n'
-     "start = 1.0\nwidth = -1.0\nsize = 1.0\n", "width"),
+    (
+        TEMPLATE.replace("{x_equation}", '"x"') + '\n[[interventions]]\ntype = "eval"\n',
+        "'step', 'pulse' or 'ramp'",
+    ),
+    (
+        TEMPLATE.replace("{x_equation}", '"x"')
+        + '\n[[interventions]]\ntype = "step"\nparam = "q"\n'
+        "at = 1.0\nto = 2.0\n",
+        "not a parameter",
+    ),
+    (
+        TEMPLATE.replace("{x_equation}", '"x"')
+        + '\n[[interventions]]\ntype = "pulse"\nparam = "k"\n'
+        "start = 1.0\nwidth = -1.0\nsize = 1.0\n",
+        "width",
+    ),
     (TEMPLATE.replace("{x_equation}", '"x"') + '\n[blocs]\nW = ["x", "nobody"]\n', "not a state"),
-    (TEMPLATE.replace("{x_equation}", '"x"').replace("[parameters.a]\nvalue = 1.0",
-                                                     "[parameters.a]\nbounds = [0, 1]"), "no 'value'"),
+    (
+        TEMPLATE.replace("{x_equation}", '"x"').replace(
+            "[parameters.a]\nvalue = 1.0", "[parameters.a]\nbounds = [0, 1]"
+        ),
+        "no 'value'",
+    ),
     ("actors = 3", "array of tables"),
     ("[[actors]]\nstate = 't'\n[equations]\nt = \"1\"", "reserved"),
 ]
@@ -263,9 +326,15 @@ def test_errors_are_value_errors_too(tmp_path):
 
 
 # ---------------------------------------------------------------------- fuzzing
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(alphabet=st.sampled_from(list("xyka0123456789.+-*/()e_ ,[]{}'\"=:;lambdxpsqrtnhio\\\n")),
-               max_size=60))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("xyka0123456789.+-*/()e_ ,[]{}'\"=:;lambdxpsqrtnhio\\\n")),
+        max_size=60,
+    )
+)
 def test_fuzzed_equation_gives_model_or_model_file_error(tmp_path, equation):
     path = with_equation(tmp_path, equation)
     try:
@@ -277,7 +346,9 @@ def test_fuzzed_equation_gives_model_or_model_file_error(tmp_path, equation):
     assert values.shape == (2,)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.binary(max_size=400) | st.text(max_size=400).map(lambda t: t.encode("utf-8", "replace")))
 def test_fuzzed_file_gives_model_or_model_file_error(tmp_path, content):
     path = tmp_path / "f.toml"

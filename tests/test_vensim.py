@@ -58,7 +58,8 @@ def test_difference_is_first_order_euler_error():
 
 def test_export_writes_interventions_as_vensim_functions(tmp_path):
     model = rd.richardson2().with_interventions(
-        rd.step("k", 10, 0.5), rd.pulse("g", 2, 1, 0.3), rd.ramp("a", 5, 8, 2.0))
+        rd.step("k", 10, 0.5), rd.pulse("g", 2, 1, 0.3), rd.ramp("a", 5, 8, 2.0)
+    )
     text = rd.to_vensim(model, tmp_path / "m.mdl", y0=[1, 2]).read_text()
     assert "x = INTEG (" in text
     assert "k = k_base + STEP(0.5 - (k_base), 10.0)" in text
@@ -136,8 +137,14 @@ def test_import_hand_written_richardson_model(tmp_path):
     model = rd.from_vensim(path)
     assert model.states == ("Arms_of_X", "Arms_of_Y")
     assert model.actors == ("Arms of X", "Arms of Y")
-    assert set(model.params) == {"reaction_of_X", "reaction_of_Y", "fatigue_of_X",
-                                 "fatigue_of_Y", "grievance_of_X", "grievance_of_Y"}
+    assert set(model.params) == {
+        "reaction_of_X",
+        "reaction_of_Y",
+        "fatigue_of_X",
+        "fatigue_of_Y",
+        "grievance_of_X",
+        "grievance_of_Y",
+    }
     assert model.params["reaction_of_X"].unit == "1/year"
     assert model.state_unit == "billion USD"
     x, y = sp.symbols("Arms_of_X Arms_of_Y")
@@ -148,21 +155,25 @@ def test_import_hand_written_richardson_model(tmp_path):
     np.testing.assert_allclose(end, exact, rtol=1e-7)
 
 
-@pytest.mark.parametrize("definition, message", [
-    ("growth of X = IF THEN ELSE(Arms of Y > 1, 1, 0)", "IF THEN ELSE"),
-    ("growth of X = DELAY1(Arms of Y, 2)", "not a declared variable or a supported function"),
-    ("growth of X = SMOOTH(Arms of Y, 2)", "SMOOTH"),
-    ("growth of X = STEP(1, 10)", "STEP"),
-    ("growth of X[region] = 1", "subscripted"),
-    ("growth of X = table(Arms of Y)", "not a declared variable"),
-    ("growth of X = threat to Y + loop a\n~~|\nloop a = loop b ~~|\nloop b = loop a", "circle"),
-    ("growth of X = growth of X", "depends on itself"),
-    ("growth of X = Arms of Y ** __import__('os')", "not a declared variable"),
-])
+@pytest.mark.parametrize(
+    "definition, message",
+    [
+        ("growth of X = IF THEN ELSE(Arms of Y > 1, 1, 0)", "IF THEN ELSE"),
+        ("growth of X = DELAY1(Arms of Y, 2)", "not a declared variable or a supported function"),
+        ("growth of X = SMOOTH(Arms of Y, 2)", "SMOOTH"),
+        ("growth of X = STEP(1, 10)", "STEP"),
+        ("growth of X[region] = 1", "subscripted"),
+        ("growth of X = table(Arms of Y)", "not a declared variable"),
+        ("growth of X = threat to Y + loop a\n~~|\nloop a = loop b ~~|\nloop b = loop a", "circle"),
+        ("growth of X = growth of X", "depends on itself"),
+        ("growth of X = Arms of Y ** __import__('os')", "not a declared variable"),
+    ],
+)
 def test_unsupported_vensim_constructs_are_named(tmp_path, definition, message):
     text = HAND_WRITTEN.replace(
         "growth of X = reaction of X * Arms of Y - fatigue of X * Arms of X + grievance of X",
-        definition)
+        definition,
+    )
     path = tmp_path / "bad.mdl"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(rd.ModelFileError) as info:
@@ -179,6 +190,20 @@ def test_file_without_stocks_is_rejected(tmp_path):
 
 def test_pysd_is_imported_lazily():
     code = "import sys, richardson; assert 'pysd' not in sys.modules, 'pysd imported eagerly'"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", ["confidence_building", "russia_ukraine_nato"])
+def test_exported_interventions_import_back(tmp_path, name):
+    model = rd.load_model(MODELS / f"{name}.toml")
+    back = rd.from_vensim(rd.to_vensim(model, tmp_path / f"{name}.mdl"))
+    assert sorted(back.interventions, key=repr) == sorted(model.interventions, key=repr)
+    assert all(sp.expand(a - b) == 0 for a, b in zip(back.rhs, model.rhs, strict=True))
+    assert back.defaults == model.defaults
