@@ -37,6 +37,16 @@ def _horizon(found: list[Equilibrium], horizon: float | None, discrete: bool) ->
     return float(np.clip(40.0 / slowest, 50.0, 2000.0))
 
 
+#: ``max |Re(eigenvalue)| * horizon`` above which the sampled runs use an implicit solver:
+#: an explicit one would need more steps than this just to stay stable.
+STIFFNESS_THRESHOLD = 3000.0
+
+
+def _is_stiff(found: list[Equilibrium], T: float) -> bool:
+    fastest = max((abs(float(z.real)) for e in found for z in e.eigenvalues), default=0.0)
+    return fastest * T > STIFFNESS_THRESHOLD
+
+
 def _simulate(
     model: Model,
     compiled: Any,
@@ -45,8 +55,11 @@ def _simulate(
     T: float,
     ceiling: float,
     floor: float | None,
+    stiff: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs from every start: times ``(t,)``, states ``(m, t, n)`` and runaway flags ``(m,)``."""
+    """Runs from every start: times ``(t,)``, states ``(m, t, n)`` and runaway flags ``(m,)``.
+
+    ``stiff`` selects BDF (with the compiled, block-diagonal Jacobian) instead of RK45."""
     m = starts.shape[1]
     if model.kind == "map":
         steps = int(T)
@@ -71,7 +84,7 @@ def _simulate(
         (0.0, T),
         y0=starts.T,
         t_eval=times,
-        method="RK45",
+        method="BDF" if stiff else "RK45",
         ceiling=ceiling,
         floor=floor,
         rtol=1e-7,
@@ -110,7 +123,8 @@ def classify_sampled(
     T = _horizon(found, horizon, discrete)
     ceiling = 10.0 * float(np.max(np.abs(upper)))
     floor = 0.0 if np.all(lower >= 0) else None
-    times, runs, escaped = _simulate(model, compiled, p, starts, T, ceiling, floor)
+    times, runs, escaped = _simulate(model, compiled, p, starts, T, ceiling, floor,
+                                     stiff=_is_stiff(found, T))
     tail = runs[:, times >= (1.0 - _TAIL) * times[-1], :]
     amplitude = np.max(np.ptp(tail, axis=1), axis=1)
     final = runs[:, -1, :]
