@@ -37,3 +37,67 @@ def test_demo_writes_report_with_existing_figures(tmp_path, capsys):
         assert f'src="{name}"' in html
     assert "RUNAWAY: x crossed the ceiling 1000" in report
     assert "wrote" in capsys.readouterr().out
+
+
+MODELS = __import__("pathlib").Path(__file__).resolve().parent.parent / "models"
+
+
+def test_simulate_verb_writes_csv_and_figure(tmp_path, capsys):
+    csv, png = tmp_path / "run.csv", tmp_path / "run.png"
+    assert main(["simulate", str(MODELS / "classic_two_nation.toml"), "--t1", "10", "--csv", str(csv),
+                 "-o", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "Trajectory of" in out
+    frame = __import__("pandas").read_csv(csv, index_col=0)
+    assert frame.index[-1] == 10.0 and frame.shape[1] == 2
+    assert png.stat().st_size > 5_000
+
+
+def test_analyze_verb_gives_verdict_and_margin(capsys):
+    model = str(MODELS / "classic_two_nation.toml")
+    assert main(["analyze", model]) == 0
+    assert "runaway" in capsys.readouterr().out
+    assert main(["analyze", model, "--set", "k_Entente_Central_Powers=0.01",
+                 "--set", "k_Central_Powers_Entente=0.01", "--set", "a_Entente=0.5",
+                 "--set", "a_Central_Powers=0.5"]) == 0
+    out = capsys.readouterr().out
+    # negative grievances: disarmament; boundary where 0.01 (1 + t) = 0.5 (1 - t), t = 0.49 / 0.51
+    assert "Regime: disarmament" in out
+    assert f"Escalation margin: {100 * 0.49 / 0.51:.1f}%" in out
+
+
+def test_portrait_sweep_export_verbs(tmp_path, capsys):
+    model = str(MODELS / "classic_two_nation.toml")
+    assert main(["portrait", model, "-o", str(tmp_path / "p.png")]) == 0
+    assert main(["sweep", model, "--param", "k_Entente_Central_Powers=0:2:21",
+                 "--param", "k_Central_Powers_Entente=0:2:21", "-o",
+                 str(tmp_path / "m.png"), "--csv", str(tmp_path / "m.csv")]) == 0
+    out = capsys.readouterr().out
+    assert "Regimes over 441 grid points" in out
+    assert main(["export", model, "--to", "vensim", "-o", str(tmp_path / "m.mdl")]) == 0
+    assert "INTEG" in (tmp_path / "m.mdl").read_text()
+    for name in ("p.png", "m.png"):
+        assert (tmp_path / name).stat().st_size > 5_000
+
+
+def test_fit_verb_on_bundled_series(capsys):
+    import richardson as rd
+
+    model = str(MODELS / "classic_two_nation.toml")
+    with pytest.warns(rd.RichardsonWarning, match="at a bound"):
+        status = main(["fit", model, "--data", "pre_wwi_blocs", "--years", "1880:1913"])
+    assert status == 0
+    out = capsys.readouterr().out
+    assert "k_Entente_Central_Powers" in out and "AIC" in out
+
+
+def test_errors_are_one_line_with_exit_code(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[model]\nname = "x"\n[equations]\nx = "__import__(\'os\')"\n')
+    assert main(["simulate", str(bad)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("richardson: error:")
+    assert main(["simulate", str(tmp_path / "missing.toml")]) == 1
+    assert main(["sweep", str(MODELS / "classic_two_nation.toml"), "--param", "k=0:2"]) == 2
+    assert main(["analyze", str(MODELS / "classic_two_nation.toml"), "--set", "kk=1"]) == 1
+    assert "NAME=START:STOP:COUNT" in capsys.readouterr().err

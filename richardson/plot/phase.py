@@ -131,7 +131,9 @@ def phase_portrait(
     -------
     matplotlib.axes.Axes
         Artists carry ``gid`` labels: ``"nullcline:<state>"``, ``"equilibrium:stable"``,
-        ``"equilibrium:unstable"``, ``"equilibrium:saddle"``, ``"separatrix"``,
+        ``"equilibrium:unstable"``, ``"equilibrium:saddle"`` (with ``":projected"`` appended
+        for balances of an N-actor model whose other actors differ from the slice),
+        ``"separatrix"``,
         ``"trajectory"``, ``"runaway"``.
 
     Examples
@@ -201,10 +203,15 @@ def phase_portrait(
                 continue
             kind = "saddle" if eq.kind == "saddle" else ("stable" if eq.stable else "unstable")
             style = {"saddle": _SADDLE, "stable": _STABLE, "unstable": _UNSTABLE}[kind]
-            label = None if kind in seen else f"{kind} balance"
-            seen.add(kind)
-            (marker,) = ax.plot(*point, linestyle="none", label=label, **style)
-            marker.set_gid(f"equilibrium:{kind}")
+            others = [k for k in range(model.n_states) if k not in (i, j)]
+            off_slice = bool(others) and not np.allclose(
+                np.asarray(eq.state)[others], base[others], rtol=1e-6, atol=1e-9)
+            text = f"{kind} balance" + (" (projected: other actors differ)" if off_slice else "")
+            label = None if text in seen else text
+            seen.add(text)
+            (marker,) = ax.plot(*point, linestyle="none", label=label,
+                                alpha=0.4 if off_slice else 1.0, **style)
+            marker.set_gid(f"equilibrium:{kind}" + (":projected" if off_slice else ""))
             if separatrices and kind == "saddle" and model.n_states == 2:
                 _draw_separatrix(ax, eq, field_2d, (x0, x1), (y0, y1), horizon)
         ax.set_xlim(x0, x1)
