@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -68,9 +70,11 @@ def bench_simulate_vs_pysd():
     times = np.arange(0, 101.0)
     exact = _closed_form(times)
     model = rd.richardson2(k=0.9, l=0.8, a=1.0, b=1.1, g=0.5, h=0.3)
+    scratch = Path(tempfile.mkdtemp())  # PySD writes its translation next to the .mdl
+    shutil.copy(HERE / "richardson2.mdl", scratch)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        vensim = pysd.read_vensim(str(HERE / "richardson2.mdl"))
+        vensim = pysd.read_vensim(str(scratch / "richardson2.mdl"))
 
         def run_pysd():
             return vensim.run(time_step=1 / 16, saveper=1, return_columns=["x", "y"])
