@@ -61,10 +61,12 @@ def _parse_grid(items: Sequence[str]) -> dict[str, object]:
     return grid
 
 
-def _figure_path(path: str) -> Path:
+def _save(ax, path: str) -> None:  # noqa: ANN001
+    """Save the figure of ``ax`` as ``path`` (folders created) and say so."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return target
+    ax.figure.savefig(target, dpi=150, bbox_inches="tight")
+    print(f"wrote {path}")
 
 
 # ---------------------------------------------------------------------- verbs
@@ -79,9 +81,7 @@ def _simulate(args: argparse.Namespace) -> int:
         trajectory.to_dataframe().to_csv(args.csv)
         print(f"wrote {args.csv}")
     if args.output:
-        ax = trajectory.plot(logy=trajectory.has_runaway)
-        ax.figure.savefig(_figure_path(args.output), dpi=150, bbox_inches="tight")
-        print(f"wrote {args.output}")
+        _save(trajectory.plot(logy=trajectory.has_runaway), args.output)
     return 0
 
 
@@ -106,9 +106,7 @@ def _portrait(args: argparse.Namespace) -> int:
     from .plot import phase_portrait
 
     model = _load(args.model)
-    ax = phase_portrait(model, _parse_params(args.set), x=args.x, y=args.y)
-    ax.figure.savefig(_figure_path(args.output), dpi=150, bbox_inches="tight")
-    print(f"wrote {args.output}")
+    _save(phase_portrait(model, _parse_params(args.set), x=args.x, y=args.y), args.output)
     return 0
 
 
@@ -127,9 +125,7 @@ def _sweep(args: argparse.Namespace) -> int:
         regimes.to_dataframe().to_csv(args.csv)
         print(f"wrote {args.csv}")
     if args.output and len(grid) == 2:
-        ax = draw_map(regimes)
-        ax.figure.savefig(_figure_path(args.output), dpi=150, bbox_inches="tight")
-        print(f"wrote {args.output}")
+        _save(draw_map(regimes), args.output)
     return 0
 
 
@@ -149,9 +145,7 @@ def _fit(args: argparse.Namespace) -> int:
         print()
         print(result.bootstrap(args.bootstrap, seed=0).summary())
     if args.output:
-        ax = result.plot()
-        ax.figure.savefig(_figure_path(args.output), dpi=150, bbox_inches="tight")
-        print(f"wrote {args.output}")
+        _save(result.plot(), args.output)
     return 0
 
 

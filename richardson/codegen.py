@@ -527,18 +527,8 @@ class _StructuredEmitter(_Emitter):
         for degree, stem in self._arrays("J", sparse_linear).items():
             src.append(f"    numpy.add.at(out, ({stem}_rows, {stem}_cols), "
                        f"{self._weights(stem, degree)})")
-        entries = []
-        states = self.model.state_symbols
-        for i, expr in zip(rem_rows, rem_exprs, strict=True):
-            se_expr = symengine.sympify(expr)
-            for j in sorted(self.state_pos[s] for s in expr.free_symbols if s in self.state_pos):
-                derivative = _derivative(expr, se_expr, states[j])
-                if derivative != 0:
-                    entries.append(((i, j), derivative))
-        if entries:
-            src.append("    y, p = y2, p2")
-            src += self._assignments([f"out[{i}, {j}]" for (i, j), _ in entries],
-                                     [e for _, e in entries], op="+=")
+        src += self._remainder_derivatives(rem_rows, rem_exprs, self.model.state_symbols,
+                                           self.state_pos)
         src += [f"    return out.reshape(({n}, {n}) + batch)", ""]
         return src
 
@@ -570,17 +560,21 @@ class _StructuredEmitter(_Emitter):
             factors = [f"{stem}_coef"] + [f"p2[{stem}_pidx[:, {d}]]" for d in range(degree)]
             factors.append(f"numpy.where({stem}_has_state, y2[{stem}_cols], 1.0)")
             src.append(f"    numpy.add.at(out, ({stem}_rows, {stem}_k), {' * '.join(factors)})")
-        entries = []
-        params = self.model.param_symbols
-        for i, expr in zip(rem_rows, rem_exprs, strict=True):
-            se_expr = symengine.sympify(expr)
-            for k in sorted(self.param_pos[s] for s in expr.free_symbols if s in self.param_pos):
-                derivative = _derivative(expr, se_expr, params[k])
-                if derivative != 0:
-                    entries.append(((i, k), derivative))
-        if entries:
-            src.append("    y, p = y2, p2")
-            src += self._assignments([f"out[{i}, {k}]" for (i, k), _ in entries],
-                                     [e for _, e in entries], op="+=")
+        src += self._remainder_derivatives(rem_rows, rem_exprs, self.model.param_symbols,
+                                           self.param_pos)
         src += [f"    return out.reshape(({n}, {P}) + batch)", ""]
         return src
+
+    def _remainder_derivatives(self, rows, exprs, symbols, positions) -> list[str]:  # noqa: ANN001
+        """``out[i, k] += d remainder_i / d symbols[k]`` lines (symengine derivatives, cse)."""
+        entries = []
+        for i, expr in zip(rows, exprs, strict=True):
+            se_expr = symengine.sympify(expr)
+            for k in sorted(positions[s] for s in expr.free_symbols if s in positions):
+                derivative = _derivative(expr, se_expr, symbols[k])
+                if derivative != 0:
+                    entries.append(((i, k), derivative))
+        if not entries:
+            return []
+        return ["    y, p = y2, p2"] + self._assignments(
+            [f"out[{i}, {k}]" for (i, k), _ in entries], [e for _, e in entries], op="+=")
