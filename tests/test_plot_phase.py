@@ -93,3 +93,26 @@ def test_bad_axes_are_reported(classic):
         rd.plot.phase_portrait(classic, x="z")
     with pytest.raises(rd.ModelError, match="two different states"):
         rd.plot.phase_portrait(classic, x="x", y="x")
+
+
+def test_slice_of_the_trigger_scenario_shows_the_threshold_between_basins():
+    from pathlib import Path
+
+    model = rd.load_model(Path(__file__).resolve().parent.parent / "models" / "mutual_defence_trigger.toml")
+    stable = [eq for eq in rd.equilibria(model) if eq.stable]
+    assert len(stable) == 2
+    low = min(stable, key=lambda eq: eq.state.sum())
+    ax = rd.plot.phase_portrait(model, trajectories=0, shade_runaway=False,
+                                fixed={model.states[2]: float(low.state[2])})
+    (boundary,) = _by_gid(ax, "separatrix")
+    compiled, p = model.compile(), model.param_vector()
+    # starts on either side of the drawn threshold settle at different balances
+    vertices = np.concatenate([path.vertices for path in boundary.get_paths()])
+    point = vertices[len(vertices) // 2]
+    ends = []
+    for shift in (-0.15, 0.15):
+        start = low.state.copy()
+        start[0], start[1] = point[0] + shift, point[1] + shift
+        run = solve_ivp(lambda t, s: compiled.rhs(t, s, p), (0, 200), start, rtol=1e-8, atol=1e-10)
+        ends.append(run.y[:, -1])
+    assert np.linalg.norm(ends[0] - ends[1]) > 1.0

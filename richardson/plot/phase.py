@@ -117,8 +117,10 @@ def phase_portrait(
         Number of sample trajectories started on the window's edge, or explicit starts
         ``[(x0, y0), ...]`` (spending units); integrated for ``horizon`` time units.
     separatrices : bool
-        Draw the stable manifolds of saddles (backward integration along the stable
-        eigenvector): the threshold between the basins of a bistable system, its trigger point.
+        Draw the threshold between the basins of a bistable system, its trigger point: for
+        two states the stable manifolds of saddles (backward integration along the stable
+        eigenvector); in a slice of an N-actor model the boundary between the starts that
+        settle at different stable balances (from a grid of simulations).
     shade_runaway : bool
         Shade the initial states from which spending escalates beyond the window (ten times its
         size) within ``horizon``.
@@ -168,8 +170,15 @@ def phase_portrait(
         return sign * np.array([rate[i], rate[j]])
 
     with paper_style():
-        if shade_runaway:
-            _shade_runaway(ax, model, p, base, i, j, (x0, x1), (y0, y1), horizon, simulate_ensemble)
+        stable = [eq for eq in balances if eq.stable]
+        basins = separatrices and model.n_states > 2 and len(stable) >= 2
+        if shade_runaway or basins:
+            gx_, gy_, escaped, final = _grid_fate(model, p, base, i, j, (x0, x1), (y0, y1), horizon,
+                                                  simulate_ensemble)
+            if shade_runaway:
+                _shade_runaway(ax, gx_, gy_, escaped)
+            if basins:
+                _draw_basin_boundary(ax, gx_, gy_, escaped, final, stable)
         if field == "stream":
             ax.streamplot(gx, gy, u, v, color="0.65", density=1.1, linewidth=0.7, arrowsize=0.8,
                           zorder=1)
@@ -267,8 +276,8 @@ def _draw_separatrix(ax, eq, field_2d, xlim, ylim, horizon):  # noqa: ANN001, AN
         first = False
 
 
-def _shade_runaway(ax, model, p, base, i, j, xlim, ylim, horizon, simulate_ensemble):  # noqa: ANN001, ANN202
-    cells = 25
+def _grid_fate(model, p, base, i, j, xlim, ylim, horizon, simulate_ensemble, cells=31):  # noqa: ANN001, ANN202
+    """Simulate a grid of starts in the slice: grid, runaway mask and final states."""
     gx, gy = np.meshgrid(np.linspace(*xlim, cells), np.linspace(*ylim, cells))
     starts = np.repeat(base[None, :], gx.size, axis=0)
     starts[:, i], starts[:, j] = gx.ravel(), gy.ravel()
@@ -277,8 +286,29 @@ def _shade_runaway(ax, model, p, base, i, j, xlim, ylim, horizon, simulate_ensem
                                  t_eval=np.linspace(0.0, horizon, 101), ceiling=ceiling,
                                  rtol=1e-6, atol=1e-9, progress=False)
     escaped = np.isfinite(ensemble.data["runaway_time"].values).reshape(gx.shape)
+    final = ensemble.data["spending"].values[:, -1, :]
+    return gx, gy, escaped, final
+
+
+def _shade_runaway(ax, gx, gy, escaped):  # noqa: ANN001, ANN202
     if escaped.any():
         shading = ax.contourf(gx, gy, escaped.astype(float), levels=[0.5, 1.5], colors=["#f4c7c3"],
                               alpha=0.6, zorder=0)
         shading.set_gid("runaway")
         ax.fill([], [], color="#f4c7c3", label="runaway region")
+
+
+def _draw_basin_boundary(ax, gx, gy, escaped, final, stable):  # noqa: ANN001, ANN202
+    """Threshold between the basins of two or more stable balances of an N-actor model, in the
+    slice: the contour between grid starts that settle at different balances."""
+    centres = np.array([np.asarray(eq.state, dtype=float) for eq in stable])
+    distance = np.linalg.norm(final[:, None, :] - centres[None, :, :], axis=2)
+    basin = np.argmin(distance, axis=1).reshape(gx.shape).astype(float)
+    basin[escaped] = np.nan
+    if np.unique(basin[np.isfinite(basin)]).size < 2:
+        return
+    levels = np.arange(len(stable) - 1) + 0.5
+    boundary = ax.contour(gx, gy, basin, levels=levels, colors=["crimson"], linestyles="--",
+                          linewidths=1.6, zorder=5)
+    boundary.set_gid("separatrix")
+    ax.plot([], [], color="crimson", ls="--", lw=1.6, label="threshold between basins")
