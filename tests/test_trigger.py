@@ -47,3 +47,22 @@ def test_from_a_runaway_race_the_boundary_is_where_a_balance_becomes_stable():
     point = rd.nearest_bifurcation(rd.richardson2(k=1.3, l=1.2), over=["k"])
     assert point.from_runaway and point.value == pytest.approx(1.1 / 1.2, rel=1e-9)
     assert "settles to a balance" in point.summary()
+
+
+@pytest.mark.slow
+def test_trigger_scenario_folds_agree_with_brute_force_scan():
+    """The mutual-defence scenario file: folds in the rival's grievance g_Rival, located by
+    continuation, bracket the change in the number of balances found by a root scan."""
+    from pathlib import Path
+
+    model = rd.load_model(Path(__file__).resolve().parent.parent / "models" / "mutual_defence_trigger.toml")
+    stable = [eq for eq in rd.equilibria(model) if eq.stable]
+    low = min(stable, key=lambda eq: eq.state.sum())
+    g0 = model.params["g_Rival"].value
+    branch = rd.continuation(model, "g_Rival", start=low.state, bounds=(g0 - 2.0, g0 + 2.0), max_points=600)
+    folds = sorted(b.parameter for b in branch.bifurcations if b.kind == "fold")
+    assert folds, branch.summary()
+    for fold in folds:
+        counts = [len(rd.equilibria(model, {"g_Rival": value}, region=(-5, 20), n_starts=300))
+                  for value in (fold - 2e-3, fold + 2e-3)]
+        assert counts[0] != counts[1], (fold, counts)
