@@ -298,3 +298,19 @@ def test_exact_answers_are_not_trivially_satisfied():
     assert branch.bifurcations == ()
     assert np.min(np.abs(branch.points["test_fold"].values)) > 0.3
     assert math.isclose(branch.points["parameter"].min(), 0.5, rel_tol=1e-12)
+
+
+def test_curves_over_a_stability_map_keep_its_regime_legend():
+    import richardson as rd_
+
+    a_, b_, x_ = sp.symbols("a b x")
+    cusp = rd_.Model(["x"], {"a": -0.3, "b": 1.0}, [a_ + b_ * x_ - x_**3])
+    branch = rd_.continuation(cusp, "a", start=[-1.0], bounds=(-1.0, 1.0))
+    curve = rd_.continue_bifurcation(branch.of_kind("fold")[0], "b", bounds=(0.1, 2.0))
+    regimes = rd_.stability_map(cusp, {"a": np.linspace(-1, 1, 5), "b": np.linspace(0.1, 2, 5)},
+                                n_samples=4)
+    ax = rd_.plot.stability_map(regimes)
+    before = {t.get_text() for t in ax.get_legend().get_texts()}
+    rd_.plot.bifurcation_curves(curve, ax=ax)
+    after = {t.get_text() for t in ax.get_legend().get_texts()}
+    assert before <= after and len(after) > len(before)

@@ -232,8 +232,21 @@ def bifurcation_curves(
         else:
             ax.set_xlabel(horizontal)
             ax.set_ylabel(vertical)
-        ax.legend(loc="best", fontsize=8)
+        _extend_legend(ax)
     return ax
+
+
+def _extend_legend(ax) -> None:  # noqa: ANN001
+    """Add the labelled artists to the axes' legend, keeping entries drawn with explicit
+    handles (a stability map's regime patches) instead of replacing them."""
+    old = ax.get_legend()
+    handles, labels = ax.get_legend_handles_labels()
+    if old is not None:
+        kept = [(h, t.get_text()) for h, t in zip(old.legend_handles, old.get_texts(), strict=True)
+                if t.get_text() not in labels]
+        handles = [h for h, _ in kept] + handles
+        labels = [t for _, t in kept] + labels
+    ax.legend(handles, labels, loc="best", fontsize=8)
 
 
 def orbit_diagram(
