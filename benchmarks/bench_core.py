@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import scipy.linalg
+from _timing import best_time
 
 import richardson as rd
 from richardson import codegen
-
-from _timing import best_time
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,9 +40,9 @@ def bench_rhs_vs_hand_numpy():
 
         bound = compiled.bind(p).rhs
         np.testing.assert_allclose(bound(0.0, y), hand(0.0, y), rtol=1e-12)
-        t_hand = best_time(lambda: hand(0.0, y))
-        t_bound = best_time(lambda: bound(0.0, y))
-        t_unbound = best_time(lambda: compiled.rhs(0.0, y, p))
+        t_hand = best_time(lambda y=y: hand(0.0, y))
+        t_bound = best_time(lambda y=y, bound=bound: bound(0.0, y))
+        t_unbound = best_time(lambda y=y, p=p, compiled=compiled: compiled.rhs(0.0, y, p))
         results.append({
             "name": f"rhs_vs_hand_numpy_N{n}",
             "hand_us": round(t_hand * 1e6, 3),

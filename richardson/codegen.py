@@ -493,7 +493,7 @@ class _StructuredEmitter(_Emitter):
                f"    out = numpy.zeros(({n}, max(y2.shape[1], p2.shape[1])))",
                f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))"]
         for base in dense:
-            src += [f"    if p2.shape[1] == 1:",
+            src += ["    if p2.shape[1] == 1:",
                     f"        out += p2[{base}:{base + n * n}, 0].reshape({n}, {n}) @ y2",
                     "    else:",
                     f"        out += numpy.einsum('ijm,jm->im', p2[{base}:{base + n * n}].reshape({n}, {n}, -1), y2)"]

@@ -506,7 +506,6 @@ def simulate_ensemble(
     applied = _interventions(model, interventions)
     schedule = Schedule(model.param_index, applied)
     compiled = model.compile()
-    n = model.n_states
     limit = _ceiling_value(ceiling, initial)[0]
     chunk_size = max(1, int(chunk_size))
     starts = list(range(0, m, chunk_size))
@@ -557,15 +556,15 @@ def _ensemble_chunk(compiled, schedule, parameters, initial, t0, t1, times, limi
                     method, rtol, atol, messages):
     n, m = initial.shape
     y = initial.copy()
-    frozen = np.zeros(m, dtype=bool)
     out = np.full((len(times), n, m), np.nan)
-    for index, (a, b) in enumerate(_segments(t0, t1, schedule)):
-        last = index == len(_segments(t0, t1, schedule)) - 1
+    segments = _segments(t0, t1, schedule)
+    for index, (a, b) in enumerate(segments):
+        last = index == len(segments) - 1
         mask = (times >= a) & ((times < b) | (last & (times <= b)))
         constant = not schedule.varies_within(a, b)
         p_const = schedule.at(0.5 * (a + b), parameters) if constant else None
 
-        def params_at(t: float) -> np.ndarray:
+        def params_at(t: float, p_const=p_const, constant=constant) -> np.ndarray:
             return p_const if constant else schedule.at(t, parameters)
 
         def fun(t: float, flat: np.ndarray) -> np.ndarray:
@@ -605,7 +604,6 @@ def _ensemble_chunk(compiled, schedule, parameters, initial, t0, t1, times, limi
         lo, hi = peak[first - 1, member], peak[first, member]
         fraction = (limit - lo) / (hi - lo) if hi > lo else 1.0
         runaway_time[member] = times[first - 1] + fraction * (times[first] - times[first - 1])
-        frozen[member] = True
     return np.transpose(out, (2, 0, 1)), runaway_time, runaway_actor
 
 
