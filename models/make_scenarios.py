@@ -336,7 +336,8 @@ def russia_ukraine(frame: pd.DataFrame) -> tuple[rd.Model, str]:
         name="Russia, Ukraine and NATO from 2014",
         description="Crimea/Donbas shock in 2014 (pulses in grievance) and NATO enlargement "
         "(Finland joins in 2023) on top of a Richardson balance",
-        metadata={"regime": "stable_balance", "time_origin": "t = calendar year", "sources": [COW]},
+        metadata={"regime": "stable_balance", "time_origin": "t = calendar year", "sources": [COW],
+                  "simulation": {"t0": 2014.0, "t1": 2040.0}},
     )
     model = sources(
         model,
@@ -417,6 +418,7 @@ def confidence_building() -> tuple[rd.Model, str]:
             "regime": "runaway",
             "regime_after_interventions": "stable_balance",
             "time_origin": "t = calendar year",
+            "simulation": {"t0": 1962.0, "t1": 2000.0},
         },
     )
     model = sources(model, ILLUSTRATIVE)

@@ -74,7 +74,10 @@ def _simulate(args: argparse.Namespace) -> int:
     from .simulate import simulate
 
     model = _load(args.model)
-    trajectory = simulate(model, (args.t0, args.t1), params=_parse_params(args.set), ceiling=args.ceiling,
+    span = dict(model.metadata.get("simulation", {}))
+    t0 = args.t0 if args.t0 is not None else float(span.get("t0", 0.0))
+    t1 = args.t1 if args.t1 is not None else float(span.get("t1", t0 + 50.0))
+    trajectory = simulate(model, (t0, t1), params=_parse_params(args.set), ceiling=args.ceiling,
                           floor=args.floor, method=args.method)
     print(trajectory.summary())
     if args.csv:
@@ -186,8 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     sub = verb("simulate", "integrate a model and print its trajectory summary", _simulate)
-    sub.add_argument("--t0", type=float, default=0.0, help="start time (default 0)")
-    sub.add_argument("--t1", type=float, default=50.0, help="end time (default 50)")
+    sub.add_argument("--t0", type=float, help="start time (default: the model file's, else 0)")
+    sub.add_argument("--t1", type=float, help="end time (default: the model file's, else t0 + 50)")
     sub.add_argument("--method", default="LSODA", help="solver (default LSODA; 'exact' for linear models)")
     sub.add_argument("--ceiling", type=float, help="spending level that counts as runaway")
     sub.add_argument("--floor", type=float, help="lower bound on spending, e.g. 0")

@@ -101,3 +101,15 @@ def test_errors_are_one_line_with_exit_code(tmp_path, capsys):
     assert main(["sweep", str(MODELS / "classic_two_nation.toml"), "--param", "k=0:2"]) == 2
     assert main(["analyze", str(MODELS / "classic_two_nation.toml"), "--set", "kk=1"]) == 1
     assert "NAME=START:STOP:COUNT" in capsys.readouterr().err
+
+
+def test_every_scenario_run_covers_its_interventions():
+    from richardson.demo import scenario_files
+
+    scenarios = scenario_files()
+    assert len(scenarios) >= 8
+    for scenario in scenarios:
+        t0, t1 = scenario.t_span
+        for intervention in scenario.model.interventions:
+            for moment in intervention.breakpoints():
+                assert t0 <= moment <= t1, (scenario.key, intervention, scenario.t_span)
