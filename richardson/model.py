@@ -344,7 +344,7 @@ class Model:
         """The sympy symbols of the parameters, in order."""
         return tuple(sp.Symbol(p) for p in self.params)
 
-    @property
+    @cached_property
     def is_autonomous(self) -> bool:
         """True when no right-hand side depends explicitly on time."""
         return not any(TIME in expr.free_symbols for expr in self.rhs)

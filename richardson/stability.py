@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ._spectral import is_metzler, metzler_abscissa
+from ._spectral import is_metzler, metzler_perron
 from .errors import ModelError, UnknownSymbolError, did_you_mean
 from .model import Model
 
@@ -38,6 +38,7 @@ __all__ = [
     "equilibria",
     "classify",
     "linear_verdicts",
+    "verdict_codes",
 ]
 
 #: The closed set of regime names (see the design notes).
@@ -589,10 +590,11 @@ def linear_verdicts(
     -----
     Two-state ODEs use the closed form. Larger ODEs whose Jacobians are all Metzler
     (off-diagonal entries >= 0, as for every Richardson model with non-negative reactions)
-    get the Perron root, which is the largest real part and a real eigenvalue, by batched
-    Noda iteration to ~1e-14 of the matrix scale (:mod:`richardson._spectral`); matrices
-    where it does not settle (a defective Perron root) and all other batches use
-    ``numpy.linalg.eigvals``.
+    get the Perron root, which is the largest real part and a real eigenvalue
+    (:func:`richardson._spectral.metzler_perron`): from the characteristic polynomial when the
+    batch differs in a few entries only (a map over two reaction coefficients), by batched
+    Noda iteration otherwise, with ``numpy.linalg.eigvals`` for matrices where neither
+    settles; all other batches use ``numpy.linalg.eigvals``.
 
     Examples
     --------
@@ -616,14 +618,9 @@ def linear_verdicts(
             np.maximum(np.abs(a00), np.abs(a01)), np.maximum(np.abs(a10), np.abs(a11))
         )
     elif n > 2 and not discrete and is_metzler(A):
-        # Perron root (real, the spectral abscissa) by Noda's iteration; eigvals where it
-        # does not settle (see richardson._spectral)
+        # Perron root (real, the spectral abscissa); see richardson._spectral
         scale = np.maximum(A.max(axis=(0, 1)), -A.min(axis=(0, 1)))
-        growth, converged = metzler_abscissa(A, scale)
-        if not np.all(converged):
-            rest = np.flatnonzero(~converged)
-            eigenvalues = np.linalg.eigvals(np.moveaxis(A[:, :, rest], -1, 0))
-            growth[rest] = np.max(eigenvalues.real, axis=-1)
+        growth = metzler_perron(A, scale)
     else:
         eigenvalues = np.linalg.eigvals(np.moveaxis(A, -1, 0))
         if discrete:
@@ -633,15 +630,42 @@ def linear_verdicts(
             picked = np.take_along_axis(eigenvalues, leading[:, None], axis=-1)[:, 0]
             growth, leading_imag = picked.real, np.abs(picked.imag)
         scale = np.max(np.abs(A), axis=(0, 1))
+    return verdict_codes(growth, leading_imag, np.all(b <= 0.0, axis=0), scale, discrete), growth
+
+
+def verdict_codes(
+    growth: np.ndarray,
+    leading_imag: np.ndarray,
+    no_grievance: np.ndarray,
+    scale: np.ndarray,
+    discrete: bool = False,
+) -> np.ndarray:
+    """Regime codes (indices into :data:`REGIMES`) of linear systems from their growth rates.
+
+    Parameters
+    ----------
+    growth : numpy.ndarray
+        Largest real part of the eigenvalues (ODE, 1/time unit) or spectral radius minus
+        one (map), shape ``(m,)``.
+    leading_imag : numpy.ndarray or float
+        ``|imaginary part|`` of the leading eigenvalue (0 when it is real).
+    no_grievance : numpy.ndarray of bool
+        True where every constant term (grievance) is <= 0.
+    scale : numpy.ndarray
+        Magnitude of each Jacobian (``max |J_ij|``); a growth rate within ``1e-12`` of it
+        counts as zero.
+    discrete : bool
+        True for maps.
+    """
     tol = 1e-12 * np.maximum(scale, 1.0)
-    codes = np.zeros(m, dtype=np.int8)  # stable_balance
+    codes = np.zeros(growth.shape, dtype=np.int8)  # stable_balance
     if not discrete:
-        codes[np.all(b <= 0.0, axis=0)] = REGIMES.index("disarmament")
+        codes[no_grievance] = REGIMES.index("disarmament")
     codes[growth > -tol] = REGIMES.index("runaway")
     if not discrete:
         # exactly on the boundary with a purely imaginary leading pair: neutral cycles
         codes[(np.abs(growth) <= tol) & (leading_imag > tol)] = REGIMES.index("oscillatory")
-    return codes, growth
+    return codes
 
 
 def _floored_balance(A: np.ndarray, b: np.ndarray) -> np.ndarray:

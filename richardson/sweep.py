@@ -27,6 +27,7 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
+from ._family_map import few_entry_map
 from .errors import ModelError, RichardsonWarning, UnknownSymbolError, did_you_mean
 from .model import Model
 from .stability import REGIMES, _check_autonomous, _linear_parts, classify, linear_verdicts
@@ -331,6 +332,11 @@ def stability_map(
     chunk in one call of the compiled Jacobian, the eigenvalues by the closed form
     ``tr/2 + sqrt(tr^2/4 - det)`` for two actors, the Perron root (Noda iteration) for
     Metzler Jacobians of more actors, and otherwise stacked ``numpy.linalg.eigvals``.
+    When each grid parameter moves its own few Jacobian entries (a map over two reaction
+    coefficients of a many-actor model) and the Jacobians are Metzler, no per-point Jacobian
+    is built at all: the Jacobian is evaluated along each axis and every point's Perron root
+    comes from its characteristic polynomial, a small combination of fixed polynomials
+    (``attrs["method"]`` says which path ran).
     Nonlinear models call :func:`classify` at each point (use ``executor`` to spread
     the work).
 
@@ -400,7 +406,6 @@ def stability_map(
     growth = np.full(n_points, np.nan)
     errors: list[str] = []
     complete = True
-    mesh = np.meshgrid(*axes, indexing="ij")
     if compiled.is_linear:
         method = (
             "linear (closed form)"
@@ -410,11 +415,15 @@ def stability_map(
         size = int(chunk_size) if chunk_size else _LINEAR_CHUNK
         starts = list(range(0, n_points, size))
 
+        mesh: list[np.ndarray] = []  # the grid coordinates, built when first needed
+
         def parameters(start: int) -> np.ndarray:
+            if not mesh:
+                mesh.extend(c.ravel() for c in np.meshgrid(*axes, indexing="ij"))
             stop = min(start + size, n_points)
             values = np.repeat(base[:, None], stop - start, axis=1)
             for name, coordinate in zip(names, mesh, strict=True):
-                values[model.param_index[name]] = coordinate.ravel()[start:stop]
+                values[model.param_index[name]] = coordinate[start:stop]
             return values
 
         def tasks() -> Iterator[tuple]:
@@ -423,8 +432,16 @@ def stability_map(
                 yield A, b, model.kind == "map"
 
         task_list = list(tasks()) if executor is not None else None
+        fast = None
+        if executor is None and chunk_size is None and model.kind == "ode" and model.n_states > 2:
+            fast = few_entry_map(
+                compiled, base, [model.param_index[name] for name in names], axes
+            )
         try:
-            if executor is None:
+            if fast is not None:
+                codes[:], growth[:] = fast
+                method = "linear (Perron root from the characteristic polynomial)"
+            elif executor is None:
                 show = (len(starts) > 1) if progress is None else bool(progress)
                 with tqdm(
                     total=n_points, desc="stability map", unit="point", disable=not show
@@ -482,8 +499,15 @@ def stability_map(
             stacklevel=2,
         )
     labels = np.array([*REGIMES, FAILED])[np.where(codes < 0, len(REGIMES), codes)].reshape(shape)
-    coords: dict[str, Any] = dict(zip(names, axes, strict=True))
-    coords["max_real_eig"] = (
+    coords: dict[str, Any] = {
+        name: xr.Variable(
+            (name,),
+            axis,
+            {"units": model.params[name].unit, "long_name": model.params[name].description or name},
+        )
+        for name, axis in zip(names, axes, strict=True)
+    }
+    coords["max_real_eig"] = xr.Variable(
         tuple(names),
         growth.reshape(shape),
         {
@@ -506,7 +530,4 @@ def stability_map(
             "time_unit": model.time_unit,
         },
     )
-    for name in names:
-        param = model.params[name]
-        result[name].attrs.update({"units": param.unit, "long_name": param.description or name})
     return result

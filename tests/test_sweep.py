@@ -78,6 +78,52 @@ def test_n_actor_map_uses_batched_eigenvalues(rng):
             assert (result.values[i, j] == "runaway") == (growth > 0)
 
 
+def _two_bloc_model(rng, n=6):
+    blocs = np.arange(n) < n // 2
+    rivals = blocs[:, None] != blocs[None, :]
+    K = np.where(rivals, rng.uniform(0.05, 0.3, (n, n)), rng.uniform(0.0, 0.05, (n, n)))
+    np.fill_diagonal(K, 0.0)
+    return rd.richardson_n(K, rng.uniform(0.8, 1.2, n), rng.uniform(0.1, 1.0, n)), K
+
+
+FAST = "linear (Perron root from the characteristic polynomial)"
+
+
+def test_few_entry_map_equals_per_point_jacobians(rng):
+    """The path that never builds per-point Jacobians gives the same map as the one that does
+    (chunk_size forces the latter), including disarmament from a grievance axis."""
+    model, _ = _two_bloc_model(rng)
+    fixed = {f"g_n{i}": -0.2 for i in range(1, 6)}
+    grid = {"k_n0_n3": np.linspace(0.0, 30.0, 31), "g_n0": np.linspace(-1.0, 1.0, 9)}
+    fast = rd.stability_map(model, grid, fixed=fixed)
+    plain = rd.stability_map(model, grid, fixed=fixed, chunk_size=10**6)
+    assert fast.attrs["method"] == FAST and plain.attrs["method"] != FAST
+    assert set(np.unique(fast.values)) == {"disarmament", "runaway", "stable_balance"}
+    assert_array_equal(fast.values, plain.values)
+    assert_allclose(fast["max_real_eig"].values, plain["max_real_eig"].values, rtol=0, atol=1e-10)
+    assert fast["k_n0_n3"].attrs == plain["k_n0_n3"].attrs
+
+
+def test_map_falls_back_when_grid_parameters_share_an_entry(rng):
+    """An entry moved by two grid parameters (here k * s) is not separable: the per-point
+    path answers, and agrees with eigvals."""
+    x = sp.symbols("x0:3")
+    k, s = sp.symbols("k s")
+    model = rd.Model(
+        list(map(str, x)),
+        {"k": 0.5, "s": 1.0},
+        [k * s * x[1] + 0.1 * x[2] - x[0] + 1, 0.4 * x[0] - x[1] + 1, 0.3 * x[1] - x[2] + 1],
+    )
+    grid = {"k": np.linspace(0, 3, 13), "s": np.linspace(0, 2, 7)}
+    result = rd.stability_map(model, grid)
+    assert result.attrs["method"] != FAST
+    for i, kv in enumerate(grid["k"]):
+        for j, sv in enumerate(grid["s"]):
+            J = np.array([[-1, kv * sv, 0.1], [0.4, -1, 0], [0, 0.3, -1]])
+            growth = np.max(np.linalg.eigvals(J).real)
+            assert_allclose(result["max_real_eig"].values[i, j], growth, atol=1e-12)
+
+
 def test_map_via_dask_equals_map_without():
     import distributed
 

@@ -1,0 +1,150 @@
+"""Regime maps of linear ODE models whose grid parameters each move a few Jacobian entries.
+
+A map over two reaction coefficients of a ten-actor model changes two entries of a fixed
+10 x 10 Jacobian. Instead of building one Jacobian per grid point (``n * n * m`` numbers), this
+path evaluates the compiled Jacobian and constant term along each grid axis only, checks that
+the grid parameters act on disjoint entries (each entry depends on at most one grid parameter,
+verified at sample points of the grid), and hands the common matrix and the varying entries
+to :func:`richardson._spectral.family_perron`. Whatever does not fit (non-Metzler Jacobians,
+entries shared by two grid parameters, too many varying entries, roots that do not settle)
+returns ``None`` or falls back to the full Jacobians for the points concerned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._spectral import family_perron, is_metzler, metzler_perron
+from .stability import verdict_codes
+
+#: Grid points at which the per-axis reconstruction is checked against full Jacobians.
+CHECK_POINTS = 16
+
+
+def _axis_parameters(base: np.ndarray, index: int, values: np.ndarray) -> np.ndarray:
+    columns = np.repeat(base[:, None], values.size, axis=1)
+    columns[index] = values
+    return columns
+
+
+def _varying_rows(table: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Positions (first axis) where a ``(k, L)`` table is not constant equal to ``reference``."""
+    return np.flatnonzero(np.any(table != reference[:, None], axis=1))
+
+
+def few_entry_map(
+    compiled: Any, base: np.ndarray, positions: list[int], axes: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Regime codes and growth rates of a linear ODE over a Cartesian parameter grid.
+
+    Parameters
+    ----------
+    compiled : CompiledModel
+        A linear, autonomous ODE model with more than two states.
+    base : numpy.ndarray
+        Parameter vector for everything not on the grid, shape ``(P,)``.
+    positions : list of int
+        Index in the parameter vector of each grid parameter.
+    axes : list of numpy.ndarray
+        The grid values of each grid parameter.
+
+    Returns
+    -------
+    (codes, growth) or None
+        Flat (row-major over the grid) regime codes and largest real parts of the
+        eigenvalues, as :func:`richardson.stability.linear_verdicts`; ``None`` when the
+        model and grid do not have the structure.
+    """
+    n = compiled.n_states
+    zero = np.zeros(n)
+    shape = tuple(a.size for a in axes)
+    J_base = compiled.jac(0.0, zero, base)
+    b_base = compiled.rhs(0.0, zero, base)
+    per_axis = []  # (jacobian entries, their values (r_i, L_i), grievance rows, values)
+    for index, values in zip(positions, axes, strict=True):
+        columns = _axis_parameters(base, index, values)
+        J = compiled.jac(0.0, zero, columns).reshape(n * n, values.size)
+        b = compiled.rhs(0.0, zero, columns)
+        entries, rows = _varying_rows(J, J_base.ravel()), _varying_rows(b, b_base)
+        per_axis.append((entries, J[entries], rows, b[rows]))
+    entries = np.concatenate([p[0] for p in per_axis])
+    grievances = np.concatenate([p[2] for p in per_axis])
+    if np.unique(entries).size < entries.size or np.unique(grievances).size < grievances.size:
+        return None  # an entry moves with two grid parameters
+    if not (np.all(np.isfinite(J_base)) and all(np.all(np.isfinite(p[1])) for p in per_axis)):
+        return None
+    common = J_base.copy()
+    common.flat[entries] = 0.0
+    if not is_metzler(common[..., None]):
+        return None
+    if any(np.any(p[1][(p[0] // n) != (p[0] % n)] < 0.0) for p in per_axis):
+        return None
+    if not _reconstruction_holds(compiled, base, positions, axes, per_axis, J_base, b_base):
+        return None
+    m = int(np.prod(shape))
+    values = np.empty((entries.size, m))
+    row = 0
+    for axis, (_, table, _, _) in enumerate(per_axis):
+        view = [1] * len(shape)
+        view[axis] = shape[axis]
+        for line in table:
+            values[row] = np.broadcast_to(line.reshape(view), shape).ravel()
+            row += 1
+    constant = np.abs(common).max(initial=0.0)
+    scale = np.maximum(constant, np.abs(values).max(axis=0, initial=0.0))
+    found = family_perron(J_base, entries, values, scale)
+    if found is None:
+        return None
+    growth, converged = found
+    if not np.all(converged):
+        rest = np.flatnonzero(~converged)
+        stack = np.repeat(common[..., None], rest.size, axis=2).reshape(n * n, rest.size)
+        stack[entries] = values[:, rest]
+        growth[rest] = metzler_perron(stack.reshape(n, n, rest.size), scale[rest])
+    no_grievance = np.full(shape, bool(np.all(np.delete(b_base, grievances) <= 0.0)))
+    for axis, (_, _, lines, table) in enumerate(per_axis):
+        view = [1] * len(shape)
+        view[axis] = shape[axis]
+        if lines.size:
+            no_grievance &= np.all(table <= 0.0, axis=0).reshape(view)
+    return verdict_codes(growth, 0.0, no_grievance.ravel(), scale), growth
+
+
+def _reconstruction_holds(  # noqa: PLR0913
+    compiled: Any,
+    base: np.ndarray,
+    positions: list[int],
+    axes: list[np.ndarray],
+    per_axis: list[tuple],
+    J_base: np.ndarray,
+    b_base: np.ndarray,
+) -> bool:
+    """Full Jacobians at sample grid points equal the per-axis reconstruction."""
+    n = compiled.n_states
+    rng = np.random.default_rng(0)
+    corners = np.array(np.meshgrid(*[[0, a.size - 1] for a in axes], indexing="ij"))
+    picks = np.concatenate(
+        [
+            corners.reshape(len(axes), -1),
+            np.stack([rng.integers(0, a.size, CHECK_POINTS) for a in axes]),
+        ],
+        axis=1,
+    )
+    columns = np.repeat(base[:, None], picks.shape[1], axis=1)
+    expected_J = np.repeat(J_base.reshape(n * n, 1), picks.shape[1], axis=1)
+    expected_b = np.repeat(b_base[:, None], picks.shape[1], axis=1)
+    for axis, (index, values) in enumerate(zip(positions, axes, strict=True)):
+        columns[index] = values[picks[axis]]
+        entries, table, lines, grievances = per_axis[axis]
+        expected_J[entries] = table[:, picks[axis]]
+        expected_b[lines] = grievances[:, picks[axis]]
+    zero = np.zeros(n)
+    J = compiled.jac(0.0, zero, columns).reshape(n * n, -1)
+    b = compiled.rhs(0.0, zero, columns)
+    tiny = 1e-13 * max(1.0, float(np.abs(expected_J).max(initial=0.0)))
+    return bool(
+        np.allclose(J, expected_J, rtol=1e-13, atol=tiny)
+        and np.allclose(b, expected_b, rtol=1e-13, atol=tiny)
+    )
