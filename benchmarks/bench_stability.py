@@ -5,24 +5,22 @@ The loop is measured on a subset of the grid and extrapolated per point. Two loo
 timed: ``eigvals`` only (the Jacobians already built: the strictest baseline) and the loop a
 user would write (``compiled.jac`` at the point, then ``eigvals``).
 
+Map and loops are timed in alternating rounds, best of each (the shared machine's speed drifts).
+
 Which path computes the growth rate is reported as ``"abscissa_path"``:
 
 - two actors: the closed form ``tr/2 + sqrt(tr^2/4 - det)``;
-- more actors with Metzler Jacobians (reactions >= 0, the whole Richardson family): the
-  Perron root by batched Noda iteration (``richardson._spectral``: power steps, then
-  unpivoted LU solves of ``x I - J`` vectorised over the grid, to ~1e-14 of the scale);
+- more actors with Metzler Jacobians (reactions >= 0, the whole Richardson family) and grid
+  parameters that each move their own few Jacobian entries: the Perron root from the
+  characteristic polynomial (``richardson._family_map``, ``richardson._spectral.family_perron``),
+  no per-point Jacobian built;
+- other Metzler batches: the Perron root by batched Noda iteration;
 - otherwise stacked ``numpy.linalg.eigvals`` (one LAPACK ``geev`` per point).
 
-Measured on the shared 2-core machine (``python benchmarks/run.py ten_actor``, three runs
-interleaved with the previous code; both sides single-threaded; the loop baseline itself
-swings between 40 and 110 us/point with the load of the machine), the 10-actor 100 x 100
-map takes 3.9-6.8 us/point with the Noda path against 17-19 us/point with stacked eigvals:
-ratio 7-14x against the eigvals loop (before: 2.3-6.2x), 17-30x against the jac + eigvals
-loop. The issue's 50x is NOT reached for ten actors: building the parameter columns, the
-Jacobians and the xarray result (``richardson/sweep.py``, ``codegen.py``, outside the
-spectral step) alone cost ~1.5 us/point, so even a free eigenvalue step would stay near
-25-40x; the Perron root itself costs ~2.5 us/point (10 matrix-vector products, one LU and
-about five triangular solves per point, all numpy-vectorised over the grid).
+Measured on the shared 2-core machine (``python benchmarks/run.py stability``, three runs): the
+10-actor 100 x 100 map took 0.90-1.01 us/point against 58-70 us/point for the eigvals loop:
+ratio 58-71x (94-128x against the jac + eigvals loop). The same map through per-point Jacobians
+(``per_point_jacobians_us_per_point``) took 2.1-2.5 us/point.
 """
 
 from __future__ import annotations

@@ -27,12 +27,14 @@ so with ``t_e`` the values of the varying entries,
 
 a handful of degree-n polynomials ``c_S`` (Mobius inversion of the characteristic polynomials
 of ``J0`` with the entries of ``S`` switched on). Each point's characteristic polynomial is then
-one small matrix product away, and its Perron root follows by Newton's method from a
-Collatz-Wielandt upper bound: for ``x > r`` every derivative of ``p(x) = det(x I - J)`` is a
-sum of principal minors of the M-matrix ``x I - J``, hence positive, so ``p`` is increasing and
-convex there and Newton's iterates decrease monotonically to ``r`` (quadratically once close).
-A running error bound of the polynomial evaluation rejects points whose root is ill
-conditioned (nearly double); those go to the Noda iteration.
+one small matrix product away, and its Perron root follows by Newton's method from an upper
+bound: the Perron root grows with every entry of a Metzler matrix, so the root at the corner of
+a small lattice (solved with ``eigvals``) at or above the point in every varying entry bounds it.
+For ``x > r`` every derivative of ``p(x) = det(x I - J)`` is a sum of principal minors of the
+M-matrix ``x I - J``, hence positive, so ``p`` is increasing and convex there and Newton's
+iterates decrease monotonically to ``r`` (quadratically once close). A first-order error bound
+of the polynomial evaluation rejects points whose root is ill conditioned (nearly double);
+those go to the Noda iteration.
 
 References
 ----------
@@ -270,16 +272,6 @@ def _subset_polynomials(
                 total += sign * corner[part]
         out[row] = total
     return out
-
-
-def _largest_sum(constant: np.ndarray, lines: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Largest line sum at each point: ``constant`` sums plus the varying entries on ``lines``."""
-    varied = np.unique(lines)
-    rest = np.setdiff1d(np.arange(constant.size), varied)
-    largest = np.full(values.shape[1], constant[rest].max(initial=-np.inf))
-    for line in varied:
-        np.maximum(largest, constant[line] + values[lines == line].sum(axis=0), out=largest)
-    return largest
 
 
 def few_entry_perron(
