@@ -1135,7 +1135,7 @@ def _summary(result: FitResult) -> str:
     if result.regime is not None:
         lines += ["", f"Regime: {result.regime.name}", f"  {result.regime.explanation}"]
     if result.escalation is not None:
-        lines.append(f"Escalation margin: {result.escalation.summary()}")
+        lines.append(result.escalation.summary())
     if result.notes:
         lines += ["", "Notes:"] + [f"  - {note}" for note in result.notes]
     attrs = data.attrs

@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
+import scipy.spatial
 
 from ._spectral import is_metzler, metzler_perron
 from .errors import ModelError, UnknownSymbolError, did_you_mean
@@ -43,6 +44,8 @@ __all__ = [
 
 #: The closed set of regime names (see the design notes).
 REGIMES = ("stable_balance", "runaway", "disarmament", "bistable", "oscillatory", "saturation")
+#: With more balances than this, saddles are searched between the stable ones only.
+MAX_SEGMENT_ENDS = 8
 #: The closed set of equilibrium kinds.
 KINDS = (
     "stable node",
@@ -328,12 +331,21 @@ def _nonlinear_equilibria(model, compiled, p, lower, upper, n_starts, seed, tol)
     unique = _accepted_roots(compiled, p, starts, discrete, lower, upper, tol, scale, [])
     if len(unique) >= 2:
         # thresholds (saddles) lie between balances: start again along the connecting segments
-        pairs = [(u, v) for i, u in enumerate(unique) for v in unique[i + 1 :]]
+        # (between the stable ones when there are many: a ridge of near-balances would
+        # otherwise give thousands of segments)
+        anchors = unique
+        if len(unique) > MAX_SEGMENT_ENDS:
+            anchors = [u for u in unique if _is_stable(compiled.jac(0.0, u, p), discrete)]
+            anchors = anchors[:MAX_SEGMENT_ENDS]
+        pairs = [(u, v) for i, u in enumerate(anchors) for v in anchors[i + 1 :]]
         fractions = np.linspace(0.1, 0.9, 9)
-        between = np.concatenate(
-            [u[:, None] + (v - u)[:, None] * fractions for u, v in pairs], axis=1
-        )
-        unique = _accepted_roots(compiled, p, between, discrete, lower, upper, tol, scale, unique)
+        if pairs:
+            between = np.concatenate(
+                [u[:, None] + (v - u)[:, None] * fractions for u, v in pairs], axis=1
+            )
+            unique = _accepted_roots(
+                compiled, p, between, discrete, lower, upper, tol, scale, unique
+            )
     unique.sort(key=lambda r: (float(np.sum(r)), tuple(r)))
     found = []
     for root in unique:
@@ -351,11 +363,31 @@ def _accepted_roots(compiled, p, starts, discrete, lower, upper, tol, scale, kno
     ok &= np.all(roots >= lower[:, None] - slack, axis=0) & np.all(
         roots <= upper[:, None] + slack, axis=0
     )
+    return _merge_close(list(known), roots[:, ok].T, 1e-6 * max(1.0, scale))
+
+
+def _merge_close(known: list[np.ndarray], candidates: np.ndarray, radius: float) -> list:
+    """``known`` plus each candidate farther than ``radius`` (max norm) from all kept ones."""
+    if not len(candidates):
+        return known
+    tree = scipy.spatial.cKDTree(candidates)
+    taken = np.zeros(len(candidates), dtype=bool)
+    if known:
+        for hits in tree.query_ball_point(np.array(known), radius, p=np.inf):
+            taken[hits] = True
     unique = list(known)
-    for root in roots[:, ok].T:
-        if all(np.max(np.abs(root - other)) > 1e-6 * max(1.0, scale) for other in unique):
-            unique.append(root)
+    for i, hits in enumerate(tree.query_ball_point(candidates, radius, p=np.inf)):
+        if not taken[i]:
+            unique.append(candidates[i])
+            taken[hits] = True
     return unique
+
+
+def _is_stable(jacobian: np.ndarray, discrete: bool) -> bool:
+    eigenvalues = np.linalg.eigvals(jacobian)
+    if discrete:
+        return bool(np.all(np.abs(eigenvalues) < 1.0))
+    return bool(np.all(eigenvalues.real < 0.0))
 
 
 def _residual(compiled, p, y, discrete):  # noqa: ANN001, ANN202

@@ -116,6 +116,34 @@ def test_nonlinear_roots_are_found_once_each():
     assert len(np.unique(np.round(states, 6), axis=0)) == len(found)
 
 
+def test_ridge_of_near_balances_keeps_the_saddle_search_bounded(monkeypatch):
+    """East Asia with ceilings and fatigue at their bounds (where a margin search takes it) has a
+    ridge of near-balances: >100 distinct Newton limits. Saddles are then sought between the
+    stable ones only, not along every pair of the hundred (which took hours)."""
+    from richardson import stability
+
+    model = rd.load_model("models/east_asia.toml")
+    degenerate = dict.fromkeys(
+        ["k_USA_China", "k_Japan_China", "k_China_USA", "k_China_Japan", "e_Japan", "a_USA"],
+        0.0,
+    ) | {"M_Japan": 1e-12, "M_China": 1e-12, "M_USA": 1899.0, "a_Japan": 0.1055, "a_China": 0.1055}
+    columns = []
+    newton = stability._newton
+    pairs = stability.MAX_SEGMENT_ENDS * (stability.MAX_SEGMENT_ENDS - 1) // 2
+
+    def counting(compiled, p, y, *args, **kwargs):
+        columns.append(y.shape[1])
+        assert len(columns) == 1 or y.shape[1] <= 9 * pairs  # fail fast, before the search
+        return newton(compiled, p, y, *args, **kwargs)
+
+    monkeypatch.setattr(stability, "_newton", counting)
+    found = rd.equilibria(model, degenerate)
+    assert len(found) > stability.MAX_SEGMENT_ENDS  # the ridge is there
+    assert len(columns) <= 2
+    states = np.array([e.state for e in found])
+    assert len({tuple(np.round(s, 3)) for s in states}) == len(found)  # each reported once
+
+
 def test_trigger_model_has_low_and_high_balances_and_a_saddle_between():
     found = rd.equilibria(trigger_model())
     kinds = [e.kind for e in found]
