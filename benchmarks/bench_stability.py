@@ -18,9 +18,10 @@ Which path computes the growth rate is reported as ``"abscissa_path"``:
 - otherwise stacked ``numpy.linalg.eigvals`` (one LAPACK ``geev`` per point).
 
 Measured on the shared 2-core machine (``python benchmarks/run.py stability``, three runs): the
-10-actor 100 x 100 map took 0.90-1.01 us/point against 58-70 us/point for the eigvals loop:
-ratio 58-71x (94-128x against the jac + eigvals loop). The same map through per-point Jacobians
-(``per_point_jacobians_us_per_point``) took 2.1-2.5 us/point.
+10-actor alliance map (two blocs of five) took 1.0-1.2 us/point against 67-76 us/point for the
+eigvals loop: ratio 64-67x (129-144x against the jac + eigvals loop); through per-point
+Jacobians (``per_point_jacobians_us_per_point``) ~6 us/point. With burden sharing among allies
+(negative ally coupling) the Jacobians are not Metzler and the map runs at 1.8-2.1x the loop.
 """
 
 from __future__ import annotations
@@ -121,15 +122,37 @@ def bench_map_two_nation() -> dict:
                     {"k": axis, "l": axis}, loop_points=3000)
 
 
-def bench_map_ten_actor() -> dict:
-    """100 x 100 map of a 10-actor richardson_n (two blocs of five) over two reactions."""
-    n = 10
+def _ten_actor_alliance(ally_coupling: float) -> rd.Model:
+    """Two blocs of five (``rd.alliance_model``): reactions across blocs, distrust, ally coupling."""
+    actors = [f"East {i}" for i in range(5)] + [f"West {i}" for i in range(5)]
     rng = np.random.default_rng(1)
-    blocs = np.arange(n) < n // 2
-    rivals = blocs[:, None] != blocs[None, :]
-    K = np.where(rivals, rng.uniform(0.05, 0.15, (n, n)), rng.uniform(0.0, 0.05, (n, n)))
-    np.fill_diagonal(K, 0.0)
-    model = rd.richardson_n(K, rng.uniform(0.9, 1.2, n), rng.uniform(0.1, 1.0, n))
+    east = np.arange(10) < 5
+    reaction = np.where(east[:, None] != east[None, :], rng.uniform(0.05, 0.15, (10, 10)), 0.0)
+    return rd.alliance_model(
+        actors,
+        {"East": actors[:5], "West": actors[5:]},
+        reaction=reaction,
+        fatigue=rng.uniform(0.9, 1.2, 10),
+        grievance=rng.uniform(0.1, 1.0, 10),
+        ally_coupling=ally_coupling,
+        distrust=0.2,
+    )
+
+
+def bench_map_ten_actor() -> dict:
+    """100 x 100 map of a 10-actor alliance model over two reactions (East 0 <-> West 0), with
+    distrust among allies (``ally_coupling`` > 0): Metzler Jacobians."""
     axis = np.linspace(0.0, 2.0, 100)
-    return _measure("stability_map richardson_n(10) 100x100", model,
-                    {"k_n0_n5": axis, "k_n5_n0": axis}, loop_points=1000)
+    return _measure("stability_map alliance_model(10) 100x100", _ten_actor_alliance(0.02),
+                    {"k_East_0_West_0": axis, "k_West_0_East_0": axis}, loop_points=1000)
+
+
+def bench_map_ten_actor_burden_sharing() -> dict:
+    """The same map with burden sharing among allies (``ally_coupling`` < 0): the Jacobians are
+    not Metzler, so every point goes through ``eigvals`` (reference, no target)."""
+    axis = np.linspace(0.0, 2.0, 100)
+    result = _measure("stability_map alliance_model(10) burden sharing 100x100",
+                      _ten_actor_alliance(-0.02),
+                      {"k_East_0_West_0": axis, "k_West_0_East_0": axis}, loop_points=1000)
+    result["target"] = "reference"
+    return result
