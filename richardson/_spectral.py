@@ -345,17 +345,10 @@ def family_perron(
     if entries.size == 0:  # one matrix for all points
         root = np.max(np.linalg.eigvals(J0).real)
         return np.full(m, root), np.ones(m, dtype=bool)
-    rows, cols = np.divmod(entries, n)
-    subsets = _admissible_subsets(rows, cols, max_terms)
-    if subsets is None or m < 4 * len(subsets):
+    family = _family_polynomials(J0, entries, values, max_terms)
+    if family is None:
         return None
-    J0 = np.array(J0, dtype=float)
-    J0.flat[entries] = 0.0
-    unit = np.max(np.abs(values), axis=1, initial=0.0)
-    unit[unit == 0.0] = 1.0
-    C = _subset_polynomials(J0, entries, unit, subsets)
-    # det(x I - J) at every point: shape (n + 1, m), highest power first
-    coef = np.ascontiguousarray(C.T) @ _weights(values, unit, subsets)
+    J0, coef, subsets = family
     tol = STEP_TOL * np.maximum(scale, np.finfo(float).tiny)
     start = _lattice_upper_bound(J0, entries, values)
     x, slope, converged = _newton_from_above(coef, start, tol)
@@ -369,6 +362,24 @@ def family_perron(
         error = 2 * (n + len(subsets)) * np.finfo(float).eps * bound / slope
         converged &= (slope > 0.0) & (error <= root_tol * scale)
     return x, converged
+
+
+def _family_polynomials(
+    J0: np.ndarray, entries: np.ndarray, values: np.ndarray, max_terms: int
+) -> tuple[np.ndarray, np.ndarray, list[tuple]] | None:
+    """``J0`` with the varying entries zeroed, ``det(x I - J)`` of every point (coefficients
+    ``(n + 1, m)``, highest power first) and the admissible subsets; ``None`` if too many."""
+    n, m = J0.shape[0], values.shape[1]
+    rows, cols = np.divmod(entries, n)
+    subsets = _admissible_subsets(rows, cols, max_terms)
+    if subsets is None or m < 4 * len(subsets):
+        return None
+    J0 = np.array(J0, dtype=float)
+    J0.flat[entries] = 0.0
+    unit = np.max(np.abs(values), axis=1, initial=0.0)
+    unit[unit == 0.0] = 1.0
+    C = _subset_polynomials(J0, entries, unit, subsets)
+    return J0, np.ascontiguousarray(C.T) @ _weights(values, unit, subsets), subsets
 
 
 def _weights(values: np.ndarray, unit: np.ndarray, subsets: list[tuple]) -> np.ndarray:
