@@ -85,8 +85,10 @@ def _measure(name: str, model: rd.Model, grid: dict[str, np.ndarray], loop_point
     jacobians = compiled.jac(0.0, np.zeros(compiled.n_states), parameters)
     if compiled.n_states <= 2:
         path = "closed form"
-    elif "characteristic polynomial" in result.attrs["method"]:
+    elif "characteristic polynomial" in result.attrs["method"] and is_metzler(jacobians):
         path = "Metzler, two varying entries: Perron root from the characteristic polynomial"
+    elif "characteristic polynomial" in result.attrs["method"]:
+        path = "two varying entries: rightmost root of the characteristic polynomial (Routh)"
     elif is_metzler(jacobians):
         path = "Metzler: Perron root by batched Noda iteration"
     else:

@@ -5,9 +5,11 @@ A map over two reaction coefficients of a ten-actor model changes two entries of
 path evaluates the compiled Jacobian and constant term along each grid axis only, checks that
 the grid parameters act on disjoint entries (each entry depends on at most one grid parameter,
 verified at sample points of the grid), and hands the common matrix and the varying entries
-to :func:`richardson._spectral.family_perron`. Whatever does not fit (non-Metzler Jacobians,
-entries shared by two grid parameters, too many varying entries, roots that do not settle)
-returns ``None`` or falls back to the full Jacobians for the points concerned.
+to :func:`richardson._spectral.family_perron` (Metzler Jacobians: the Perron root) or
+:func:`richardson._abscissa.family_abscissa` (any signs, up to twelve actors: the rightmost
+root, certified by Routh's test). Whatever does not fit (entries shared by two grid
+parameters, too many varying entries) returns ``None``; points whose root does not settle
+or is not certified get their Jacobians built and go to the general routines.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._abscissa import family_abscissa
 from ._spectral import family_perron, is_metzler, metzler_perron
 from .stability import verdict_codes
 
@@ -77,10 +80,9 @@ def few_entry_map(
         return None
     common = J_base.copy()
     common.flat[entries] = 0.0
-    if not is_metzler(common[..., None]):
-        return None
-    if any(np.any(p[1][(p[0] // n) != (p[0] % n)] < 0.0) for p in per_axis):
-        return None
+    metzler = is_metzler(common[..., None]) and not any(
+        np.any(p[1][(p[0] // n) != (p[0] % n)] < 0.0) for p in per_axis
+    )
     if not _reconstruction_holds(compiled, base, positions, axes, per_axis, J_base, b_base):
         return None
     m = int(np.prod(shape))
@@ -94,22 +96,34 @@ def few_entry_map(
             row += 1
     constant = np.abs(common).max(initial=0.0)
     scale = np.maximum(constant, np.abs(values).max(axis=0, initial=0.0))
-    found = family_perron(J_base, entries, values, scale)
-    if found is None:
-        return None
-    growth, converged = found
-    if not np.all(converged):
+    if metzler:
+        found = family_perron(J_base, entries, values, scale)
+        if found is None:
+            return None
+        (growth, converged), leading_imag = found, np.zeros(m)
+    else:
+        found = family_abscissa(J_base, entries, values, scale)
+        if found is None:
+            return None
+        growth, leading_imag, converged = found
+    if not np.all(converged):  # these points get their Jacobians built
         rest = np.flatnonzero(~converged)
         stack = np.repeat(common[..., None], rest.size, axis=2).reshape(n * n, rest.size)
         stack[entries] = values[:, rest]
-        growth[rest] = metzler_perron(stack.reshape(n, n, rest.size), scale[rest])
+        stack = stack.reshape(n, n, rest.size)
+        if metzler:
+            growth[rest] = metzler_perron(stack, scale[rest])
+        else:
+            eigenvalues = np.linalg.eigvals(np.moveaxis(stack, -1, 0))
+            leading = eigenvalues[np.arange(rest.size), np.argmax(eigenvalues.real, axis=1)]
+            growth[rest], leading_imag[rest] = leading.real, np.abs(leading.imag)
     no_grievance = np.full(shape, bool(np.all(np.delete(b_base, grievances) <= 0.0)))
     for axis, (_, _, lines, table) in enumerate(per_axis):
         view = [1] * len(shape)
         view[axis] = shape[axis]
         if lines.size:
             no_grievance &= np.all(table <= 0.0, axis=0).reshape(view)
-    return verdict_codes(growth, 0.0, no_grievance.ravel(), scale), growth
+    return verdict_codes(growth, leading_imag, no_grievance.ravel(), scale), growth
 
 
 def _reconstruction_holds(  # noqa: PLR0913

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.spatial
 
+from ._abscissa import few_entry_abscissa
 from ._spectral import is_metzler, metzler_perron
 from .errors import ModelError, UnknownSymbolError, did_you_mean
 from .model import Model
@@ -626,7 +627,9 @@ def linear_verdicts(
     (:func:`richardson._spectral.metzler_perron`): from the characteristic polynomial when the
     batch differs in a few entries only (a map over two reaction coefficients), by batched
     Noda iteration otherwise, with ``numpy.linalg.eigvals`` for matrices where neither
-    settles; all other batches use ``numpy.linalg.eigvals``.
+    settles. Other ODE batches that differ in a few entries get the rightmost root of the
+    characteristic polynomial certified by Routh's test (:mod:`richardson._abscissa`); all
+    the rest use ``numpy.linalg.eigvals``.
 
     Examples
     --------
@@ -654,14 +657,21 @@ def linear_verdicts(
         scale = np.maximum(A.max(axis=(0, 1)), -A.min(axis=(0, 1)))
         growth = metzler_perron(A, scale)
     else:
-        eigenvalues = np.linalg.eigvals(np.moveaxis(A, -1, 0))
-        if discrete:
-            growth = np.max(np.abs(eigenvalues), axis=-1) - 1.0
-        else:
-            leading = np.argmax(eigenvalues.real, axis=-1)
-            picked = np.take_along_axis(eigenvalues, leading[:, None], axis=-1)[:, 0]
-            growth, leading_imag = picked.real, np.abs(picked.imag)
         scale = np.max(np.abs(A), axis=(0, 1))
+        # a batch differing in a few entries: certified rightmost roots (richardson._abscissa)
+        found = few_entry_abscissa(A, scale) if n > 2 and not discrete else None
+        growth = np.empty(m)
+        if found is not None:
+            growth, leading_imag, certified = found
+        rest = np.arange(m) if found is None else np.flatnonzero(~certified)
+        if rest.size:
+            eigenvalues = np.linalg.eigvals(np.moveaxis(A[:, :, rest], -1, 0))
+            if discrete:
+                growth[rest] = np.max(np.abs(eigenvalues), axis=-1) - 1.0
+            else:
+                leading = np.argmax(eigenvalues.real, axis=-1)
+                picked = np.take_along_axis(eigenvalues, leading[:, None], axis=-1)[:, 0]
+                growth[rest], leading_imag[rest] = picked.real, np.abs(picked.imag)
     return verdict_codes(growth, leading_imag, np.all(b <= 0.0, axis=0), scale, discrete), growth
 
 

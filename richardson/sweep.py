@@ -333,10 +333,11 @@ def stability_map(
     ``tr/2 + sqrt(tr^2/4 - det)`` for two actors, the Perron root (Noda iteration) for
     Metzler Jacobians of more actors, and otherwise stacked ``numpy.linalg.eigvals``.
     When each grid parameter moves its own few Jacobian entries (a map over two reaction
-    coefficients of a many-actor model) and the Jacobians are Metzler, no per-point Jacobian
-    is built at all: the Jacobian is evaluated along each axis and every point's Perron root
-    comes from its characteristic polynomial, a small combination of fixed polynomials
-    (``attrs["method"]`` says which path ran).
+    coefficients of a many-actor model), no per-point Jacobian is built at all: the Jacobian
+    is evaluated along each axis and every point's largest real part comes from its
+    characteristic polynomial, a small combination of fixed polynomials (the Perron root for
+    Metzler Jacobians; otherwise, up to twelve actors, the rightmost root certified by
+    Routh's test). ``attrs["method"]`` says which path ran.
     Nonlinear models call :func:`classify` at each point (use ``executor`` to spread
     the work).
 
@@ -434,13 +435,14 @@ def stability_map(
         task_list = list(tasks()) if executor is not None else None
         fast = None
         if executor is None and chunk_size is None and model.kind == "ode" and model.n_states > 2:
+            # a model of many actors mapped over a few coefficients: see richardson._family_map
             fast = few_entry_map(
                 compiled, base, [model.param_index[name] for name in names], axes
             )
         try:
             if fast is not None:
                 codes[:], growth[:] = fast
-                method = "linear (Perron root from the characteristic polynomial)"
+                method = "linear (characteristic polynomials of the grid)"
             elif executor is None:
                 show = (len(starts) > 1) if progress is None else bool(progress)
                 with tqdm(

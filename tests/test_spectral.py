@@ -198,7 +198,7 @@ def test_ten_actor_map_reproduces_eigvals_verdicts(rng):
     expected = np.where(growth > -tol, "runaway", "stable_balance")  # grievances > 0
     assert {"runaway", "stable_balance"} <= set(expected.ravel())  # the boundary is crossed
     assert_array_equal(result.values, expected)
-    assert result.attrs["method"] == "linear (Perron root from the characteristic polynomial)"
+    assert result.attrs["method"] == "linear (characteristic polynomials of the grid)"
     _assert_close(result["max_real_eig"].values, growth, TOL * np.max(np.abs(J), axis=(-2, -1)))
 
 

@@ -86,7 +86,7 @@ def _two_bloc_model(rng, n=6):
     return rd.richardson_n(K, rng.uniform(0.8, 1.2, n), rng.uniform(0.1, 1.0, n)), K
 
 
-FAST = "linear (Perron root from the characteristic polynomial)"
+FAST = "linear (characteristic polynomials of the grid)"
 
 
 def test_few_entry_map_equals_per_point_jacobians(rng):
