@@ -17,11 +17,11 @@ Which path computes the growth rate is reported as ``"abscissa_path"``:
 - other Metzler batches: the Perron root by batched Noda iteration;
 - otherwise stacked ``numpy.linalg.eigvals`` (one LAPACK ``geev`` per point).
 
-Measured on the shared 2-core machine (``python benchmarks/run.py stability``, three runs): the
-10-actor alliance map (two blocs of five) took 1.0-1.2 us/point against 67-76 us/point for the
-eigvals loop: ratio 64-67x (129-144x against the jac + eigvals loop); through per-point
-Jacobians (``per_point_jacobians_us_per_point``) ~6 us/point. With burden sharing among allies
-(negative ally coupling) the Jacobians are not Metzler and the map runs at 1.8-2.1x the loop.
+Measured on the shared 2-core machine (``python benchmarks/run.py stability``, twelve runs):
+the 10-actor alliance map (two blocs of five) took 0.7-1.0 us/point against 37-76 us/point for
+the eigvals loop: ratio 49-71x, median ~58x (114-164x against the jac + eigvals loop); through
+per-point Jacobians (``per_point_jacobians_us_per_point``) ~6 us/point. With burden sharing
+among allies (negative ally coupling: not Metzler, Routh-certified rightmost roots) 24-39x.
 """
 
 from __future__ import annotations
@@ -37,8 +37,8 @@ except ImportError:  # run from the repository root
     from benchmarks._timing import best_time
 
 TARGET = 50.0
-#: Alternating rounds of timing (map, loop, loop).
-ROUNDS = 5
+#: Alternating rounds of timing (map, loop, loop); each side keeps its best round.
+ROUNDS = 12
 
 
 def _loops(compiled, parameters: np.ndarray, count: int) -> tuple:
@@ -79,9 +79,9 @@ def _measure(name: str, model: rd.Model, grid: dict[str, np.ndarray], loop_point
     seconds = eig_only = with_jac = float("inf")
     for _ in range(ROUNDS):
         seconds = min(seconds, best_time(lambda: rd.stability_map(model, grid, progress=False),
-                                         repeat=1, min_time=0.1))
-        eig_only = min(eig_only, best_time(eigvals_only, repeat=1, min_time=0.1) / loop_points)
-        with_jac = min(with_jac, best_time(jac_and_eigvals, repeat=1, min_time=0.1) / loop_points)
+                                         repeat=1, min_time=0.05))
+        eig_only = min(eig_only, best_time(eigvals_only, repeat=1, min_time=0.05) / loop_points)
+        with_jac = min(with_jac, best_time(jac_and_eigvals, repeat=1, min_time=0.05) / loop_points)
     jacobians = compiled.jac(0.0, np.zeros(compiled.n_states), parameters)
     if compiled.n_states <= 2:
         path = "closed form"

@@ -23,7 +23,7 @@ from ._spectral import family_perron, is_metzler, metzler_perron
 from .stability import verdict_codes
 
 #: Grid points at which the per-axis reconstruction is checked against full Jacobians.
-CHECK_POINTS = 16
+CHECK_POINTS = 6
 
 
 def _axis_parameters(base: np.ndarray, index: int, values: np.ndarray) -> np.ndarray:
@@ -61,15 +61,24 @@ def few_entry_map(
         model and grid do not have the structure.
     """
     n = compiled.n_states
-    zero = np.zeros(n)
     shape = tuple(a.size for a in axes)
-    J_base = compiled.jac(0.0, zero, base)
-    b_base = compiled.rhs(0.0, zero, base)
+    picks = _check_points(axes)
+    # one evaluation: the base point, each axis (others at base) and the check points
+    blocks = [base[:, None]] + [
+        _axis_parameters(base, index, values) for index, values in zip(positions, axes, strict=True)
+    ]
+    checks = np.repeat(base[:, None], picks.shape[1], axis=1)
+    for axis, index in enumerate(positions):
+        checks[index] = axes[axis][picks[axis]]
+    columns = np.concatenate([*blocks, checks], axis=1)
+    zero = np.zeros(n)
+    J_all = compiled.jac(0.0, zero, columns).reshape(n * n, -1)
+    b_all = compiled.rhs(0.0, zero, columns)
+    bounds = np.cumsum([0] + [block.shape[1] for block in blocks])
+    J_base, b_base = J_all[:, 0].reshape(n, n), b_all[:, 0]
     per_axis = []  # (jacobian entries, their values (r_i, L_i), grievance rows, values)
-    for index, values in zip(positions, axes, strict=True):
-        columns = _axis_parameters(base, index, values)
-        J = compiled.jac(0.0, zero, columns).reshape(n * n, values.size)
-        b = compiled.rhs(0.0, zero, columns)
+    for start, stop in zip(bounds[1:-1], bounds[2:], strict=True):
+        J, b = J_all[:, start:stop], b_all[:, start:stop]
         entries, rows = _varying_rows(J, J_base.ravel()), _varying_rows(b, b_base)
         per_axis.append((entries, J[entries], rows, b[rows]))
     entries = np.concatenate([p[0] for p in per_axis])
@@ -83,7 +92,9 @@ def few_entry_map(
     metzler = is_metzler(common[..., None]) and not any(
         np.any(p[1][(p[0] // n) != (p[0] % n)] < 0.0) for p in per_axis
     )
-    if not _reconstruction_holds(compiled, base, positions, axes, per_axis, J_base, b_base):
+    if not _reconstruction_holds(
+        picks, per_axis, J_base, b_base, J_all[:, bounds[-1] :], b_all[:, bounds[-1] :]
+    ):
         return None
     m = int(np.prod(shape))
     values = np.empty((entries.size, m))
@@ -126,37 +137,29 @@ def few_entry_map(
     return verdict_codes(growth, leading_imag, no_grievance.ravel(), scale), growth
 
 
-def _reconstruction_holds(  # noqa: PLR0913
-    compiled: Any,
-    base: np.ndarray,
-    positions: list[int],
-    axes: list[np.ndarray],
+def _check_points(axes: list[np.ndarray]) -> np.ndarray:
+    """Grid indices (one row per axis) of the corners and a few random points."""
+    rng = np.random.default_rng(0)
+    corners = np.array(np.meshgrid(*[[0, a.size - 1] for a in axes], indexing="ij"))
+    random = np.stack([rng.integers(0, a.size, CHECK_POINTS) for a in axes])
+    return np.concatenate([corners.reshape(len(axes), -1), random], axis=1)
+
+
+def _reconstruction_holds(
+    picks: np.ndarray,
     per_axis: list[tuple],
     J_base: np.ndarray,
     b_base: np.ndarray,
+    J: np.ndarray,
+    b: np.ndarray,
 ) -> bool:
-    """Full Jacobians at sample grid points equal the per-axis reconstruction."""
-    n = compiled.n_states
-    rng = np.random.default_rng(0)
-    corners = np.array(np.meshgrid(*[[0, a.size - 1] for a in axes], indexing="ij"))
-    picks = np.concatenate(
-        [
-            corners.reshape(len(axes), -1),
-            np.stack([rng.integers(0, a.size, CHECK_POINTS) for a in axes]),
-        ],
-        axis=1,
-    )
-    columns = np.repeat(base[:, None], picks.shape[1], axis=1)
-    expected_J = np.repeat(J_base.reshape(n * n, 1), picks.shape[1], axis=1)
+    """The full Jacobians ``J`` and constant terms ``b`` at the grid points ``picks`` equal
+    the per-axis reconstruction (each entry depends on one grid parameter at most)."""
+    expected_J = np.repeat(J_base.reshape(-1, 1), picks.shape[1], axis=1)
     expected_b = np.repeat(b_base[:, None], picks.shape[1], axis=1)
-    for axis, (index, values) in enumerate(zip(positions, axes, strict=True)):
-        columns[index] = values[picks[axis]]
-        entries, table, lines, grievances = per_axis[axis]
+    for axis, (entries, table, lines, grievances) in enumerate(per_axis):
         expected_J[entries] = table[:, picks[axis]]
         expected_b[lines] = grievances[:, picks[axis]]
-    zero = np.zeros(n)
-    J = compiled.jac(0.0, zero, columns).reshape(n * n, -1)
-    b = compiled.rhs(0.0, zero, columns)
     tiny = 1e-13 * max(1.0, float(np.abs(expected_J).max(initial=0.0)))
     return bool(
         np.allclose(J, expected_J, rtol=1e-13, atol=tiny)

@@ -443,7 +443,8 @@ def _lattice_upper_bound(J0: np.ndarray, entries: np.ndarray, values: np.ndarray
 def _newton_from_above(
     coef: np.ndarray, start: np.ndarray, tol: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Largest real roots of the polynomials ``coef`` (columns) by Newton from upper bounds.
+    """Largest real roots of monic polynomials ``coef`` (columns, highest power first) by
+    Newton's method from upper bounds.
 
     Returns the roots, the slopes ``p'`` there and whether each settled (step below ``tol``
     or ``p <= 0``, which happens only within rounding of the root). All work arrays are of
@@ -455,32 +456,32 @@ def _newton_from_above(
     p, dp, step = np.empty(m), np.empty(m), np.empty(m)
     tol = np.broadcast_to(tol, (m,))
     live = np.arange(m)
-    x_live, tol_live, coef_live = x.copy(), tol, coef
+    x_live, tol_live, coef_live = x, tol, coef  # x_live is x itself until the first compaction
     with np.errstate(all="ignore"):
         for _ in range(4 * MAX_STEPS):
             size = live.size
             p_, dp_, step_ = p[:size], dp[:size], step[:size]
-            p_[:] = coef_live[0]
-            dp_[:] = 0.0
-            for k in range(1, n + 1):  # Horner's rule for p and p'
+            np.add(x_live, coef_live[1], out=p_)  # Horner's rule for p and p' (monic)
+            dp_[:] = 1.0
+            for k in range(2, n + 1):
                 dp_ *= x_live
                 dp_ += p_
                 p_ *= x_live
                 p_ += coef_live[k]
             np.divide(p_, dp_, out=step_)
             moving = step_ > 0.0  # p > 0 above the root
-            finished = ~moving | (step_ <= tol_live)
+            finished = ~(step_ > tol_live)  # also p <= 0 (within rounding of the root) or NaN
             np.subtract(x_live, step_, out=x_live, where=moving)
             if size == m:
-                x[:] = x_live
                 slope[:] = dp_
             else:
                 x[live] = x_live
                 slope[live] = dp_
-            if np.all(finished):
+            done = np.count_nonzero(finished)
+            if done == size:
                 converged[live] = True
                 break
-            if np.count_nonzero(~finished) < 0.25 * size:  # compact the working set
+            if done > 0.75 * size:  # compact the working set
                 converged[live[finished]] = True
                 keep = ~finished
                 live, x_live = live[keep], x_live[keep]
