@@ -67,16 +67,10 @@ def family_abscissa(
 
     Parameters
     ----------
-    J0 : numpy.ndarray
-        The common matrix, shape ``(n, n)`` (its entries at ``entries`` are ignored).
-    entries : numpy.ndarray of int
-        Flat (row-major) positions of the entries that vary, shape ``(r,)``.
-    values : numpy.ndarray
-        Their values at each point, shape ``(r, m)``.
-    scale : numpy.ndarray
-        Magnitude of each matrix (``max |J_ij|``), shape ``(m,)``.
-    max_terms : int
-        As :func:`richardson._spectral.family_perron`.
+    J0, entries, values, scale, max_terms
+        As :func:`richardson._spectral.family_perron` (the matrices need not be Metzler):
+        the common ``(n, n)`` matrix, the flat positions of the ``r`` varying entries, their
+        values ``(r, m)``, each matrix's magnitude ``(m,)`` and the largest number of terms.
 
     Returns
     -------
