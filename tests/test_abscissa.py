@@ -95,6 +95,15 @@ def test_burden_sharing_map_equals_per_point_jacobians():
     assert {"runaway", "stable_balance"} <= set(np.unique(fast.values))
     assert_array_equal(fast.values, plain.values)
     assert_allclose(fast["max_real_eig"].values, plain["max_real_eig"].values, atol=1e-10)
+    # and both against LAPACK, point by point
+    compiled = model.compile()
+    K1, K2 = np.meshgrid(*grid.values(), indexing="ij")
+    columns = np.repeat(model.param_vector()[:, None], K1.size, axis=1)
+    columns[model.param_index["k_East_0_West_0"]] = K1.ravel()
+    columns[model.param_index["k_West_0_East_0"]] = K2.ravel()
+    J = compiled.jac(0.0, np.zeros(6), columns)
+    expected = np.linalg.eigvals(np.moveaxis(J, -1, 0)).real.max(axis=1).reshape(K1.shape)
+    assert_allclose(fast["max_real_eig"].values, expected, rtol=0, atol=TOL * 4)
 
 
 def test_neutral_cycles_are_oscillatory_on_the_fast_path():

@@ -102,6 +102,12 @@ def test_few_entry_map_equals_per_point_jacobians(rng):
     assert_array_equal(fast.values, plain.values)
     assert_allclose(fast["max_real_eig"].values, plain["max_real_eig"].values, rtol=0, atol=1e-10)
     assert fast["k_n0_n3"].attrs == plain["k_n0_n3"].attrs
+    # against LAPACK: the grievance axis leaves the Jacobian alone
+    J = model.compile().jac(0.0, np.zeros(6), model.param_vector(fixed))
+    for i, k in enumerate(grid["k_n0_n3"]):
+        J[0, 3] = k
+        growth = np.max(np.linalg.eigvals(J).real)
+        assert_allclose(fast["max_real_eig"].values[i], growth, rtol=0, atol=1e-10 * max(k, 1))
 
 
 def test_map_falls_back_when_grid_parameters_share_an_entry(rng):
