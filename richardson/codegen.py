@@ -337,8 +337,25 @@ def _derivative(expr: sp.Expr, se_expr: Any, symbol: sp.Symbol) -> sp.Expr:
 
 
 def _is_affine_term(term: sp.Expr, state_pos: dict[sp.Symbol, int]) -> bool:
+    """True when ``term`` is affine in the states (no state in its state derivatives)."""
     states = set(state_pos) & term.free_symbols
-    return all(not (sp.diff(term, s).free_symbols & set(state_pos)) for s in states)
+    if not states:
+        return True
+    try:  # symengine differentiates large terms orders of magnitude faster than sympy
+        se_term = symengine.sympify(term)
+    except (RuntimeError, TypeError, ValueError, NotImplementedError):
+        se_term = None
+    names = {s.name for s in state_pos}
+    for s in states:
+        if se_term is not None:
+            derivative = se_term.diff(symengine.Symbol(s.name))
+            if not derivative.atoms(symengine.Derivative):  # else (Min, Max): sympy below
+                if {str(x) for x in derivative.free_symbols} & names:
+                    return False
+                continue
+        if sp.diff(term, s).free_symbols & set(state_pos):
+            return False
+    return True
 
 
 def _is_affine_in_states(model: Model) -> bool:
