@@ -99,9 +99,9 @@ def test_structured_sparse_layers_scatter_batches_like_sympy(rng):
     params = rng.uniform(-1, 3, (len(model.params), m))
     jac, jac_p = compiled.jac(0.0, states, params), compiled.jac_p(0.0, states, params)
     for j in range(m):
-        np.testing.assert_allclose(jac[..., j], jx(states[:, j], params[:, j]), rtol=1e-13, atol=1e-13)
-        np.testing.assert_allclose(jac_p[..., j], jp(states[:, j], params[:, j]), rtol=1e-13,
-                                   atol=1e-13)
+        column = (states[:, j], params[:, j])
+        np.testing.assert_allclose(jac[..., j], jx(*column), rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(jac_p[..., j], jp(*column), rtol=1e-13, atol=1e-13)
 
 
 def test_structured_linear_model_is_matrix_form_and_exact(rng):
