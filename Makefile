@@ -40,6 +40,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check richardson tests benchmarks
+	$(BIN)/ruff format --check richardson tests benchmarks
 
 clean:
 	rm -rf out docs/_build docs/generated docs/notebooks docs/jupyter_execute .pytest_cache

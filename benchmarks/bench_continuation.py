@@ -28,9 +28,16 @@ def _pycont(residual, u0, p0, ds, steps, direction="increase_p"):  # noqa: ANN00
 
     started = time.perf_counter()
     result = pycont.arclengthContinuation(
-        residual, np.asarray(u0, dtype=float), p0, 1e-6, ds, ds, steps,
+        residual,
+        np.asarray(u0, dtype=float),
+        p0,
+        1e-6,
+        ds,
+        ds,
+        steps,
         solver_parameters={"tolerance": 1e-10, "initial_directions": direction},
-        verbosity="off")
+        verbosity="off",
+    )
     elapsed = time.perf_counter() - started
     count = sum(len(branch.p_path) for branch in result.branches)
     folds = [event.p for event in result.events if event.kind == "LP"]
@@ -41,8 +48,17 @@ def _ours(model, param, start, bounds, ds, direction="forward"):  # noqa: ANN001
     model.compile()  # code generation is not part of the continuation time
 
     def run() -> rd.Branch:
-        return rd.continuation(model, param, start=start, bounds=bounds, step=ds, max_step=ds,
-                               min_step=ds * 1e-6, max_points=POINTS, direction=direction)
+        return rd.continuation(
+            model,
+            param,
+            start=start,
+            bounds=bounds,
+            step=ds,
+            max_step=ds,
+            min_step=ds * 1e-6,
+            max_points=POINTS,
+            direction=direction,
+        )
 
     branch = run()  # warm-up: lazy imports (xarray back ends) are not continuation time
     return best_time(run, repeat=3, min_time=0.0) / len(branch), branch
@@ -64,10 +80,16 @@ def bench_branch_2d() -> dict:
     u0 = branch.points["state"].values[0]
     theirs, their_folds = _pycont(residual, u0, 3.0, 0.01, POINTS, "decrease_p")
     their_error = min((abs(f - exact) / exact for f in their_folds), default=float("nan"))
-    return {"name": "continuation 2-D branch, 500 points", "points": len(branch),
-            "ours_ms_per_point": ours * 1e3, "pycont_lite_ms_per_point": theirs * 1e3,
-            "fold_rel_error_ours": abs(fold.parameter - exact) / exact,
-            "fold_rel_error_pycont_lite": their_error, "target": 1.0, "ratio": ours / theirs}
+    return {
+        "name": "continuation 2-D branch, 500 points",
+        "points": len(branch),
+        "ours_ms_per_point": ours * 1e3,
+        "pycont_lite_ms_per_point": theirs * 1e3,
+        "fold_rel_error_ours": abs(fold.parameter - exact) / exact,
+        "fold_rel_error_pycont_lite": their_error,
+        "target": 1.0,
+        "ratio": ours / theirs,
+    }
 
 
 def alliance_model(actors: int = 10) -> rd.Model:
@@ -81,9 +103,12 @@ def alliance_model(actors: int = 10) -> rd.Model:
         rivals = states[half:] if i < half else states[:half]
         threat = sum(rivals) / len(rivals)
         rhs.append(k * threat - c * state + g + s / (1 + sp.exp(-(threat - theta) / w)))
-    return rd.Model([str(v) for v in states],
-                    {"k": 0.4, "c": 1.0, "g": 0.2, "s": 2.0, "theta": 2.0, "w": 0.2}, rhs,
-                    name=f"{actors}-actor alliance")
+    return rd.Model(
+        [str(v) for v in states],
+        {"k": 0.4, "c": 1.0, "g": 0.2, "s": 2.0, "theta": 2.0, "w": 0.2},
+        rhs,
+        name=f"{actors}-actor alliance",
+    )
 
 
 def bench_branch_alliance10() -> dict:
@@ -107,10 +132,17 @@ def bench_branch_alliance10() -> dict:
         return compiled.rhs(0.0, u, q)
 
     theirs, their_folds = _pycont(residual, branch.points["state"].values[0], p["g"], 0.02, POINTS)
-    return {"name": "continuation 10-actor alliance branch, 500 points", "points": len(branch),
-            "ours_ms_per_point": ours * 1e3, "pycont_lite_ms_per_point": theirs * 1e3,
-            "folds_ours": folds.tolist(), "folds_scan": scanned.tolist(),
-            "folds_pycont_lite": sorted(their_folds),
-            "fold_rel_error_ours": float(np.max(np.abs(folds - scanned) / np.abs(scanned)))
-            if folds.size == scanned.size else float("nan"),
-            "target": 1.0, "ratio": ours / theirs}
+    return {
+        "name": "continuation 10-actor alliance branch, 500 points",
+        "points": len(branch),
+        "ours_ms_per_point": ours * 1e3,
+        "pycont_lite_ms_per_point": theirs * 1e3,
+        "folds_ours": folds.tolist(),
+        "folds_scan": scanned.tolist(),
+        "folds_pycont_lite": sorted(their_folds),
+        "fold_rel_error_ours": float(np.max(np.abs(folds - scanned) / np.abs(scanned)))
+        if folds.size == scanned.size
+        else float("nan"),
+        "target": 1.0,
+        "ratio": ours / theirs,
+    }

@@ -43,15 +43,17 @@ def bench_rhs_vs_hand_numpy():
         t_hand = best_time(lambda y=y: hand(0.0, y))
         t_bound = best_time(lambda y=y, bound=bound: bound(0.0, y))
         t_unbound = best_time(lambda y=y, p=p, compiled=compiled: compiled.rhs(0.0, y, p))
-        results.append({
-            "name": f"rhs_vs_hand_numpy_N{n}",
-            "hand_us": round(t_hand * 1e6, 3),
-            "compiled_bound_us": round(t_bound * 1e6, 3),
-            "compiled_unbound_us": round(t_unbound * 1e6, 3),
-            "ratio": round(t_bound / t_hand, 3),
-            "ratio_unbound": round(t_unbound / t_hand, 3),
-            "target": "ratio <= 1.2 (bound f(t, y), what the simulator integrates)",
-        })
+        results.append(
+            {
+                "name": f"rhs_vs_hand_numpy_N{n}",
+                "hand_us": round(t_hand * 1e6, 3),
+                "compiled_bound_us": round(t_bound * 1e6, 3),
+                "compiled_unbound_us": round(t_unbound * 1e6, 3),
+                "ratio": round(t_bound / t_hand, 3),
+                "ratio_unbound": round(t_unbound / t_hand, 3),
+                "target": "ratio <= 1.2 (bound f(t, y), what the simulator integrates)",
+            }
+        )
     return results
 
 
@@ -81,8 +83,12 @@ def bench_simulate_vs_pysd():
         pysd_values = run_pysd()[["x", "y"]].to_numpy()
         t_pysd = best_time(run_pysd, repeat=3, min_time=0.3)
     pysd_error = float(np.max(np.abs(pysd_values - exact) / np.abs(exact)))
-    out = {"name": "simulate_vs_pysd", "pysd_ms": round(t_pysd * 1e3, 3),
-           "pysd_max_rel_error": pysd_error, "target": ">= 20x (goal 50x) at equal or better accuracy"}
+    out = {
+        "name": "simulate_vs_pysd",
+        "pysd_ms": round(t_pysd * 1e3, 3),
+        "pysd_max_rel_error": pysd_error,
+        "target": ">= 20x (goal 50x) at equal or better accuracy",
+    }
     for method, rtol in (("LSODA", 1e-6), ("exact", None)):
         kwargs = {"rtol": rtol, "atol": rtol * 1e-3} if rtol else {}
 
@@ -106,28 +112,43 @@ def bench_ensemble_vs_loop():
     sets = {"k": rng.uniform(0.2, 0.9, m), "l": rng.uniform(0.2, 0.9, m), "g": rng.uniform(0, 1, m)}
     times = np.linspace(0, 50, 101)
     kwargs = {"rtol": 1e-6, "atol": 1e-9, "t_eval": times}
-    rd.simulate_ensemble(model, {"k": sets["k"][:10]}, (0, 1), [1.0, 2.0], progress=False)  # warm-up
+    rd.simulate_ensemble(
+        model, {"k": sets["k"][:10]}, (0, 1), [1.0, 2.0], progress=False
+    )  # warm-up
     out = {"name": "ensemble_10000_vs_loop", "target": ">= 300x (same method and tolerance)"}
     for method in ("DOP853", "RK45"):
         started = time.perf_counter()
-        ensemble = rd.simulate_ensemble(model, sets, (0, 50), [1.0, 2.0], progress=False, chunk_size=m,
-                                        method=method, **kwargs)
+        ensemble = rd.simulate_ensemble(
+            model, sets, (0, 50), [1.0, 2.0], progress=False, chunk_size=m, method=method, **kwargs
+        )
         t_ensemble = time.perf_counter() - started
         loop_n = 100
         started = time.perf_counter()
         for j in range(loop_n):
-            single = rd.simulate(model, (0, 50), [1.0, 2.0], method=method,
-                                 params={name: values[j] for name, values in sets.items()}, **kwargs)
+            single = rd.simulate(
+                model,
+                (0, 50),
+                [1.0, 2.0],
+                method=method,
+                params={name: values[j] for name, values in sets.items()},
+                **kwargs,
+            )
         t_loop = (time.perf_counter() - started) / loop_n
         out[f"{method}_ensemble_s"] = round(t_ensemble, 3)
         out[f"{method}_single_ms"] = round(t_loop * 1e3, 3)
         out[f"{method}_ratio"] = round(t_loop * m / t_ensemble, 1)
-        out[f"{method}_max_abs_deviation"] = float(np.max(np.abs(ensemble.member(loop_n - 1).values
-                                                                 - single.values)))
+        out[f"{method}_max_abs_deviation"] = float(
+            np.max(np.abs(ensemble.member(loop_n - 1).values - single.values))
+        )
     started = time.perf_counter()
     for j in range(100):
-        rd.simulate(model, (0, 50), [1.0, 2.0], params={name: values[j] for name, values in sets.items()},
-                    **kwargs)
+        rd.simulate(
+            model,
+            (0, 50),
+            [1.0, 2.0],
+            params={name: values[j] for name, values in sets.items()},
+            **kwargs,
+        )
     t_lsoda = (time.perf_counter() - started) / 100
     out["lsoda_lean_single_ms"] = round(t_lsoda * 1e3, 3)
     out["ratio_vs_lsoda_lean_loop"] = round(t_lsoda * m / out["DOP853_ensemble_s"], 1)
@@ -149,6 +170,10 @@ def bench_compile_200_actors():
     compiled.jac(0.0, y, p)
     compiled.jac_p(0.0, y, p)
     t_compile = time.perf_counter() - started
-    return {"name": "compile_200_actors", "build_model_s": round(t_build, 3),
-            "compile_with_jacobians_s": round(t_compile, 3),
-            "build_plus_compile_s": round(t_build + t_compile, 3), "target": "compile <= 5 s"}
+    return {
+        "name": "compile_200_actors",
+        "build_model_s": round(t_build, 3),
+        "compile_with_jacobians_s": round(t_compile, 3),
+        "build_plus_compile_s": round(t_build + t_compile, 3),
+        "target": "compile <= 5 s",
+    }

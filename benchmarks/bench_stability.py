@@ -78,8 +78,12 @@ def _measure(name: str, model: rd.Model, grid: dict[str, np.ndarray], loop_point
     # the map and the loops take turns (the shared machine's speed drifts), best of each
     seconds = eig_only = with_jac = float("inf")
     for _ in range(ROUNDS):
-        seconds = min(seconds, best_time(lambda: rd.stability_map(model, grid, progress=False),
-                                         repeat=1, min_time=0.05))
+        seconds = min(
+            seconds,
+            best_time(
+                lambda: rd.stability_map(model, grid, progress=False), repeat=1, min_time=0.05
+            ),
+        )
         eig_only = min(eig_only, best_time(eigvals_only, repeat=1, min_time=0.05) / loop_points)
         with_jac = min(with_jac, best_time(jac_and_eigvals, repeat=1, min_time=0.05) / loop_points)
     jacobians = compiled.jac(0.0, np.zeros(compiled.n_states), parameters)
@@ -98,7 +102,8 @@ def _measure(name: str, model: rd.Model, grid: dict[str, np.ndarray], loop_point
     if compiled.n_states > 2:  # the path that builds every Jacobian, for comparison
         generic = best_time(
             lambda: rd.stability_map(model, grid, progress=False, chunk_size=10**7),
-            repeat=3, min_time=0.1,
+            repeat=3,
+            min_time=0.1,
         )
         extra["per_point_jacobians_us_per_point"] = round(1e6 * generic / points, 4)
     return extra | {
@@ -120,12 +125,17 @@ def _measure(name: str, model: rd.Model, grid: dict[str, np.ndarray], loop_point
 def bench_map_two_nation() -> dict:
     """1000 x 1000 map of Richardson's two-nation model over (k, l)."""
     axis = np.linspace(0.0, 2.0, 1000)
-    return _measure("stability_map richardson2 1000x1000", rd.richardson2(),
-                    {"k": axis, "l": axis}, loop_points=3000)
+    return _measure(
+        "stability_map richardson2 1000x1000",
+        rd.richardson2(),
+        {"k": axis, "l": axis},
+        loop_points=3000,
+    )
 
 
 def _ten_actor_alliance(ally_coupling: float) -> rd.Model:
-    """Two blocs of five (``rd.alliance_model``): reactions across blocs, distrust, ally coupling."""
+    """Two blocs of five (``rd.alliance_model``): reactions across blocs, distrust, ally
+    coupling."""
     actors = [f"East {i}" for i in range(5)] + [f"West {i}" for i in range(5)]
     rng = np.random.default_rng(1)
     east = np.arange(10) < 5
@@ -145,16 +155,23 @@ def bench_map_ten_actor() -> dict:
     """100 x 100 map of a 10-actor alliance model over two reactions (East 0 <-> West 0), with
     distrust among allies (``ally_coupling`` > 0): Metzler Jacobians."""
     axis = np.linspace(0.0, 2.0, 100)
-    return _measure("stability_map alliance_model(10) 100x100", _ten_actor_alliance(0.02),
-                    {"k_East_0_West_0": axis, "k_West_0_East_0": axis}, loop_points=1000)
+    return _measure(
+        "stability_map alliance_model(10) 100x100",
+        _ten_actor_alliance(0.02),
+        {"k_East_0_West_0": axis, "k_West_0_East_0": axis},
+        loop_points=1000,
+    )
 
 
 def bench_map_ten_actor_burden_sharing() -> dict:
     """The same map with burden sharing among allies (``ally_coupling`` < 0): the Jacobians are
     not Metzler, so every point goes through ``eigvals`` (reference, no target)."""
     axis = np.linspace(0.0, 2.0, 100)
-    result = _measure("stability_map alliance_model(10) burden sharing 100x100",
-                      _ten_actor_alliance(-0.02),
-                      {"k_East_0_West_0": axis, "k_West_0_East_0": axis}, loop_points=1000)
+    result = _measure(
+        "stability_map alliance_model(10) burden sharing 100x100",
+        _ten_actor_alliance(-0.02),
+        {"k_East_0_West_0": axis, "k_West_0_East_0": axis},
+        loop_points=1000,
+    )
     result["target"] = "reference"
     return result

@@ -123,8 +123,9 @@ def classify_sampled(
     T = _horizon(found, horizon, discrete)
     ceiling = 10.0 * float(np.max(np.abs(upper)))
     floor = 0.0 if np.all(lower >= 0) else None
-    times, runs, escaped = _simulate(model, compiled, p, starts, T, ceiling, floor,
-                                     stiff=_is_stiff(found, T))
+    times, runs, escaped = _simulate(
+        model, compiled, p, starts, T, ceiling, floor, stiff=_is_stiff(found, T)
+    )
     tail = runs[:, times >= (1.0 - _TAIL) * times[-1], :]
     amplitude = np.max(np.ptp(tail, axis=1), axis=1)
     final = runs[:, -1, :]

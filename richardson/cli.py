@@ -47,12 +47,15 @@ def _parse_grid(items: Sequence[str]) -> dict[str, object]:
         name, sep, spec = item.partition("=")
         parts = spec.split(":")
         if not sep or len(parts) != 3:
-            raise UsageError(f"--param expects NAME=START:STOP:COUNT (e.g. k=0:2:200), got {item!r}")
+            raise UsageError(
+                f"--param expects NAME=START:STOP:COUNT (e.g. k=0:2:200), got {item!r}"
+            )
         try:
             start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
         except ValueError as err:
-            raise UsageError(f"--param {item!r}: START and STOP must be numbers, COUNT a whole "
-                             "number") from err
+            raise UsageError(
+                f"--param {item!r}: START and STOP must be numbers, COUNT a whole number"
+            ) from err
         if count < 2:
             raise UsageError(f"--param {item!r}: COUNT must be at least 2")
         grid[name.strip()] = np.linspace(start, stop, count)
@@ -77,8 +80,14 @@ def _simulate(args: argparse.Namespace) -> int:
     span = dict(model.metadata.get("simulation", {}))
     t0 = args.t0 if args.t0 is not None else float(span.get("t0", 0.0))
     t1 = args.t1 if args.t1 is not None else float(span.get("t1", t0 + 50.0))
-    trajectory = simulate(model, (t0, t1), params=_parse_params(args.set), ceiling=args.ceiling,
-                          floor=args.floor, method=args.method)
+    trajectory = simulate(
+        model,
+        (t0, t1),
+        params=_parse_params(args.set),
+        ceiling=args.ceiling,
+        floor=args.floor,
+        method=args.method,
+    )
     print(trajectory.summary())
     if args.csv:
         trajectory.to_dataframe().to_csv(args.csv)
@@ -138,10 +147,14 @@ def _fit(args: argparse.Namespace) -> int:
 
     model = _load(args.model)
     source = args.data
-    frame = datasets.read_csv(source) if Path(source).suffix.lower() == ".csv" else datasets.load(source)
+    frame = (
+        datasets.read_csv(source)
+        if Path(source).suffix.lower() == ".csv"
+        else datasets.load(source)
+    )
     if args.years:
         start, _, stop = args.years.partition(":")
-        frame = frame.loc[int(start):int(stop)]
+        frame = frame.loc[int(start) : int(stop)]
     result = fit(model, frame, method=args.method)
     print(result.summary())
     if args.bootstrap:
@@ -183,22 +196,30 @@ def build_parser() -> argparse.ArgumentParser:
         sub = verbs.add_parser(name, help=help_text, description=help_text)
         if model:
             sub.add_argument("model", metavar="MODEL.toml", help="model file (see models/)")
-            sub.add_argument("--set", action="append", metavar="NAME=VALUE",
-                             help="override a parameter value (repeatable)")
+            sub.add_argument(
+                "--set",
+                action="append",
+                metavar="NAME=VALUE",
+                help="override a parameter value (repeatable)",
+            )
         sub.set_defaults(handler=handler)
         return sub
 
     sub = verb("simulate", "integrate a model and print its trajectory summary", _simulate)
     sub.add_argument("--t0", type=float, help="start time (default: the model file's, else 0)")
     sub.add_argument("--t1", type=float, help="end time (default: the model file's, else t0 + 50)")
-    sub.add_argument("--method", default="LSODA", help="solver (default LSODA; 'exact' for linear models)")
+    sub.add_argument(
+        "--method", default="LSODA", help="solver (default LSODA; 'exact' for linear models)"
+    )
     sub.add_argument("--ceiling", type=float, help="spending level that counts as runaway")
     sub.add_argument("--floor", type=float, help="lower bound on spending, e.g. 0")
     sub.add_argument("--csv", help="write the trajectory to this CSV file")
     sub.add_argument("-o", "--output", help="write a time-series figure (PNG)")
 
     sub = verb("analyze", "balances, regime verdict in words and escalation margin", _analyze)
-    sub.add_argument("--over", help="comma-separated parameters for the margin (default: reactions)")
+    sub.add_argument(
+        "--over", help="comma-separated parameters for the margin (default: reactions)"
+    )
 
     sub = verb("portrait", "phase portrait of two states", _portrait)
     sub.add_argument("-o", "--output", required=True, help="figure file (PNG)")
@@ -206,17 +227,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--y", help="state on the vertical axis")
 
     sub = verb("sweep", "regime map over a parameter grid", _sweep)
-    sub.add_argument("--param", action="append", default=[], metavar="NAME=START:STOP:COUNT",
-                     help="grid axis, e.g. k=0:2:200 (repeatable)")
+    sub.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=START:STOP:COUNT",
+        help="grid axis, e.g. k=0:2:200 (repeatable)",
+    )
     sub.add_argument("-o", "--output", help="stability-map figure (PNG; two parameters)")
     sub.add_argument("--csv", help="write the regimes and growth rates to CSV")
 
     sub = verb("fit", "fit a model to a bundled series or a CSV file", _fit)
-    sub.add_argument("--data", required=True, metavar="NAME_OR_CSV",
-                     help="bundled series name (see richardson.data.available()) or CSV path")
-    sub.add_argument("--method", default="ode", choices=["ode", "difference"], help="fitting method")
+    sub.add_argument(
+        "--data",
+        required=True,
+        metavar="NAME_OR_CSV",
+        help="bundled series name (see richardson.data.available()) or CSV path",
+    )
+    sub.add_argument(
+        "--method", default="ode", choices=["ode", "difference"], help="fitting method"
+    )
     sub.add_argument("--years", metavar="START:STOP", help="restrict to these years")
-    sub.add_argument("--bootstrap", type=int, default=0, metavar="N", help="residual bootstrap samples")
+    sub.add_argument(
+        "--bootstrap", type=int, default=0, metavar="N", help="residual bootstrap samples"
+    )
     sub.add_argument("-o", "--output", help="fit figure (PNG)")
 
     sub = verb("export", "export a model to Vensim .mdl (runs in PySD)", _export)

@@ -272,7 +272,9 @@ class _Emitter:
             rename[sym] = local
         return lines, rename
 
-    def _assignments(self, targets: Sequence[str], exprs: Sequence[sp.Expr], op: str = "=") -> list[str]:
+    def _assignments(
+        self, targets: Sequence[str], exprs: Sequence[sp.Expr], op: str = "="
+    ) -> list[str]:
         """cse + print ``target op expr`` lines (states/params bound as locals first)."""
         if not exprs:
             return []
@@ -306,19 +308,30 @@ class _ScalarEmitter(_Emitter):
         jac_entries = [(ij, e) for ij, e in jac_entries if e != 0]
         jac_p_entries = [(ik, e) for ik, e in jac_p_entries if e != 0]
         src = [_PROLOGUE]
-        src += ["def rhs(t, y, p):", "    y, p, batch = _prepare(y, p)",
-                f"    out = numpy.empty(({n},) + batch)"]
+        src += [
+            "def rhs(t, y, p):",
+            "    y, p, batch = _prepare(y, p)",
+            f"    out = numpy.empty(({n},) + batch)",
+        ]
         src += self._assignments([f"out[{i}]" for i in range(n)], list(model.rhs))
         src += ["    return out", ""]
-        src += ["def jac(t, y, p):", "    y, p, batch = _prepare(y, p)",
-                f"    out = numpy.zeros(({n}, {n}) + batch)"]
-        src += self._assignments([f"out[{i}, {j}]" for (i, j), _ in jac_entries],
-                                 [e for _, e in jac_entries])
+        src += [
+            "def jac(t, y, p):",
+            "    y, p, batch = _prepare(y, p)",
+            f"    out = numpy.zeros(({n}, {n}) + batch)",
+        ]
+        src += self._assignments(
+            [f"out[{i}, {j}]" for (i, j), _ in jac_entries], [e for _, e in jac_entries]
+        )
         src += ["    return out", ""]
-        src += ["def jac_p(t, y, p):", "    y, p, batch = _prepare(y, p)",
-                f"    out = numpy.zeros(({n}, {P}) + batch)"]
-        src += self._assignments([f"out[{i}, {k}]" for (i, k), _ in jac_p_entries],
-                                 [e for _, e in jac_p_entries])
+        src += [
+            "def jac_p(t, y, p):",
+            "    y, p, batch = _prepare(y, p)",
+            f"    out = numpy.zeros(({n}, {P}) + batch)",
+        ]
+        src += self._assignments(
+            [f"out[{i}, {k}]" for (i, k), _ in jac_p_entries], [e for _, e in jac_p_entries]
+        )
         src += ["    return out", ""]
         return "\n".join(src), self.namespace
 
@@ -403,8 +416,9 @@ class _StructuredEmitter(_Emitter):
         rem_rows = [i for i, terms in enumerate(remainder) if terms]
         rem_exprs = [sp.Add(*remainder[i]) for i in rem_rows]
         src = [_PROLOGUE]
-        src += self._emit_rhs(dense, diagonal, sparse_linear, vectors, sparse_constant,
-                              rem_rows, rem_exprs)
+        src += self._emit_rhs(
+            dense, diagonal, sparse_linear, vectors, sparse_constant, rem_rows, rem_exprs
+        )
         src += self._emit_jac(dense, diagonal, sparse_linear, rem_rows, rem_exprs)
         src += self._emit_jac_p(linear, constant, rem_rows, rem_exprs)
         return "\n".join(src), self.namespace
@@ -451,7 +465,11 @@ class _StructuredEmitter(_Emitter):
             if count == n * n and base >= 0:
                 dense.append(base)
                 for idx, a in enumerate(atoms):
-                    if len(a.pidx) == 1 and a.coef == 1.0 and a.pidx[0] - (a.row * n + a.col) == base:
+                    if (
+                        len(a.pidx) == 1
+                        and a.coef == 1.0
+                        and a.pidx[0] - (a.row * n + a.col) == base
+                    ):
                         used[idx] = True
         diagonal = []  # (coef, offset): coef * p[offset:offset+n] * y
         keys = Counter(
@@ -463,8 +481,12 @@ class _StructuredEmitter(_Emitter):
             if count == n and base >= 0:
                 diagonal.append((coef, base))
                 for idx, a in enumerate(atoms):
-                    if (not used[idx] and len(a.pidx) == 1 and a.row == a.col
-                            and (a.coef, a.pidx[0] - a.row) == (coef, base)):
+                    if (
+                        not used[idx]
+                        and len(a.pidx) == 1
+                        and a.row == a.col
+                        and (a.coef, a.pidx[0] - a.row) == (coef, base)
+                    ):
                         used[idx] = True
         rest = [a for idx, a in enumerate(atoms) if not used[idx]]
         return dense, diagonal, rest
@@ -474,7 +496,9 @@ class _StructuredEmitter(_Emitter):
         keys = Counter((a.coef, a.pidx[0] - a.row) for a in atoms if len(a.pidx) == 1)
         vectors = [(c, b) for (c, b), count in keys.items() if count == n and b >= 0]
         chosen = set(vectors)
-        rest = [a for a in atoms if not (len(a.pidx) == 1 and (a.coef, a.pidx[0] - a.row) in chosen)]
+        rest = [
+            a for a in atoms if not (len(a.pidx) == 1 and (a.coef, a.pidx[0] - a.row) in chosen)
+        ]
         return vectors, rest
 
     def _arrays(self, prefix: str, atoms: list[_Atom]) -> dict[int, str]:
@@ -487,13 +511,16 @@ class _StructuredEmitter(_Emitter):
             stem = f"_{prefix}{degree}"
             self.namespace[stem + "_rows"] = np.array([a.row for a in group], dtype=np.intp)
             self.namespace[stem + "_cols"] = np.array(
-                [a.col if a.col is not None else 0 for a in group], dtype=np.intp)
+                [a.col if a.col is not None else 0 for a in group], dtype=np.intp
+            )
             self.namespace[stem + "_coef"] = np.array([a.coef for a in group])[:, None]
             self.namespace[stem + "_pidx"] = np.array(
-                [a.pidx for a in group], dtype=np.intp).reshape(len(group), degree)
+                [a.pidx for a in group], dtype=np.intp
+            ).reshape(len(group), degree)
             self.namespace[stem + "_sum"] = scipy.sparse.csr_array(
                 (np.ones(len(group)), (self.namespace[stem + "_rows"], np.arange(len(group)))),
-                shape=(self.n, len(group)))
+                shape=(self.n, len(group)),
+            )
             stems[degree] = stem
         return stems
 
@@ -505,7 +532,8 @@ class _StructuredEmitter(_Emitter):
             self.namespace[stem + "_flat"] = flat
             return f"    out.reshape({size}, -1)[{stem}_flat] += {values}"
         self.namespace[stem + "_scatter"] = scipy.sparse.csr_array(
-            (np.ones(flat.size), (flat, np.arange(flat.size))), shape=(size, flat.size))
+            (np.ones(flat.size), (flat, np.arange(flat.size))), shape=(size, flat.size)
+        )
         return f"    out.reshape({size}, -1)[...] += {stem}_scatter @ ({values})"
 
     @staticmethod
@@ -514,17 +542,26 @@ class _StructuredEmitter(_Emitter):
         return " * ".join(factors)
 
     # -- rhs
-    def _emit_rhs(self, dense, diagonal, sparse_linear, vectors, sparse_constant, rem_rows, rem_exprs):
+    def _emit_rhs(
+        self, dense, diagonal, sparse_linear, vectors, sparse_constant, rem_rows, rem_exprs
+    ):
         n = self.n
-        src = ["def rhs(t, y, p):", "    y, p, batch = _prepare(y, p)",
-               f"    y2 = y.reshape({n}, -1)", f"    p2 = p.reshape({self.P}, -1)",
-               f"    out = numpy.zeros(({n}, max(y2.shape[1], p2.shape[1])))",
-               f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))"]
+        src = [
+            "def rhs(t, y, p):",
+            "    y, p, batch = _prepare(y, p)",
+            f"    y2 = y.reshape({n}, -1)",
+            f"    p2 = p.reshape({self.P}, -1)",
+            f"    out = numpy.zeros(({n}, max(y2.shape[1], p2.shape[1])))",
+            f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))",
+        ]
         for base in dense:
-            src += ["    if p2.shape[1] == 1:",
-                    f"        out += p2[{base}:{base + n * n}, 0].reshape({n}, {n}) @ y2",
-                    "    else:",
-                    f"        out += numpy.einsum('ijm,jm->im', p2[{base}:{base + n * n}].reshape({n}, {n}, -1), y2)"]
+            src += [
+                "    if p2.shape[1] == 1:",
+                f"        out += p2[{base}:{base + n * n}, 0].reshape({n}, {n}) @ y2",
+                "    else:",
+                f"        out += numpy.einsum('ijm,jm->im', "
+                f"p2[{base}:{base + n * n}].reshape({n}, {n}, -1), y2)",
+            ]
         for coef, base in diagonal:
             src.append(f"    out += {coef!r} * p2[{base}:{base + n}] * y2")
         for degree, stem in self._arrays("L", sparse_linear).items():
@@ -542,10 +579,14 @@ class _StructuredEmitter(_Emitter):
     # -- jac
     def _emit_jac(self, dense, diagonal, sparse_linear, rem_rows, rem_exprs):
         n = self.n
-        src = ["def jac(t, y, p):", "    y, p, batch = _prepare(y, p)",
-               f"    y2 = y.reshape({n}, -1)", f"    p2 = p.reshape({self.P}, -1)",
-               f"    out = numpy.zeros(({n}, {n}, max(y2.shape[1], p2.shape[1])))",
-               f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))"]
+        src = [
+            "def jac(t, y, p):",
+            "    y, p, batch = _prepare(y, p)",
+            f"    y2 = y.reshape({n}, -1)",
+            f"    p2 = p.reshape({self.P}, -1)",
+            f"    out = numpy.zeros(({n}, {n}, max(y2.shape[1], p2.shape[1])))",
+            f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))",
+        ]
         for base in dense:
             src.append(f"    out += p2[{base}:{base + n * n}].reshape({n}, {n}, -1)")
         if diagonal:
@@ -555,23 +596,30 @@ class _StructuredEmitter(_Emitter):
         for degree, stem in self._arrays("J", sparse_linear).items():
             flat = self.namespace[stem + "_rows"] * n + self.namespace[stem + "_cols"]
             src.append(self._scatter_add(stem, flat, n * n, self._weights(stem, degree)))
-        src += self._remainder_derivatives(rem_rows, rem_exprs, self.model.state_symbols,
-                                           self.state_pos)
+        src += self._remainder_derivatives(
+            rem_rows, rem_exprs, self.model.state_symbols, self.state_pos
+        )
         src += [f"    return out.reshape(({n}, {n}) + batch)", ""]
         return src
 
     # -- jac_p
     def _emit_jac_p(self, linear, constant, rem_rows, rem_exprs):
         n, P = self.n, self.P
-        src = ["def jac_p(t, y, p):", "    y, p, batch = _prepare(y, p)",
-               f"    y2 = y.reshape({n}, -1)", f"    p2 = p.reshape({P}, -1)",
-               f"    out = numpy.zeros(({n}, {P}, max(y2.shape[1], p2.shape[1])))",
-               f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))"]
+        src = [
+            "def jac_p(t, y, p):",
+            "    y, p, batch = _prepare(y, p)",
+            f"    y2 = y.reshape({n}, -1)",
+            f"    p2 = p.reshape({P}, -1)",
+            f"    out = numpy.zeros(({n}, {P}, max(y2.shape[1], p2.shape[1])))",
+            f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))",
+        ]
         # d/dp_k of coef * prod(p[pidx]) * y[col]: one entry per factor position.
-        derived: dict[int, list[tuple[int, int, float, tuple[int, ...], int | None]]] = defaultdict(list)
+        derived: dict[int, list[tuple[int, int, float, tuple[int, ...], int | None]]] = defaultdict(
+            list
+        )
         for a in linear + constant:
             for pos, k in enumerate(a.pidx):
-                others = a.pidx[:pos] + a.pidx[pos + 1:]
+                others = a.pidx[:pos] + a.pidx[pos + 1 :]
                 derived[len(others)].append((a.row, k, a.coef, others, a.col))
         for degree, group in sorted(derived.items()):
             stem = f"_D{degree}"
@@ -579,17 +627,24 @@ class _StructuredEmitter(_Emitter):
             ks = np.array([g[1] for g in group], dtype=np.intp)
             has_state = np.array([g[4] is not None for g in group])
             cols = np.array([g[4] if g[4] is not None else 0 for g in group], dtype=np.intp)
-            self.namespace.update({
-                f"{stem}_rows": rows, f"{stem}_k": ks,
-                f"{stem}_coef": np.array([g[2] for g in group])[:, None],
-                f"{stem}_pidx": np.array([g[3] for g in group], dtype=np.intp).reshape(len(group), degree),
-                f"{stem}_cols": cols, f"{stem}_has_state": has_state[:, None],
-            })
+            self.namespace.update(
+                {
+                    f"{stem}_rows": rows,
+                    f"{stem}_k": ks,
+                    f"{stem}_coef": np.array([g[2] for g in group])[:, None],
+                    f"{stem}_pidx": np.array([g[3] for g in group], dtype=np.intp).reshape(
+                        len(group), degree
+                    ),
+                    f"{stem}_cols": cols,
+                    f"{stem}_has_state": has_state[:, None],
+                }
+            )
             factors = [f"{stem}_coef"] + [f"p2[{stem}_pidx[:, {d}]]" for d in range(degree)]
             factors.append(f"numpy.where({stem}_has_state, y2[{stem}_cols], 1.0)")
             src.append(self._scatter_add(stem, rows * P + ks, n * P, " * ".join(factors)))
-        src += self._remainder_derivatives(rem_rows, rem_exprs, self.model.param_symbols,
-                                           self.param_pos)
+        src += self._remainder_derivatives(
+            rem_rows, rem_exprs, self.model.param_symbols, self.param_pos
+        )
         src += [f"    return out.reshape(({n}, {P}) + batch)", ""]
         return src
 
@@ -605,4 +660,5 @@ class _StructuredEmitter(_Emitter):
         if not entries:
             return []
         return ["    y, p = y2, p2"] + self._assignments(
-            [f"out[{i}, {k}]" for (i, k), _ in entries], [e for _, e in entries], op="+=")
+            [f"out[{i}, {k}]" for (i, k), _ in entries], [e for _, e in entries], op="+="
+        )

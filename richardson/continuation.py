@@ -592,17 +592,20 @@ class Branch:
         rows = "".join(
             f"<tr><td>{html.escape(b.kind)}</td><td>{b.parameter:.6g}</td>"
             f"<td>{html.escape(', '.join(f'{v:.4g}' for v in np.atleast_1d(b.state)))}</td>"
-            f"<td>{'' if b.lyapunov_coefficient is None else f'{b.lyapunov_coefficient:.3g}'}</td></tr>"
+            f"<td>{_format_optional(b.lyapunov_coefficient)}</td></tr>"
             for b in self.bifurcations
         )
         table = (
             f"<table><tr><th>kind</th><th>{html.escape(self.param)}</th><th>state</th>"
             f"<th>Lyapunov coefficient</th></tr>{rows}</table>"
-            if rows else "<p>no bifurcation in the explored interval</p>"
+            if rows
+            else "<p>no bifurcation in the explored interval</p>"
         )
-        return (f"<div><b>Branch in {html.escape(self.param)}</b>: {len(self)} points{table}"
-                f"<details><summary>summary</summary><pre>{html.escape(self.summary())}</pre>"
-                "</details></div>")
+        return (
+            f"<div><b>Branch in {html.escape(self.param)}</b>: {len(self)} points{table}"
+            f"<details><summary>summary</summary><pre>{html.escape(self.summary())}</pre>"
+            "</details></div>"
+        )
 
     def __repr__(self) -> str:
         kinds = ", ".join(b.kind for b in self.bifurcations) or "none"
@@ -1115,3 +1118,8 @@ def _empty_branch(model, param, params, bounds, period, message) -> Branch:  # n
         bounds=bounds,
         period=period,
     )
+
+
+def _format_optional(value: float | None) -> str:
+    """``value`` to three significant digits, or an empty string for ``None``."""
+    return "" if value is None else f"{value:.3g}"

@@ -61,12 +61,26 @@ def builtin_scenarios() -> list[Scenario]:
     runaway = richardson2(k=1.3, l=1.2, a=1.0, b=1.1, g=0.5, h=0.3)
     hotline = runaway.with_interventions(step("k", at=10, to=0.6), step("l", at=10, to=0.6))
     return [
-        Scenario("classic_stable", replace(stable, name="Classic two-nation race, stable (a b > k l)"),
-                 (0.0, 30.0), (1.0, 2.0)),
-        Scenario("classic_runaway", replace(runaway, name="Classic two-nation race, runaway (k l > a b)"),
-                 (0.0, 40.0), (1.0, 2.0), ceiling=1e3),
-        Scenario("classic_hotline", replace(hotline, name="Runaway race damped by a hotline at t = 10"),
-                 (0.0, 40.0), (1.0, 2.0), ceiling=1e3),
+        Scenario(
+            "classic_stable",
+            replace(stable, name="Classic two-nation race, stable (a b > k l)"),
+            (0.0, 30.0),
+            (1.0, 2.0),
+        ),
+        Scenario(
+            "classic_runaway",
+            replace(runaway, name="Classic two-nation race, runaway (k l > a b)"),
+            (0.0, 40.0),
+            (1.0, 2.0),
+            ceiling=1e3,
+        ),
+        Scenario(
+            "classic_hotline",
+            replace(hotline, name="Runaway race damped by a hotline at t = 10"),
+            (0.0, 40.0),
+            (1.0, 2.0),
+            ceiling=1e3,
+        ),
     ]
 
 
@@ -82,8 +96,11 @@ def scenario_files(directory: Path = MODELS_DIR) -> list[Scenario]:
         t0 = float(settings.get("t0", 0.0))
         t1 = float(settings.get("t1", t0 + 50.0))
         ceiling = settings.get("ceiling")
-        scenarios.append(Scenario(path.stem, model, (t0, t1), None,
-                                  float(ceiling) if ceiling is not None else None))
+        scenarios.append(
+            Scenario(
+                path.stem, model, (t0, t1), None, float(ceiling) if ceiling is not None else None
+            )
+        )
     return scenarios
 
 
@@ -148,8 +165,10 @@ def _attempt(report: Report, what: str, action: Callable[[], None]) -> None:
 
 
 def _parameter_table(model: Model) -> pd.DataFrame:
-    rows = {name: {"value": p.value, "unit": p.unit, "meaning": p.description, "source": p.source}
-            for name, p in model.params.items()}
+    rows = {
+        name: {"value": p.value, "unit": p.unit, "meaning": p.description, "source": p.source}
+        for name, p in model.params.items()
+    }
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "parameter"
     return frame
@@ -199,7 +218,8 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
             changed = {k: v for k, v in after.items() if v != model.params[k].value}
             regime_after = classify(model, after)
             report.text(
-                "After the interventions (" + ", ".join(f"{k} = {v:.4g}" for k, v in changed.items())
+                "After the interventions ("
+                + ", ".join(f"{k} = {v:.4g}" for k, v in changed.items())
                 + f"): {regime_after.name.replace('_', ' ')}. {regime_after.explanation}"
             )
 
@@ -213,9 +233,11 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
         else:
             result = _within_budget(_margin_digest, (model,), cheap, MARGIN_BUDGET_S)
         if result is None:
-            report.text(f"Not computed within the demo's {MARGIN_BUDGET_S:.0f} s budget (the margin of "
-                        "a nonlinear model is found by bisection on sampled verdicts); run "
-                        "`richardson analyze` on the model file for it.")
+            report.text(
+                f"Not computed within the demo's {MARGIN_BUDGET_S:.0f} s budget (the margin of "
+                "a nonlinear model is found by bisection on sampled verdicts); run "
+                "`richardson analyze` on the model file for it."
+            )
             return
         state["margin"] = result
         report.text(result.text)
@@ -223,15 +245,21 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
     def trigger() -> None:
         point = nearest_bifurcation(model)
         report.heading("Nearest trigger point", 3)
-        report.text(point.summary() if point is not None else
-                    "No fold, Hopf or branch point, and no stability boundary, within a factor of "
-                    "three of any reaction or fatigue parameter.")
+        report.text(
+            point.summary()
+            if point is not None
+            else "No fold, Hopf or branch point, and no stability boundary, within a factor of "
+            "three of any reaction or fatigue parameter."
+        )
 
     def portrait() -> None:
         ax = plot.phase_portrait(model, trajectories=4)
-        report.figure(ax.figure, f"{scenario.key}_portrait",
-                      f"{model.name}: phase portrait of {model.actors[0]} and {model.actors[1]}"
-                      + ("" if model.n_states == 2 else " (other actors at their balance)"))
+        report.figure(
+            ax.figure,
+            f"{scenario.key}_portrait",
+            f"{model.name}: phase portrait of {model.actors[0]} and {model.actors[1]}"
+            + ("" if model.n_states == 2 else " (other actors at their balance)"),
+        )
 
     def regime_map() -> None:
         names = _map_axes(model, state.get("margin"))
@@ -241,7 +269,13 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
         grid = {}
         for name in names:
             value = model.params[name].value
-            lo, hi = (0.0, 2.5 * value) if value > 0 else (2.5 * value, 0.0) if value < 0 else (-1.0, 1.0)
+            lo, hi = (
+                (0.0, 2.5 * value)
+                if value > 0
+                else (2.5 * value, 0.0)
+                if value < 0
+                else (-1.0, 1.0)
+            )
             grid[name] = np.linspace(lo, hi, count)
         if linear:
             regimes = stability_map(model, grid, progress=False)
@@ -252,8 +286,11 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
         here = (model.params[names[0]].value, model.params[names[1]].value)
         ax.plot(*here, "k*", ms=12)
         ax.annotate("this scenario", here, xytext=(6, 6), textcoords="offset points", fontsize=8)
-        report.figure(ax.figure, f"{scenario.key}_map",
-                      f"{model.name}: regimes over {names[0]} and {names[1]} (star: this scenario)")
+        report.figure(
+            ax.figure,
+            f"{scenario.key}_map",
+            f"{model.name}: regimes over {names[0]} and {names[1]} (star: this scenario)",
+        )
 
     _attempt(report, "The regime verdict", verdict)
     _attempt(report, "The escalation margin", margin)
@@ -268,11 +305,21 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
 
 #: Historical fits of the main job: (title, bundled case, years, actors, fit options).
 HISTORICAL_FITS = (
-    ("Pre-1914 Europe: Entente vs Central Powers", "pre_wwi_blocs", (1880, 1913),
-     ("Entente", "Central Powers"), {}),
+    (
+        "Pre-1914 Europe: Entente vs Central Powers",
+        "pre_wwi_blocs",
+        (1880, 1913),
+        ("Entente", "Central Powers"),
+        {},
+    ),
     ("Cold War: USA vs USSR", "us_ussr", (1950, 1988), ("USA", "USSR"), {}),
-    ("Intra-alliance rivalry: Greece vs Turkey", "greece_turkey", (1952, 2016), ("Greece", "Turkey"),
-     {"log": True}),
+    (
+        "Intra-alliance rivalry: Greece vs Turkey",
+        "greece_turkey",
+        (1952, 2016),
+        ("Greece", "Turkey"),
+        {"log": True},
+    ),
 )
 
 
@@ -288,7 +335,10 @@ def _historical_fits(report: Report, n_bootstrap: int) -> None:
         f"and a {n_bootstrap}-sample residual bootstrap for P(runaway)."
     )
     for title, case, (start, end), actors, options in HISTORICAL_FITS:
-        def one_fit(title=title, case=case, start=start, end=end, actors=actors, options=options) -> None:
+
+        def one_fit(
+            title=title, case=case, start=start, end=end, actors=actors, options=options
+        ) -> None:
             frame = data.load(case, start=start, end=end)
             model = richardson2(actors=actors, state_unit=frame.attrs["units"])
             result = fit(model, frame, **options)
@@ -300,7 +350,9 @@ def _historical_fits(report: Report, n_bootstrap: int) -> None:
             )
             report.preformatted(result.summary())
             ax = result.plot(bootstrap=boot, logy=bool(options.get("log")))
-            report.figure(ax.figure, f"fit_{case}", f"{title}: data, fitted trajectory, bootstrap band")
+            report.figure(
+                ax.figure, f"fit_{case}", f"{title}: data, fitted trajectory, bootstrap band"
+            )
 
         _attempt(report, f"The fit of {case}", one_fit)
 
@@ -312,9 +364,12 @@ def _fit_section(report: Report, scenario: Scenario, dataset: str, fits: dict[st
     frame = data.load(dataset)
     years = scenario.model.metadata.get("fit_years")
     if years:
-        frame = frame.loc[int(years[0]):int(years[1])]
-    columns = {state: actor for state, actor in zip(scenario.model.states, scenario.model.actors,
-                                                    strict=True) if actor in frame.columns}
+        frame = frame.loc[int(years[0]) : int(years[1])]
+    columns = {
+        state: actor
+        for state, actor in zip(scenario.model.states, scenario.model.actors, strict=True)
+        if actor in frame.columns
+    }
     result = fit(scenario.model, frame, method="ode", columns=columns or None)
     fits[scenario.key] = result
     report.heading(f"Fit to {dataset}", 3)
@@ -323,8 +378,12 @@ def _fit_section(report: Report, scenario: Scenario, dataset: str, fits: dict[st
     report.figure(ax.figure, f"{scenario.key}_fit", f"{scenario.model.name}: fit to {dataset}")
 
 
-def run_demo(out: str | Path = "out", scenarios: list[Scenario] | None = None,
-             fits: bool = True, n_bootstrap: int = 100) -> Path:
+def run_demo(
+    out: str | Path = "out",
+    scenarios: list[Scenario] | None = None,
+    fits: bool = True,
+    n_bootstrap: int = 100,
+) -> Path:
     """Run the main job and write the report.
 
     Parameters

@@ -43,7 +43,8 @@ def _canonical_sum(terms: list[sp.Expr]) -> sp.Expr:
 
 
 def state_name(actor: str) -> str:
-    """A valid state identifier for an actor's display name (``"Austria-Hungary"`` -> ``"Austria_Hungary"``)."""
+    """A valid state identifier for an actor's display name (``"Austria-Hungary"`` ->
+    ``"Austria_Hungary"``)."""
     name = re.sub(r"\W", "_", str(actor).strip())
     if not name or name[0].isdigit():
         name = "x_" + name
@@ -100,17 +101,27 @@ def richardson2(
     ('k', 'l', 'a', 'b', 'g', 'h')
     """
     if len(actors) != 2:
-        raise DimensionMismatchError(f"richardson2 models two actors, got {len(actors)}: {list(actors)}")
+        raise DimensionMismatchError(
+            f"richardson2 models two actors, got {len(actors)}: {list(actors)}"
+        )
     x, y = sp.symbols("x y")
     K, L, A, B, G, H = sp.symbols("k l a b g h")
     names = list(actors)
     params = {
-        "k": Parameter("k", k, (0.0, np.inf), _RATE, f"reaction of {names[0]} to {names[1]}'s spending"),
-        "l": Parameter("l", l, (0.0, np.inf), _RATE, f"reaction of {names[1]} to {names[0]}'s spending"),
+        "k": Parameter(
+            "k", k, (0.0, np.inf), _RATE, f"reaction of {names[0]} to {names[1]}'s spending"
+        ),
+        "l": Parameter(
+            "l", l, (0.0, np.inf), _RATE, f"reaction of {names[1]} to {names[0]}'s spending"
+        ),
         "a": Parameter("a", a, (0.0, np.inf), _RATE, f"fatigue (cost of arms) of {names[0]}"),
         "b": Parameter("b", b, (0.0, np.inf), _RATE, f"fatigue (cost of arms) of {names[1]}"),
-        "g": Parameter("g", g, unit=f"{state_unit or 'spending'}/year", description=f"grievance of {names[0]}"),
-        "h": Parameter("h", h, unit=f"{state_unit or 'spending'}/year", description=f"grievance of {names[1]}"),
+        "g": Parameter(
+            "g", g, unit=f"{state_unit or 'spending'}/year", description=f"grievance of {names[0]}"
+        ),
+        "h": Parameter(
+            "h", h, unit=f"{state_unit or 'spending'}/year", description=f"grievance of {names[1]}"
+        ),
     }
     return Model(
         states=["x", "y"],
@@ -190,14 +201,23 @@ def richardson_n(
     params: dict[str, Parameter] = {}
     for i in range(n):
         for j in range(n):
-            what = "self-reaction (normally 0)" if i == j else f"reaction of {actors[i]} to {actors[j]}"
+            what = (
+                "self-reaction (normally 0)"
+                if i == j
+                else f"reaction of {actors[i]} to {actors[j]}"
+            )
             params[k_names[i][j]] = Parameter(k_names[i][j], K[i, j], unit=_RATE, description=what)
     for i, s in enumerate(states):
-        params[f"a_{s}"] = Parameter(f"a_{s}", a[i], unit=_RATE,
-                                     description=f"fatigue (cost of arms) of {actors[i]}")
+        params[f"a_{s}"] = Parameter(
+            f"a_{s}", a[i], unit=_RATE, description=f"fatigue (cost of arms) of {actors[i]}"
+        )
     for i, s in enumerate(states):
-        params[f"g_{s}"] = Parameter(f"g_{s}", g[i], unit=f"{state_unit or 'spending'}/year",
-                                     description=f"grievance of {actors[i]}")
+        params[f"g_{s}"] = Parameter(
+            f"g_{s}",
+            g[i],
+            unit=f"{state_unit or 'spending'}/year",
+            description=f"grievance of {actors[i]}",
+        )
     rhs = [
         _canonical_sum(
             [_canonical_product(sp.S.One, k_syms[i][j], xs[j]) for j in range(n)]

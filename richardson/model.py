@@ -214,7 +214,9 @@ class Model:
         _reject_duplicates(states, "state")
         if not isinstance(self.params, Mapping):
             raise ModelError("params must be a mapping name -> value (or Parameter)")
-        params = {_check_identifier(n, "parameter"): _as_parameter(n, v) for n, v in self.params.items()}
+        params = {
+            _check_identifier(n, "parameter"): _as_parameter(n, v) for n, v in self.params.items()
+        }
         clash = sorted(set(states) & set(params))
         if clash:
             raise DuplicateNameError(
@@ -268,7 +270,9 @@ class Model:
                 )
             value = float(value)
             if not math.isfinite(value):
-                raise InvalidParameterError(f"initial value of {state!r} is {value}; give a finite number")
+                raise InvalidParameterError(
+                    f"initial value of {state!r} is {value}; give a finite number"
+                )
             initial[state] = value
         set_("initial", MappingProxyType(initial))
         set_("interventions", tuple(self.interventions))
@@ -293,7 +297,9 @@ class Model:
                     "load text equations with richardson.load_model (which parses them safely)"
                 )
             if isinstance(expr, (int, float, np.integer, np.floating)):
-                expr = sp.Float(expr) if isinstance(expr, (float, np.floating)) else sp.Integer(expr)
+                expr = (
+                    sp.Float(expr) if isinstance(expr, (float, np.floating)) else sp.Integer(expr)
+                )
             if not isinstance(expr, sp.Expr):
                 raise ModelError(
                     f"right-hand side of {state!r} is {type(expr).__name__}, not a sympy expression"
@@ -360,14 +366,19 @@ class Model:
         return digest.hexdigest()
 
     def equations(self) -> list[sp.Eq]:
-        """The equations as sympy ``Eq`` objects (``Derivative(x, t) = rhs`` or ``x[n+1] = rhs``)."""
+        """The equations as sympy ``Eq`` objects (``Derivative(x, t) = rhs`` or
+        ``x[n+1] = rhs``)."""
         if self.kind == "ode":
             lhs = [sp.Symbol(rf"\dot{{{sp.latex(sp.Symbol(s))}}}") for s in self.states]
         else:
             lhs = [sp.Symbol(f"{sp.latex(sp.Symbol(s))}_{{n+1}}") for s in self.states]
-        return [sp.Eq(left, right, evaluate=False) for left, right in zip(lhs, self.rhs, strict=True)]
+        return [
+            sp.Eq(left, right, evaluate=False) for left, right in zip(lhs, self.rhs, strict=True)
+        ]
 
-    def param_vector(self, params: Mapping[str, float] | None = None, **overrides: float) -> np.ndarray:
+    def param_vector(
+        self, params: Mapping[str, float] | None = None, **overrides: float
+    ) -> np.ndarray:
         """Parameter vector in model order, defaults overridden by ``params`` and ``overrides``.
 
         Parameters
@@ -495,7 +506,9 @@ class Model:
         return (
             self.states == other.states
             and dict(self.params) == dict(other.params)
-            and all(a == b or sp.expand(a - b) == 0 for a, b in zip(self.rhs, other.rhs, strict=True))
+            and all(
+                a == b or sp.expand(a - b) == 0 for a, b in zip(self.rhs, other.rhs, strict=True)
+            )
             and (self.kind, self.actors, dict(self.blocs), self.name, self.description)
             == (other.kind, other.actors, dict(other.blocs), other.name, other.description)
             and (self.state_unit, self.time_unit, dict(self.initial), self.interventions)
@@ -506,7 +519,9 @@ class Model:
 
     def __repr__(self) -> str:
         title = f" {self.name!r}" if self.name else ""
-        lines = [f"<Model{title} kind={self.kind!r}, {self.n_states} states, {len(self.params)} params>"]
+        lines = [
+            f"<Model{title} kind={self.kind!r}, {self.n_states} states, {len(self.params)} params>"
+        ]
         shown = min(self.n_states, 12)
         arrow = "d{}/dt" if self.kind == "ode" else "{}[n+1]"
         for state, expr in zip(self.states[:shown], self.rhs[:shown], strict=True):
@@ -517,7 +532,9 @@ class Model:
         if self.n_states > shown:
             lines.append(f"  ... ({self.n_states - shown} more)")
         if len(self.params) <= 12:
-            lines.append("  params: " + ", ".join(f"{n}={p.value:g}" for n, p in self.params.items()))
+            lines.append(
+                "  params: " + ", ".join(f"{n}={p.value:g}" for n, p in self.params.items())
+            )
         return "\n".join(lines)
 
     def _repr_latex_(self) -> str:

@@ -79,15 +79,18 @@ class Report:
             elif kind == "figure":
                 name, caption = content
                 markdown += [f"![{caption}]({name})", "", f"*{caption}*", ""]
-                body.append(f'<figure><img src="{html.escape(name)}" alt="{html.escape(caption)}">'
-                            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+                body.append(
+                    f'<figure><img src="{html.escape(name)}" alt="{html.escape(caption)}">'
+                    f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+                )
         md_path = self.directory / "report.md"
         html_path = self.directory / "report.html"
         md_path.write_text("\n".join(markdown))
         html_path.write_text(
             "<!DOCTYPE html><html><head><meta charset='utf-8'>"
             f"<title>{html.escape(self.title)}</title><style>"
-            "body{font-family:sans-serif;max-width:980px;margin:2em auto;line-height:1.45;color:#222}"
+            "body{font-family:sans-serif;max-width:980px;margin:2em auto;line-height:1.45;"
+            "color:#222}"
             "img{max-width:100%}figure{margin:1em 0}figcaption{font-size:90%;color:#555}"
             "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
             "pre{background:#f6f6f6;padding:8px;overflow-x:auto}"

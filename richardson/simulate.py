@@ -40,7 +40,9 @@ GUARD_FACTOR = 1e6
 
 def _check_method(method: str, model: Model) -> None:
     if method not in METHODS:
-        raise SimulationError(f"unknown method {method!r}{did_you_mean(method, METHODS)}; use one of {METHODS}")
+        raise SimulationError(
+            f"unknown method {method!r}{did_you_mean(method, METHODS)}; use one of {METHODS}"
+        )
 
 
 def _time_span(t_span: Sequence[float]) -> tuple[float, float]:
@@ -104,7 +106,9 @@ def _with_floor(fun, floor: float | None):  # noqa: ANN001, ANN202
     return floored
 
 
-def _affine_propagator(matrix: np.ndarray, offset: np.ndarray, y: np.ndarray, dt: np.ndarray) -> np.ndarray:
+def _affine_propagator(
+    matrix: np.ndarray, offset: np.ndarray, y: np.ndarray, dt: np.ndarray
+) -> np.ndarray:
     """Exact solution of ``y' = A y + b`` at the non-decreasing times ``dt`` after the start.
 
     Works on the augmented matrix ``M = [[A, b], [0, 0]]``, whose exponential maps
@@ -214,13 +218,17 @@ def simulate(
     if not np.all(np.isfinite(y)):
         raise SimulationError(f"initial state {y.tolist()} is not finite")
     if floor is not None and np.any(y < floor):
-        raise SimulationError(f"initial state {y.tolist()} lies below floor={floor}; raise y0 or lower the floor")
+        raise SimulationError(
+            f"initial state {y.tolist()} lies below floor={floor}; raise y0 or lower the floor"
+        )
     p_base = model.param_vector(params)
     applied = _interventions(model, interventions)
     schedule = Schedule(model.param_index, applied)
     compiled = model.compile()
-    if method == "exact" and not (compiled.is_linear and not any(
-            schedule.varies_within(a, b) for a, b in _segments(t0, t1, schedule))):
+    if method == "exact" and not (
+        compiled.is_linear
+        and not any(schedule.varies_within(a, b) for a, b in _segments(t0, t1, schedule))
+    ):
         raise SimulationError(
             "method='exact' needs a linear, autonomous model with piecewise-constant parameters "
             "(no ramps); use method='LSODA'"
@@ -240,21 +248,37 @@ def simulate(
             last = index == len(segments) - 1
             wanted = times[(times >= a) & ((times < b) | (last & (times <= b)))]
             if method == "exact":
-                seg_t, seg_y, hit, y = _exact_segment(compiled, schedule, p_base, a, b, y, wanted, limit)
+                seg_t, seg_y, hit, y = _exact_segment(
+                    compiled, schedule, p_base, a, b, y, wanted, limit
+                )
                 seg_status, seg_message = (1, "ceiling reached") if hit is not None else (0, "")
             else:
                 seg_t, seg_y, hit, y, seg_status, seg_message = _ivp_segment(
-                    compiled, schedule, p_base, a, b, y, wanted, limit, floor, method,
-                    rtol, atol, max_step)
+                    compiled,
+                    schedule,
+                    p_base,
+                    a,
+                    b,
+                    y,
+                    wanted,
+                    limit,
+                    floor,
+                    method,
+                    rtol,
+                    atol,
+                    max_step,
+                )
             out_t.append(seg_t)
             out_y.append(seg_y)
             if hit is not None:
                 runaway = Runaway(model.actors[hit[0]], hit[1])
                 status = 1
-                message = (f"{model.actors[hit[0]]} crossed the ceiling {limit:g} at t = {hit[1]:.6g}"
-                           if explicit_ceiling else
-                           f"{model.actors[hit[0]]} grew past the guard {limit:g} (a millionfold "
-                           f"increase) at t = {hit[1]:.6g}; pass ceiling=... to set the level")
+                message = (
+                    f"{model.actors[hit[0]]} crossed the ceiling {limit:g} at t = {hit[1]:.6g}"
+                    if explicit_ceiling
+                    else f"{model.actors[hit[0]]} grew past the guard {limit:g} (a millionfold "
+                    f"increase) at t = {hit[1]:.6g}; pass ceiling=... to set the level"
+                )
                 break
             if seg_status < 0:
                 status, message = -1, seg_message
@@ -275,15 +299,26 @@ def simulate(
     }
     if floor is not None:
         attrs["floor"] = floor
-    return Trajectory(time=all_t, values=all_y, actors=model.actors, states=model.states, attrs=attrs,
-                      runaway=runaway, status=status, message=message, interventions=applied)
+    return Trajectory(
+        time=all_t,
+        values=all_y,
+        actors=model.actors,
+        states=model.states,
+        attrs=attrs,
+        runaway=runaway,
+        status=status,
+        message=message,
+        interventions=applied,
+    )
 
 
 def _segment_function(compiled, schedule, p_base, a, b):  # noqa: ANN001, ANN202
     if schedule.varies_within(a, b):
         rhs, jac = compiled.rhs, compiled.jac
-        return (lambda t, y: rhs(t, y, schedule.at(t, p_base)),
-                lambda t, y: jac(t, y, schedule.at(t, p_base)))
+        return (
+            lambda t, y: rhs(t, y, schedule.at(t, p_base)),
+            lambda t, y: jac(t, y, schedule.at(t, p_base)),
+        )
     bound = compiled.bind(schedule.at(0.5 * (a + b), p_base))
     return bound.rhs, bound.jac
 
@@ -307,17 +342,38 @@ def _lean_lsoda(compiled, schedule, p_base, a, b, y, wanted, limit, rtol, atol, 
     matrix = bound.matrix
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        values, info = odeint(bound.rhs, y, eval_times, Dfun=lambda t, state: matrix, tfirst=True,
-                              rtol=rtol, atol=atol, hmax=0.0 if math.isinf(max_step) else max_step,
-                              full_output=True)
+        values, info = odeint(
+            bound.rhs,
+            y,
+            eval_times,
+            Dfun=lambda t, state: matrix,
+            tfirst=True,
+            rtol=rtol,
+            atol=atol,
+            hmax=0.0 if math.isinf(max_step) else max_step,
+            full_output=True,
+        )
     if caught or info["message"] != "Integration successful." or np.max(values) >= limit:
         return None
     keep = np.isin(eval_times, wanted)
     return eval_times[keep], values[keep], None, values[-1], 0, info["message"]
 
 
-def _ivp_segment(compiled, schedule, p_base, a, b, y, wanted, limit, floor, method,  # noqa: ANN001, ANN202
-                 rtol, atol, max_step):
+def _ivp_segment(
+    compiled,
+    schedule,
+    p_base,
+    a,
+    b,
+    y,
+    wanted,
+    limit,
+    floor,
+    method,  # noqa: ANN001, ANN202
+    rtol,
+    atol,
+    max_step,
+):
     if method == "LSODA" and floor is None:
         lean = _lean_lsoda(compiled, schedule, p_base, a, b, y, wanted, limit, rtol, atol, max_step)
         if lean is not None:
@@ -332,8 +388,18 @@ def _ivp_segment(compiled, schedule, p_base, a, b, y, wanted, limit, floor, meth
     hit_ceiling.direction = -1
     eval_times = np.append(wanted[wanted < b], b)
     options = {"jac": jac} if method in _IMPLICIT and floor is None else {}
-    solution = solve_ivp(fun, (a, b), y, method=method, t_eval=eval_times, events=hit_ceiling,
-                         rtol=rtol, atol=atol, max_step=max_step, **options)
+    solution = solve_ivp(
+        fun,
+        (a, b),
+        y,
+        method=method,
+        t_eval=eval_times,
+        events=hit_ceiling,
+        rtol=rtol,
+        atol=atol,
+        max_step=max_step,
+        **options,
+    )
     seg_t, seg_y = solution.t, solution.y.T
     if solution.status == 1 and solution.t_events[0].size:
         t_hit = float(solution.t_events[0][0])
@@ -361,8 +427,14 @@ def _exact_segment(compiled, schedule, p_base, a, b, y, wanted, limit):  # noqa:
         first = above[0]
         lo = probe[first - 1] if first > 0 else a
         crossing = scipy.optimize.brentq(
-            lambda t: float(np.max(_affine_propagator(matrix, offset, y, np.array([t - a]))[0])) - limit,
-            lo, probe[first], xtol=1e-14, rtol=1e-13)
+            lambda t: (
+                float(np.max(_affine_propagator(matrix, offset, y, np.array([t - a]))[0])) - limit
+            ),
+            lo,
+            probe[first],
+            xtol=1e-14,
+            rtol=1e-13,
+        )
         at_hit = _affine_propagator(matrix, offset, y, np.array([crossing - a]))[0]
         before = wanted[wanted < crossing]
         seg_y = np.vstack([_affine_propagator(matrix, offset, y, before - a), at_hit])
@@ -395,8 +467,10 @@ def _param_array(model: Model, param_sets: Any) -> np.ndarray:
                 "array of shape (members, n_params)"
             )
         names = sorted({name for r in rows for name in r})
-        columns = {n: np.array([r.get(n, base[index[n]] if n in index else np.nan) for r in rows])
-                   for n in names}
+        columns = {
+            n: np.array([r.get(n, base[index[n]] if n in index else np.nan) for r in rows])
+            for n in names
+        }
     lengths = {len(v) for v in columns.values()}
     if len(lengths) != 1:
         raise SimulationError(f"parameter columns have different lengths {sorted(lengths)}")
@@ -404,7 +478,9 @@ def _param_array(model: Model, param_sets: Any) -> np.ndarray:
     array = np.repeat(base[:, None], m, axis=1)
     for name, values in columns.items():
         if name not in index:
-            raise UnknownSymbolError(f"{name!r} is not a parameter of this model{did_you_mean(name, index)}")
+            raise UnknownSymbolError(
+                f"{name!r} is not a parameter of this model{did_you_mean(name, index)}"
+            )
         array[index[name]] = values
     if not np.all(np.isfinite(array)):
         raise SimulationError("param_sets contain non-finite values")
@@ -418,7 +494,9 @@ def _initial_array(model: Model, y0: Any, m: int) -> np.ndarray:
     if array.ndim == 1:
         return np.repeat(model.initial_vector(array)[:, None], m, axis=1)
     if array.shape != (m, model.n_states):
-        raise SimulationError(f"y0 must have shape ({model.n_states},) or ({m}, {model.n_states}), not {array.shape}")
+        raise SimulationError(
+            f"y0 must have shape ({model.n_states},) or ({m}, {model.n_states}), not {array.shape}"
+        )
     return np.ascontiguousarray(array.T)
 
 
@@ -515,14 +593,32 @@ def simulate_ensemble(
     try:
         for start in starts:
             chunk = slice(start, min(start + chunk_size, m))
-            results.append(_ensemble_chunk(compiled, schedule, parameters[:, chunk],
-                                           initial[:, chunk], t0, t1, times, limit, floor,
-                                           method, rtol, atol, messages))
+            results.append(
+                _ensemble_chunk(
+                    compiled,
+                    schedule,
+                    parameters[:, chunk],
+                    initial[:, chunk],
+                    t0,
+                    t1,
+                    times,
+                    limit,
+                    floor,
+                    method,
+                    rtol,
+                    atol,
+                    messages,
+                )
+            )
             bar.update(chunk.stop - chunk.start)
     except KeyboardInterrupt:
         complete = False
-        warnings.warn(f"ensemble interrupted after {sum(r[0].shape[0] for r in results)} of {m} "
-                      "runs; returning the finished ones", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"ensemble interrupted after {sum(r[0].shape[0] for r in results)} of {m} "
+            "runs; returning the finished ones",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     finally:
         bar.close()
     if not results:
@@ -533,27 +629,58 @@ def simulate_ensemble(
     done = spending.shape[0]
     if floor is not None:
         spending = np.maximum(spending, floor)
-    coords = {"member": np.arange(done), "time": times, "actor": list(model.actors),
-              "state": ("actor", list(model.states))}
-    varying = [k for k in range(len(model.param_names))
-               if np.ptp(parameters[k, :done]) > 0] if done else []
+    coords = {
+        "member": np.arange(done),
+        "time": times,
+        "actor": list(model.actors),
+        "state": ("actor", list(model.states)),
+    }
+    varying = (
+        [k for k in range(len(model.param_names)) if np.ptp(parameters[k, :done]) > 0]
+        if done
+        else []
+    )
     for k in varying[:50]:
         coords[model.param_names[k]] = ("member", parameters[k, :done])
     actor_names = np.array([model.actors[i] if i >= 0 else "" for i in runaway_actor], dtype=object)
     data = xr.Dataset(
-        {"spending": (("member", "time", "actor"), spending,
-                      {"units": model.state_unit, "long_name": "military spending"}),
-         "runaway_time": ("member", runaway_time),
-         "runaway_actor": ("member", actor_names)},
+        {
+            "spending": (
+                ("member", "time", "actor"),
+                spending,
+                {"units": model.state_unit, "long_name": "military spending"},
+            ),
+            "runaway_time": ("member", runaway_time),
+            "runaway_actor": ("member", actor_names),
+        },
         coords=coords,
-        attrs={"model": model.name or "model", "method": method, "rtol": rtol, "atol": atol,
-               "ceiling": limit, "time_unit": model.time_unit},
+        attrs={
+            "model": model.name or "model",
+            "method": method,
+            "rtol": rtol,
+            "atol": atol,
+            "ceiling": limit,
+            "time_unit": model.time_unit,
+        },
     )
     return Ensemble(data=data, complete=complete, message="; ".join(sorted(set(messages))))
 
 
-def _ensemble_chunk(compiled, schedule, parameters, initial, t0, t1, times, limit, floor,  # noqa: ANN001, ANN202
-                    method, rtol, atol, messages):
+def _ensemble_chunk(
+    compiled,
+    schedule,
+    parameters,
+    initial,
+    t0,
+    t1,
+    times,
+    limit,
+    floor,  # noqa: ANN001, ANN202
+    method,
+    rtol,
+    atol,
+    messages,
+):
     n, m = initial.shape
     y = initial.copy()
     out = np.full((len(times), n, m), np.nan)
@@ -582,8 +709,16 @@ def _ensemble_chunk(compiled, schedule, parameters, initial, t0, t1, times, limi
             options["jac"] = _block_jacobian(lambda t, s: compiled.jac(t, s, params_at(t)), n, m)
         eval_times = np.append(times[mask & (times < b)], b)
         with np.errstate(over="ignore", invalid="ignore"):
-            solution = solve_ivp(fun, (a, b), y.ravel(), method=method, t_eval=eval_times,
-                                 rtol=rtol, atol=atol, **options)
+            solution = solve_ivp(
+                fun,
+                (a, b),
+                y.ravel(),
+                method=method,
+                t_eval=eval_times,
+                rtol=rtol,
+                atol=atol,
+                **options,
+            )
         messages.append(solution.message)
         states = solution.y.T.reshape(-1, n, m)
         keep = np.isin(solution.t, times[mask])
@@ -663,9 +798,24 @@ def iterate(
                 break
             states.append(x)
     values = np.array(states)
-    attrs = {"model": model.name or "model", "method": "iterate", "rtol": 0.0, "atol": 0.0,
-             "ceiling": limit, "time_unit": "step", "state_unit": model.state_unit,
-             "params": dict(zip(model.param_names, p_base.tolist(), strict=True))}
-    return Trajectory(time=np.arange(len(values), dtype=float), values=values, actors=model.actors,
-                      states=model.states, attrs=attrs, runaway=runaway, status=status,
-                      message=message, interventions=applied)
+    attrs = {
+        "model": model.name or "model",
+        "method": "iterate",
+        "rtol": 0.0,
+        "atol": 0.0,
+        "ceiling": limit,
+        "time_unit": "step",
+        "state_unit": model.state_unit,
+        "params": dict(zip(model.param_names, p_base.tolist(), strict=True)),
+    }
+    return Trajectory(
+        time=np.arange(len(values), dtype=float),
+        values=values,
+        actors=model.actors,
+        states=model.states,
+        attrs=attrs,
+        runaway=runaway,
+        status=status,
+        message=message,
+        interventions=applied,
+    )

@@ -436,9 +436,7 @@ def stability_map(
         fast = None
         if executor is None and chunk_size is None and model.kind == "ode" and model.n_states > 2:
             # a model of many actors mapped over a few coefficients: see richardson._family_map
-            fast = few_entry_map(
-                compiled, base, [model.param_index[name] for name in names], axes
-            )
+            fast = few_entry_map(compiled, base, [model.param_index[name] for name in names], axes)
         try:
             if fast is not None:
                 codes[:], growth[:] = fast

@@ -398,8 +398,11 @@ def mutual_defence(
             if j not in switches:
                 # sigma(z) = (1 + tanh(z/2))/2; the tanh is built once per protected ally and
                 # its argument is left unexpanded so common-subexpression elimination shares it
-                z = sp.Mul(sp.Rational(1, 2), sp.Pow(width_syms[j], -1),
-                           builder.perceived_threat(j) - theta[j])
+                z = sp.Mul(
+                    sp.Rational(1, 2),
+                    sp.Pow(width_syms[j], -1),
+                    builder.perceived_threat(j) - theta[j],
+                )
                 switches[j] = sp.tanh(z)
             half = sp.Rational(1, 2)
             builder.add(i, sp.Mul(half, s_syms[i], *_weight(u)))

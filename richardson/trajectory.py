@@ -63,8 +63,13 @@ class Trajectory:
         coordinate ``state`` along ``actor`` with the model's state names, and ``attrs``
         with the parameters, the method and the tolerances (built on first access)."""
         spending = xr.DataArray(
-            self.values, dims=("time", "actor"),
-            coords={"time": self.time, "actor": list(self.actors), "state": ("actor", list(self.states))},
+            self.values,
+            dims=("time", "actor"),
+            coords={
+                "time": self.time,
+                "actor": list(self.actors),
+                "state": ("actor", list(self.states)),
+            },
             attrs={"units": self.attrs.get("state_unit", ""), "long_name": "military spending"},
         )
         spending["time"].attrs["units"] = self.attrs.get("time_unit", "")
@@ -86,12 +91,16 @@ class Trajectory:
 
     def to_dataframe(self) -> pd.DataFrame:
         """Wide table: time index, one column per actor."""
-        frame = pd.DataFrame(self.values, index=pd.Index(self.time, name="time"),
-                             columns=pd.Index(list(self.actors), name="actor"))
+        frame = pd.DataFrame(
+            self.values,
+            index=pd.Index(self.time, name="time"),
+            columns=pd.Index(list(self.actors), name="actor"),
+        )
         return frame
 
     def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201
-        """Draw the time series with intervention times marked (see :func:`richardson.plot.time_series`)."""
+        """Draw the time series with intervention times marked (see
+        :func:`richardson.plot.time_series`)."""
         from . import plot
 
         return plot.time_series(self, ax=ax, **kwargs)

@@ -21,9 +21,9 @@ _KIND_WORDS = {
     "hopf": "a Hopf point: the balance turns into oscillation",
     "branch": "a branch point: the balance splits",
     "boundary": "the stability boundary: mutual reaction overtakes restraint and spending "
-                "grows without bound",
+    "grows without bound",
     "boundary_from_runaway": "the stability boundary: restraint overtakes mutual reaction and the "
-                             "runaway race settles to a balance",
+    "runaway race settles to a balance",
 }
 
 
@@ -63,7 +63,9 @@ class TriggerPoint:
 
     def summary(self) -> str:
         direction = "a rise" if self.relative_change > 0 else "a fall"
-        key = "boundary_from_runaway" if self.from_runaway and self.kind == "boundary" else self.kind
+        key = (
+            "boundary_from_runaway" if self.from_runaway and self.kind == "boundary" else self.kind
+        )
         text = (
             f"Nearest trigger point: {_KIND_WORDS.get(key, self.kind)}, reached by {direction} "
             f"of {self.param} from {self.current:.4g} to {self.value:.4g} "
@@ -71,8 +73,13 @@ class TriggerPoint:
         )
         others = [c for c in self.candidates if c[0] != self.param and math.isfinite(c[1])]
         if others:
-            text += " Other parameters: " + "; ".join(
-                f"{name} {100 * change:+.1f}% ({kind})" for name, change, kind in others) + "."
+            text += (
+                " Other parameters: "
+                + "; ".join(
+                    f"{name} {100 * change:+.1f}% ({kind})" for name, change, kind in others
+                )
+                + "."
+            )
         return text
 
     def _repr_html_(self) -> str:
@@ -137,10 +144,14 @@ def nearest_bifurcation(
         for name in names:
             margin = escalation_margin(model, values, over=[name])
             from_runaway = margin.current_regime == "runaway"
-            change = margin.direction.get(name, math.inf) if math.isfinite(margin.margin) else math.inf
+            change = (
+                margin.direction.get(name, math.inf) if math.isfinite(margin.margin) else math.inf
+            )
             if math.isfinite(change) and abs(change) <= factor:
                 value = margin.boundary[name]
-                candidates.append((name, (value - values[name]) / (abs(values[name]) or 1.0), "boundary"))
+                candidates.append(
+                    (name, (value - values[name]) / (abs(values[name]) or 1.0), "boundary")
+                )
                 if best is None or abs(candidates[-1][1]) < abs(best[1]):
                     best = (name, candidates[-1][1], "boundary", value, None)
             else:
@@ -150,8 +161,14 @@ def nearest_bifurcation(
         for name in names:
             found = None
             for eq in stable:
-                branch = continuation(model, name, start=eq.state, params=values,
-                                      bounds=_interval(values[name], factor), max_points=400)
+                branch = continuation(
+                    model,
+                    name,
+                    start=eq.state,
+                    params=values,
+                    bounds=_interval(values[name], factor),
+                    max_points=400,
+                )
                 for point in branch.bifurcations:
                     change = (point.parameter - values[name]) / (abs(values[name]) or 1.0)
                     if found is None or abs(change) < abs(found[1]):
@@ -165,5 +182,13 @@ def nearest_bifurcation(
     if best is None:
         return None
     name, change, kind, value, state = best
-    return TriggerPoint(param=name, current=values[name], value=float(value), relative_change=float(change),
-                        kind=kind, state=state, candidates=tuple(candidates), from_runaway=from_runaway)
+    return TriggerPoint(
+        param=name,
+        current=values[name],
+        value=float(value),
+        relative_change=float(change),
+        kind=kind,
+        state=state,
+        candidates=tuple(candidates),
+        from_runaway=from_runaway,
+    )

@@ -44,8 +44,21 @@ MODELS = __import__("pathlib").Path(__file__).resolve().parent.parent / "models"
 
 def test_simulate_verb_writes_csv_and_figure(tmp_path, capsys):
     csv, png = tmp_path / "run.csv", tmp_path / "run.png"
-    assert main(["simulate", str(MODELS / "classic_two_nation.toml"), "--t1", "10", "--csv", str(csv),
-                 "-o", str(png)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                str(MODELS / "classic_two_nation.toml"),
+                "--t1",
+                "10",
+                "--csv",
+                str(csv),
+                "-o",
+                str(png),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Trajectory of" in out
     frame = __import__("pandas").read_csv(csv, index_col=0)
@@ -57,9 +70,23 @@ def test_analyze_verb_gives_verdict_and_margin(capsys):
     model = str(MODELS / "classic_two_nation.toml")
     assert main(["analyze", model]) == 0
     assert "runaway" in capsys.readouterr().out
-    assert main(["analyze", model, "--set", "k_Entente_Central_Powers=0.01",
-                 "--set", "k_Central_Powers_Entente=0.01", "--set", "a_Entente=0.5",
-                 "--set", "a_Central_Powers=0.5"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                model,
+                "--set",
+                "k_Entente_Central_Powers=0.01",
+                "--set",
+                "k_Central_Powers_Entente=0.01",
+                "--set",
+                "a_Entente=0.5",
+                "--set",
+                "a_Central_Powers=0.5",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     # negative grievances: disarmament; boundary where 0.01 (1 + t) = 0.5 (1 - t), t = 0.49 / 0.51
     assert "Regime: disarmament" in out
@@ -69,9 +96,23 @@ def test_analyze_verb_gives_verdict_and_margin(capsys):
 def test_portrait_sweep_export_verbs(tmp_path, capsys):
     model = str(MODELS / "classic_two_nation.toml")
     assert main(["portrait", model, "-o", str(tmp_path / "p.png")]) == 0
-    assert main(["sweep", model, "--param", "k_Entente_Central_Powers=0:2:21",
-                 "--param", "k_Central_Powers_Entente=0:2:21", "-o",
-                 str(tmp_path / "m.png"), "--csv", str(tmp_path / "m.csv")]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                model,
+                "--param",
+                "k_Entente_Central_Powers=0:2:21",
+                "--param",
+                "k_Central_Powers_Entente=0:2:21",
+                "-o",
+                str(tmp_path / "m.png"),
+                "--csv",
+                str(tmp_path / "m.csv"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Regimes over 441 grid points" in out
     assert main(["export", model, "--to", "vensim", "-o", str(tmp_path / "m.mdl")]) == 0

@@ -16,8 +16,18 @@ k, l, a, b, g, h, s, theta, w, M = sp.symbols("k l a b g h s theta w M")
 
 NONLINEAR = rd.Model(
     ["x", "y", "z"],
-    {"k": 0.9, "l": 0.8, "a": 1.0, "b": 1.1, "g": 0.5, "h": 0.3, "s": 0.7, "theta": 1.5,
-     "w": 0.4, "M": 10.0},
+    {
+        "k": 0.9,
+        "l": 0.8,
+        "a": 1.0,
+        "b": 1.1,
+        "g": 0.5,
+        "h": 0.3,
+        "s": 0.7,
+        "theta": 1.5,
+        "w": 0.4,
+        "M": 10.0,
+    },
     [
         k * y * (1 - x / M) - a * x + g + s / (1 + sp.exp(-(z - theta) / w)),
         l * x - b * y + h - s * x * y + sp.tanh(z) * k,
@@ -34,9 +44,11 @@ def _sympy_reference(model):
     f = sp.lambdify(args, list(rhs), "math")
     jx = sp.lambdify(args, rhs.jacobian(states).tolist(), "math")
     jp = sp.lambdify(args, rhs.jacobian(params).tolist(), "math")
-    return (lambda yy, pp: np.array(f(*yy, *pp), dtype=float).ravel(),
-            lambda yy, pp: np.array(jx(*yy, *pp), dtype=float),
-            lambda yy, pp: np.array(jp(*yy, *pp), dtype=float))
+    return (
+        lambda yy, pp: np.array(f(*yy, *pp), dtype=float).ravel(),
+        lambda yy, pp: np.array(jx(*yy, *pp), dtype=float),
+        lambda yy, pp: np.array(jp(*yy, *pp), dtype=float),
+    )
 
 
 positive = st.floats(0.05, 5.0)
@@ -49,12 +61,21 @@ positive = st.floats(0.05, 5.0)
 def test_compiled_functions_equal_sympy(model, strategy, data):
     compiled = compile_model(model, strategy)
     f, jx, jp = _sympy_reference(model)
-    state = np.array(data.draw(st.lists(positive, min_size=model.n_states, max_size=model.n_states)))
-    params = np.array(data.draw(st.lists(positive, min_size=len(model.params),
-                                         max_size=len(model.params))))
-    np.testing.assert_allclose(compiled.rhs(0.0, state, params), f(state, params), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(compiled.jac(0.0, state, params), jx(state, params), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(compiled.jac_p(0.0, state, params), jp(state, params), rtol=1e-12, atol=1e-12)
+    state = np.array(
+        data.draw(st.lists(positive, min_size=model.n_states, max_size=model.n_states))
+    )
+    params = np.array(
+        data.draw(st.lists(positive, min_size=len(model.params), max_size=len(model.params)))
+    )
+    np.testing.assert_allclose(
+        compiled.rhs(0.0, state, params), f(state, params), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        compiled.jac(0.0, state, params), jx(state, params), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        compiled.jac_p(0.0, state, params), jp(state, params), rtol=1e-12, atol=1e-12
+    )
 
 
 @pytest.mark.parametrize("strategy", ["scalar", "structured"])
@@ -68,15 +89,24 @@ def test_batched_columns_equal_single_calls(strategy, rng):
     jac_p = compiled.jac_p(0.0, states, params)
     assert rhs.shape == (3, m) and jac.shape == (3, 3, m) and jac_p.shape == (3, 10, m)
     for j in range(m):
-        np.testing.assert_allclose(rhs[:, j], compiled.rhs(0.0, states[:, j], params[:, j]), rtol=1e-13)
-        np.testing.assert_allclose(jac[..., j], compiled.jac(0.0, states[:, j], params[:, j]), rtol=1e-13)
-        np.testing.assert_allclose(jac_p[..., j], compiled.jac_p(0.0, states[:, j], params[:, j]),
-                                   rtol=1e-13)
+        np.testing.assert_allclose(
+            rhs[:, j], compiled.rhs(0.0, states[:, j], params[:, j]), rtol=1e-13
+        )
+        np.testing.assert_allclose(
+            jac[..., j], compiled.jac(0.0, states[:, j], params[:, j]), rtol=1e-13
+        )
+        np.testing.assert_allclose(
+            jac_p[..., j], compiled.jac_p(0.0, states[:, j], params[:, j]), rtol=1e-13
+        )
     # one parameter set shared by many states, and many parameter sets for one state
     shared = compiled.rhs(0.0, states, params[:, 0])
-    np.testing.assert_allclose(shared[:, 2], compiled.rhs(0.0, states[:, 2], params[:, 0]), rtol=1e-13)
+    np.testing.assert_allclose(
+        shared[:, 2], compiled.rhs(0.0, states[:, 2], params[:, 0]), rtol=1e-13
+    )
     spread = compiled.rhs(0.0, states[:, 0], params)
-    np.testing.assert_allclose(spread[:, 4], compiled.rhs(0.0, states[:, 0], params[:, 4]), rtol=1e-13)
+    np.testing.assert_allclose(
+        spread[:, 4], compiled.rhs(0.0, states[:, 0], params[:, 4]), rtol=1e-13
+    )
 
 
 def test_structured_sparse_layers_scatter_batches_like_sympy(rng):
@@ -85,9 +115,22 @@ def test_structured_sparse_layers_scatter_batches_like_sympy(rng):
     column for a batch of parameter sets."""
     model = rd.Model(
         ["x", "y", "z"],
-        {"k": 0.9, "l": 0.8, "a": 1.0, "b": 1.1, "g": 0.5, "h": 0.3, "s": 0.7, "theta": 1.5,
-         "w": 0.4},
-        [k * y + g * y - a * x + h, l * x - b * y + s * z, w * theta * x + k * l * y - a * z + w * y],
+        {
+            "k": 0.9,
+            "l": 0.8,
+            "a": 1.0,
+            "b": 1.1,
+            "g": 0.5,
+            "h": 0.3,
+            "s": 0.7,
+            "theta": 1.5,
+            "w": 0.4,
+        },
+        [
+            k * y + g * y - a * x + h,
+            l * x - b * y + s * z,
+            w * theta * x + k * l * y - a * z + w * y,
+        ],
     )
     compiled = compile_model(model, "structured")
     jac_source = compiled.source.split("def jac(")[1]
@@ -119,7 +162,7 @@ def test_structured_linear_model_is_matrix_form_and_exact(rng):
     np.testing.assert_allclose(compiled.jac(0.0, state, p), K - np.diag(a_), rtol=1e-13)
     jac_p = compiled.jac_p(0.0, state, p)
     # d f_i / d k_ij = x_j, d f_i / d a_i = -x_i, d f_i / d g_i = 1
-    np.testing.assert_allclose(jac_p[3, 3 * n: 4 * n], state)
+    np.testing.assert_allclose(jac_p[3, 3 * n : 4 * n], state)
     assert jac_p[3, n * n + 3] == -state[3] and jac_p[3, n * n + n + 3] == 1.0
     assert np.count_nonzero(jac_p) == n * n + 2 * n - np.count_nonzero(state == 0)
 
@@ -134,8 +177,10 @@ def test_bind_gives_the_same_field(classic, rng):
     np.testing.assert_allclose(bound.offset, [0.5, 0.3])
     nonlinear = NONLINEAR.compile().bind(NONLINEAR.param_vector())
     assert nonlinear.matrix is None
-    np.testing.assert_allclose(nonlinear.rhs(0.0, np.ones(3)),
-                               NONLINEAR.compile().rhs(0.0, np.ones(3), NONLINEAR.param_vector()))
+    np.testing.assert_allclose(
+        nonlinear.rhs(0.0, np.ones(3)),
+        NONLINEAR.compile().rhs(0.0, np.ones(3), NONLINEAR.param_vector()),
+    )
 
 
 def test_compiled_models_are_cached_by_equations(classic):

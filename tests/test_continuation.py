@@ -30,8 +30,9 @@ def check_on_branch(branch):
     compiled = branch.model.compile()
     base = branch.model.param_vector(branch.params)
     index = branch.model.param_index[branch.param]
-    for value, state in zip(branch.points["parameter"].values, branch.points["state"].values,
-                            strict=True):
+    for value, state in zip(
+        branch.points["parameter"].values, branch.points["state"].values, strict=True
+    ):
         p = base.copy()
         p[index] = value
         assert np.max(np.abs(compiled.rhs(0.0, state, p))) < 1e-9
@@ -75,8 +76,11 @@ def test_pitchfork_branch_point_and_switching():
 @pytest.mark.parametrize(("sigma", "omega"), [(-1.0, 2.0), (0.5, 2.0), (-0.3, 0.7)])
 def test_hopf_normal_form_and_lyapunov_coefficient(sigma, omega):
     r2 = x**2 + y**2
-    model = rd.Model(["x", "y"], {"mu": -1.0},
-                     [mu * x - omega * y + sigma * x * r2, omega * x + mu * y + sigma * y * r2])
+    model = rd.Model(
+        ["x", "y"],
+        {"mu": -1.0},
+        [mu * x - omega * y + sigma * x * r2, omega * x + mu * y + sigma * y * r2],
+    )
     branch = rd.continuation(model, "mu", start=[0.0, 0.0], bounds=(-1.0, 1.0))
     (hopf,) = branch.of_kind("hopf")
     assert abs(hopf.parameter) < 1e-6
@@ -98,11 +102,17 @@ def test_neutral_saddle_is_not_a_hopf_point():
 
 
 def test_brusselator_hopf_at_b_equal_one_plus_a_squared():
-    model = rd.Model(["x", "y"], {"a": 1.0, "b": 1.0},
-                     [a - (b + 1) * x + x**2 * y, b * x - x**2 * y])
+    model = rd.Model(
+        ["x", "y"], {"a": 1.0, "b": 1.0}, [a - (b + 1) * x + x**2 * y, b * x - x**2 * y]
+    )
     for a_value in (1.0, 1.5):
-        branch = rd.continuation(model, "b", start=[a_value, 1.0 / a_value], bounds=(0.5, 4.0),
-                                 params={"a": a_value, "b": 1.0})
+        branch = rd.continuation(
+            model,
+            "b",
+            start=[a_value, 1.0 / a_value],
+            bounds=(0.5, 4.0),
+            params={"a": a_value, "b": 1.0},
+        )
         (hopf,) = branch.of_kind("hopf")
         assert_allclose(hopf.parameter, 1 + a_value**2, rtol=1e-6)
         assert_allclose(hopf.state, [a_value, (1 + a_value**2) / a_value], rtol=1e-6)
@@ -121,7 +131,7 @@ def test_cusp_fold_curve_is_27a2_equal_4b3():
     curve = rd.continue_bifurcation(folds[0], "b", bounds=(-1.0, 2.0))
     a_values, b_values = curve.values("a"), curve.values("b")
     assert len(curve) > 20 and b_values.min() < 1e-6 and b_values.max() > 1.99
-    assert_allclose(27 * a_values**2, 4 * b_values**3, atol=1e-6 * max(1.0, b_values.max()**3))
+    assert_allclose(27 * a_values**2, 4 * b_values**3, atol=1e-6 * max(1.0, b_values.max() ** 3))
     (cusp,) = curve.special_points
     assert cusp.kind == "cusp"
     assert abs(cusp.params["a"]) < 1e-6 and abs(cusp.params["b"]) < 1e-6
@@ -159,12 +169,21 @@ def test_classic_linear_model_loses_stability_at_k_equal_ab_over_l():
     assert point.kind == "branch"
     assert_allclose(point.parameter, values["a"] * values["b"] / values["l"], rtol=1e-6)
     ks = branch.points["parameter"].values
-    np.testing.assert_array_equal(branch.points["stable"].values[np.abs(ks - 1.375) > 1e-9],
-                                  ks[np.abs(ks - 1.375) > 1e-9] < 1.375)
+    np.testing.assert_array_equal(
+        branch.points["stable"].values[np.abs(ks - 1.375) > 1e-9],
+        ks[np.abs(ks - 1.375) > 1e-9] < 1.375,
+    )
     # with grievances the equilibrium escapes to infinity as k l -> a b: the branch stops
     grieved = model.with_params(g=0.5, h=0.3)
-    escape = rd.continuation(grieved, "k", bounds=(0.0, 3.0), start=[0.5, 0.6],
-                             state_limit=1e3, max_step=5.0, direction="forward")
+    escape = rd.continuation(
+        grieved,
+        "k",
+        bounds=(0.0, 3.0),
+        start=[0.5, 0.6],
+        state_limit=1e3,
+        max_step=5.0,
+        direction="forward",
+    )
     assert escape.points["parameter"].max() < 1.375
     assert escape.points["parameter"].max() > 1.375 * (1 - 1e-2)
     assert "|state|" in escape.message
@@ -176,10 +195,22 @@ def trigger_model():
     switch = s / (1 + sp.exp(-(z - theta) / w))
     return rd.Model(
         ["x1", "x2", "z"],
-        {"k": 0.2, "l": 0.3, "a": 1.0, "b": 1.0, "g": 0.2, "h": 0.2, "s": 2.0, "theta": 2.0,
-         "w": 0.2},
-        [k * z - a * sp.Symbol("x1") + g + switch, k * z - a * sp.Symbol("x2") + g + switch,
-         l * (sp.Symbol("x1") + sp.Symbol("x2")) - b * z + h],
+        {
+            "k": 0.2,
+            "l": 0.3,
+            "a": 1.0,
+            "b": 1.0,
+            "g": 0.2,
+            "h": 0.2,
+            "s": 2.0,
+            "theta": 2.0,
+            "w": 0.2,
+        },
+        [
+            k * z - a * sp.Symbol("x1") + g + switch,
+            k * z - a * sp.Symbol("x2") + g + switch,
+            l * (sp.Symbol("x1") + sp.Symbol("x2")) - b * z + h,
+        ],
         name="trigger",
     )
 
@@ -191,8 +222,11 @@ def brute_force_folds(p, lo=-5.0, hi=10.0, count=2_000_001):
     g(z) = a (b z - h) / (2 l) - k z - s sigma(z); a fold in g is a local extremum of g(z).
     """
     zz = np.linspace(lo, hi, count)
-    gz = (p["a"] * (p["b"] * zz - p["h"]) / (2 * p["l"]) - p["k"] * zz
-          - p["s"] / (1 + np.exp(-(zz - p["theta"]) / p["w"])))
+    gz = (
+        p["a"] * (p["b"] * zz - p["h"]) / (2 * p["l"])
+        - p["k"] * zz
+        - p["s"] / (1 + np.exp(-(zz - p["theta"]) / p["w"]))
+    )
     slope = np.diff(gz)
     turns = np.flatnonzero(np.sign(slope[1:]) != np.sign(slope[:-1])) + 1
     return np.sort(gz[turns])
@@ -219,8 +253,9 @@ def test_trigger_scenario_folds_agree_with_brute_force_scan():
 def test_trigger_scenario_fold_curve_matches_scans_in_s():
     model = trigger_model()
     branch = rd.continuation(model, "g", start=[0.3, 0.3, 0.4], bounds=(-1.0, 2.0))
-    curve = rd.continue_bifurcation(branch.of_kind("fold")[0], "s", bounds=(0.5, 3.0),
-                                    first_bounds=(-1.0, 3.0), max_points=80)
+    curve = rd.continue_bifurcation(
+        branch.of_kind("fold")[0], "s", bounds=(0.5, 3.0), first_bounds=(-1.0, 3.0), max_points=80
+    )
     assert len(curve) > 10
     checked = 0
     for g_value, s_value in list(zip(curve.values("g"), curve.values("s"), strict=True))[::8]:
@@ -234,6 +269,7 @@ def test_trigger_scenario_fold_curve_matches_scans_in_s():
 # ---------------------------------------------------------------------- cross-check
 def test_fold_agrees_with_pycont_lite_reference():
     import pycont  # pycont-lite, a dev dependency (the reference tool)
+
     a_value = 0.5
     model = rd.Model(["x", "y"], {"b": 3.0}, [a_value + b * x - x**3, x - y])
     ours = rd.continuation(model, "b", start=[-2.0, -2.0], bounds=(-1.0, 3.5))
@@ -245,9 +281,21 @@ def test_fold_agrees_with_pycont_lite_reference():
         return np.array([a_value + p * u[0] - u[0] ** 3, u[0] - u[1]])
 
     reference = pycont.arclengthContinuation(
-        residual, np.array([-2.0, -2.0]), 3.0, 1e-6, 0.05, 0.01, 300,
-        solver_parameters={"tolerance": 1e-12, "initial_directions": "decrease_p",
-                           "param_min": -1.0, "param_max": 3.5}, verbosity="off")
+        residual,
+        np.array([-2.0, -2.0]),
+        3.0,
+        1e-6,
+        0.05,
+        0.01,
+        300,
+        solver_parameters={
+            "tolerance": 1e-12,
+            "initial_directions": "decrease_p",
+            "param_min": -1.0,
+            "param_max": 3.5,
+        },
+        verbosity="off",
+    )
     (theirs,) = [e.p for e in reference.events if e.kind == "LP"]
     # pycont-lite locates folds only to about 1 % (its own bracketing); ours to 1e-9
     assert_allclose(theirs, fold.parameter, rtol=2e-2)
@@ -255,14 +303,24 @@ def test_fold_agrees_with_pycont_lite_reference():
 
 # ---------------------------------------------------------------------- results and errors
 def test_branch_result_object_and_plot():
-    model = rd.Model(["x", "y"], {"a": 1.0, "b": 1.0},
-                     [a - (b + 1) * x + x**2 * y, b * x - x**2 * y], name="Brusselator")
+    model = rd.Model(
+        ["x", "y"],
+        {"a": 1.0, "b": 1.0},
+        [a - (b + 1) * x + x**2 * y, b * x - x**2 * y],
+        name="Brusselator",
+    )
     branch = rd.continuation(model, "b", start=[1.0, 1.0], bounds=(0.5, 3.0))
     text = branch.summary()
     assert "hopf at b = 2" in text and "supercritical" in text
     assert "<pre>" in branch._repr_html_()
-    assert set(branch.points.data_vars) >= {"parameter", "state", "max_real_eigenvalue",
-                                            "stable", "eigenvalues", "test_hopf"}
+    assert set(branch.points.data_vars) >= {
+        "parameter",
+        "state",
+        "max_real_eigenvalue",
+        "stable",
+        "eigenvalues",
+        "test_hopf",
+    }
     assert np.all(np.diff(branch.points["arclength"].values) > 0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         branch.param = "a"
@@ -307,8 +365,9 @@ def test_curves_over_a_stability_map_keep_its_regime_legend():
     cusp = rd_.Model(["x"], {"a": -0.3, "b": 1.0}, [a_ + b_ * x_ - x_**3])
     branch = rd_.continuation(cusp, "a", start=[-1.0], bounds=(-1.0, 1.0))
     curve = rd_.continue_bifurcation(branch.of_kind("fold")[0], "b", bounds=(0.1, 2.0))
-    regimes = rd_.stability_map(cusp, {"a": np.linspace(-1, 1, 5), "b": np.linspace(0.1, 2, 5)},
-                                n_samples=4)
+    regimes = rd_.stability_map(
+        cusp, {"a": np.linspace(-1, 1, 5), "b": np.linspace(0.1, 2, 5)}, n_samples=4
+    )
     ax = rd_.plot.stability_map(regimes)
     before = {t.get_text() for t in ax.get_legend().get_texts()}
     rd_.plot.bifurcation_curves(curve, ax=ax)

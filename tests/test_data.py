@@ -67,8 +67,9 @@ def test_optional_members_and_membership_dates(raw):
     # Italy joins the Central Powers' total in 1882 (Triple Alliance), not before
     year = raw.set_index(["stateabb", "year"])["milex"]
     assert blocs.loc[1881, "Central Powers"] == year["GMY", 1881] + year["AUH", 1881]
-    assert blocs.loc[1882, "Central Powers"] == (year["GMY", 1882] + year["AUH", 1882]
-                                                  + year["ITA", 1882])
+    assert blocs.loc[1882, "Central Powers"] == (
+        year["GMY", 1882] + year["AUH", 1882] + year["ITA", 1882]
+    )
 
 
 def test_nato_enlargement_follows_dates(raw):
@@ -125,8 +126,10 @@ def test_unit_break_detected_split_and_converted():
 
 
 def test_check_finds_repeats_disorder_gaps_jumps_zeros():
-    df = pd.DataFrame({"A": [1.0, 2.0, 2.0, 0.0, 9.0], "B": [1.0, 1.0, 1.0, 1.0, 1.0]},
-                      index=[1900, 1902, 1901, 1901, 1905])
+    df = pd.DataFrame(
+        {"A": [1.0, 2.0, 2.0, 0.0, 9.0], "B": [1.0, 1.0, 1.0, 1.0, 1.0]},
+        index=[1900, 1902, 1901, 1901, 1905],
+    )
     report = rd.data.check(df)
     assert report.of_kind("duplicate_year")[0].years == (1901,)
     assert report.of_kind("non_monotonic")[0].years == (1901,)
@@ -139,8 +142,9 @@ def test_check_finds_repeats_disorder_gaps_jumps_zeros():
 
 
 def test_treatments_interpolate_drop_aggregate_deflate():
-    df = pd.DataFrame({"A": [1.0, np.nan, 4.0, 8.0], "B": [2.0, 2.0, np.nan, 2.0]},
-                      index=[1900, 1901, 1902, 1904])
+    df = pd.DataFrame(
+        {"A": [1.0, np.nan, 4.0, 8.0], "B": [2.0, 2.0, np.nan, 2.0]}, index=[1900, 1901, 1902, 1904]
+    )
     linear = rd.data.interpolate(df)
     assert linear.index.tolist() == [1900, 1901, 1902, 1903, 1904]
     assert_allclose(linear["A"], [1.0, 2.5, 4.0, 6.0, 8.0])

@@ -19,8 +19,13 @@ def logistic():
 @pytest.fixture
 def saperstein():
     # Saperstein (1984): x[n+1] = 4 a y[n] (1 - y[n]), y[n+1] = 4 b x[n] (1 - x[n])
-    return rd.Model(["x", "y"], {"a": 1.0, "b": 1.0}, [4 * a * y * (1 - y), 4 * b * x * (1 - x)],
-                    kind="map", initial={"x": 0.3, "y": 0.2})
+    return rd.Model(
+        ["x", "y"],
+        {"a": 1.0, "b": 1.0},
+        [4 * a * y * (1 - y), 4 * b * x * (1 - x)],
+        kind="map",
+        initial={"x": 0.3, "y": 0.2},
+    )
 
 
 def test_logistic_period_doubling_at_3_and_1_plus_sqrt6(logistic):
@@ -30,8 +35,9 @@ def test_logistic_period_doubling_at_3_and_1_plus_sqrt6(logistic):
     assert_allclose(flip.state, [2 / 3], rtol=1e-6)
     assert_allclose(flip.eigenvalues, [-1.0], atol=1e-6)
     assert np.all(branch.points["stable"].values == (branch.points["parameter"].values < 3.0))
-    period2 = rd.continuation(logistic, "r", start=[0.5], bounds=(3.1, 3.6), params={"r": 3.2},
-                              period=2)
+    period2 = rd.continuation(
+        logistic, "r", start=[0.5], bounds=(3.1, 3.6), params={"r": 3.2}, period=2
+    )
     (flip2,) = period2.of_kind("flip")
     assert_allclose(flip2.parameter, 1 + np.sqrt(6), rtol=1e-6)
     # the period-2 points solve r^2 x^2 - r (r + 1) x + (r + 1) = 0
@@ -57,8 +63,9 @@ def test_flip_curve_of_saperstein_map(saperstein):
     def product(a_values, b_values, states):
         return 16 * a_values * b_values * (1 - 2 * states[:, 0]) * (1 - 2 * states[:, 1])
 
-    branch = rd.continuation(saperstein, "a", start=[0.5, 0.5], bounds=(0.3, 1.0),
-                             params={"a": 0.5, "b": 0.8})
+    branch = rd.continuation(
+        saperstein, "a", start=[0.5, 0.5], bounds=(0.3, 1.0), params={"a": 0.5, "b": 0.8}
+    )
     flips = branch.of_kind("flip")
     assert len(flips) == 2
     for flip in flips:
@@ -66,8 +73,9 @@ def test_flip_curve_of_saperstein_map(saperstein):
         assert_allclose(np.sort(flip.eigenvalues.real), [-1.0, 1.0], atol=1e-6)
     curve = rd.continue_bifurcation(flips[0], "b", bounds=(0.5, 1.0), first_bounds=(0.5, 1.0))
     assert len(curve) > 10
-    assert_allclose(product(curve.values("a"), curve.values("b"), curve.points["state"].values),
-                    1.0, atol=1e-8)
+    assert_allclose(
+        product(curve.values("a"), curve.values("b"), curve.points["state"].values), 1.0, atol=1e-8
+    )
 
 
 @pytest.mark.slow
@@ -78,8 +86,9 @@ def test_lyapunov_exponents_closed_forms(logistic, saperstein):
     # period-2 orbit: exponent = (1/2) ln |multiplier|, multiplier = -r^2 + 2 r + 4
     values = np.array([3.2, 3.3, 3.4])
     periodic = rd.lyapunov_exponents(logistic, "r", values, transient=3000, steps=2000)
-    assert_allclose(periodic.values[:, 0], 0.5 * np.log(np.abs(-values**2 + 2 * values + 4)),
-                    rtol=1e-8)
+    assert_allclose(
+        periodic.values[:, 0], 0.5 * np.log(np.abs(-(values**2) + 2 * values + 4)), rtol=1e-8
+    )
     # Saperstein at a = b = 1: two steps are two full logistic maps, both exponents ln 2
     both = rd.lyapunov_exponents(saperstein, steps=20_000)
     assert_allclose(both.values, [np.log(2)] * 2, atol=1.5e-2)
@@ -111,5 +120,6 @@ def test_map_tools_reject_odes():
     with pytest.raises(rd.ModelError, match="maps"):
         rd.orbit_diagram(model, "r", [1.0], x0=[0.1])
     with pytest.raises(rd.UnknownSymbolError, match="Did you mean 'r'"):
-        rd.lyapunov_exponents(model.__class__(["x"], {"r": 1.0}, [r * x], kind="map"), "rr",
-                              [1.0], x0=[0.1])
+        rd.lyapunov_exponents(
+            model.__class__(["x"], {"r": 1.0}, [r * x], kind="map"), "rr", [1.0], x0=[0.1]
+        )

@@ -172,8 +172,11 @@ def test_richardson_n_builds_canonical_sympy_sums(rng):
     m = rd.richardson_n(K, np.ones(n), np.ones(n), actors=[f"A{i}" for i in range(n)])
     for i, expr in enumerate(m.rhs):
         xs = m.state_symbols
-        evaluated = sp.Add(*[sp.Symbol(f"k_A{i}_A{j}") * xs[j] for j in range(n)],
-                           -sp.Symbol(f"a_A{i}") * xs[i], sp.Symbol(f"g_A{i}"))
+        evaluated = sp.Add(
+            *[sp.Symbol(f"k_A{i}_A{j}") * xs[j] for j in range(n)],
+            -sp.Symbol(f"a_A{i}") * xs[i],
+            sp.Symbol(f"g_A{i}"),
+        )
         assert expr == evaluated
         assert sp.srepr(expr) == sp.srepr(evaluated)
 

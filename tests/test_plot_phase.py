@@ -20,8 +20,10 @@ def _mutual_trigger():
     return rd.Model(
         ["x", "y"],
         {"a": 1.0, "g": 0.2, "s": 3.0, "theta": 1.5, "w": 0.2},
-        [-a * x + g + s / (1 + sp.exp(-(y - theta) / w)),
-         -a * y + g + s / (1 + sp.exp(-(x - theta) / w))],
+        [
+            -a * x + g + s / (1 + sp.exp(-(y - theta) / w)),
+            -a * y + g + s / (1 + sp.exp(-(x - theta) / w)),
+        ],
         actors=["Ally A", "Ally B"],
         state_unit="bn USD",
     )
@@ -38,8 +40,9 @@ def test_nullclines_are_the_analytic_lines_and_balance_is_marked(classic):
     np.testing.assert_allclose(xs[:, 1], (1.0 * xs[:, 0] - 0.5) / 0.9, atol=1e-9)
     np.testing.assert_allclose(ys[:, 1], (0.8 * ys[:, 0] + 0.3) / 1.1, atol=1e-9)
     (marker,) = _by_gid(ax, "equilibrium:stable")
-    np.testing.assert_allclose([marker.get_xdata()[0], marker.get_ydata()[0]], [0.82 / 0.38, 0.70 / 0.38],
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        [marker.get_xdata()[0], marker.get_ydata()[0]], [0.82 / 0.38, 0.70 / 0.38], rtol=1e-10
+    )
     assert not _by_gid(ax, "runaway")
     assert ax.get_xlabel() == "x" and ax.get_ylabel() == "y"
 
@@ -55,7 +58,9 @@ def test_bistable_portrait_has_saddle_and_separatrix_between_basins():
     compiled, p = model.compile(), model.param_vector()
 
     def settle(start):
-        return solve_ivp(lambda t, s: compiled.rhs(t, s, p), (0, 60), start, rtol=1e-9, atol=1e-12).y[:, -1]
+        return solve_ivp(
+            lambda t, s: compiled.rhs(t, s, p), (0, 60), start, rtol=1e-9, atol=1e-12
+        ).y[:, -1]
 
     # points just off the separatrix, on either side, settle at different balances
     path = np.column_stack([separatrices[0].get_xdata(), separatrices[0].get_ydata()])
@@ -78,7 +83,9 @@ def test_runaway_region_is_shaded_for_an_unstable_race():
 def test_slice_of_a_three_actor_model_and_png(tmp_path, rng):
     K = np.array([[0, 0.3, 0.2], [0.3, 0, 0.2], [0.1, 0.1, 0]])
     model = rd.richardson_n(K, [1.0, 1.0, 1.0], [0.5, 0.4, 0.3], actors=["A", "B", "C"])
-    ax = rd.plot.phase_portrait(model, x="A", y="C", fixed={"B": 1.0}, trajectories=0, shade_runaway=False)
+    ax = rd.plot.phase_portrait(
+        model, x="A", y="C", fixed={"B": 1.0}, trajectories=0, shade_runaway=False
+    )
     (x_null,) = _by_gid(ax, "nullcline:A")
     vertices = np.concatenate([p.vertices for p in x_null.get_paths()])
     # dA/dt = 0.3 B + 0.2 C - A + 0.5 = 0 with B = 1  =>  C = (A - 0.8) / 0.2
@@ -98,12 +105,15 @@ def test_bad_axes_are_reported(classic):
 def test_slice_of_the_trigger_scenario_shows_the_threshold_between_basins():
     from pathlib import Path
 
-    model = rd.load_model(Path(__file__).resolve().parent.parent / "models" / "mutual_defence_trigger.toml")
+    model = rd.load_model(
+        Path(__file__).resolve().parent.parent / "models" / "mutual_defence_trigger.toml"
+    )
     stable = [eq for eq in rd.equilibria(model) if eq.stable]
     assert len(stable) == 2
     low = min(stable, key=lambda eq: eq.state.sum())
-    ax = rd.plot.phase_portrait(model, trajectories=0, shade_runaway=False,
-                                fixed={model.states[2]: float(low.state[2])})
+    ax = rd.plot.phase_portrait(
+        model, trajectories=0, shade_runaway=False, fixed={model.states[2]: float(low.state[2])}
+    )
     (boundary,) = _by_gid(ax, "separatrix")
     compiled, p = model.compile(), model.param_vector()
     # starts on either side of the drawn threshold settle at different balances

@@ -39,10 +39,14 @@ def test_linear_solution_equals_matrix_exponential(n, method, rng):
 
 def test_error_measured_in_units_of_tolerance(classic):
     times = np.linspace(0, 30, 61)
-    exact = expm_solution(np.array([[-1.0, 0.9], [0.8, -1.1]]), np.array([0.5, 0.3]), [1.0, 2.0], times)
+    exact = expm_solution(
+        np.array([[-1.0, 0.9], [0.8, -1.1]]), np.array([0.5, 0.3]), [1.0, 2.0], times
+    )
     errors = []
     for rtol in (1e-5, 1e-7, 1e-9):
-        tr = rd.simulate(classic, (0, 30), [1, 2], t_eval=times, method="DOP853", rtol=rtol, atol=rtol * 1e-3)
+        tr = rd.simulate(
+            classic, (0, 30), [1, 2], t_eval=times, method="DOP853", rtol=rtol, atol=rtol * 1e-3
+        )
         error = np.max(np.abs(tr.values - exact) / (np.abs(exact) * rtol + rtol * 1e-3))
         errors.append(np.max(np.abs(tr.values - exact)))
         # local tolerances bound the error per step; over 30 years the global error may
@@ -64,8 +68,9 @@ def test_two_nation_equilibrium_and_eigenvalues_match_formulas(rng):
         np.testing.assert_allclose(compiled.rhs(0, np.array([x_star, y_star]), p), 0, atol=1e-12)
         root = math.sqrt((a - b) ** 2 + 4 * k * l)
         expected = np.sort([(-(a + b) - root) / 2, (-(a + b) + root) / 2])
-        np.testing.assert_allclose(np.sort(np.linalg.eigvals(compiled.jac(0, np.zeros(2), p)).real),
-                                   expected, rtol=1e-12)
+        np.testing.assert_allclose(
+            np.sort(np.linalg.eigvals(compiled.jac(0, np.zeros(2), p)).real), expected, rtol=1e-12
+        )
         slowest = -expected[1]
         horizon = 40 / slowest
         final = rd.simulate(model, (0, horizon), [0.0, 0.0], method="exact").values[-1]
@@ -79,7 +84,9 @@ def test_runaway_time_equals_analytic_crossing(method):
     model = rd.richardson2(k=k, l=k, a=a, b=a, g=g, h=g)
     r = k - a
     t_cross = math.log((ceiling + g / r) / (x0 + g / r)) / r
-    tr = rd.simulate(model, (0, 100), [x0, x0], method=method, ceiling=ceiling, rtol=1e-10, atol=1e-12)
+    tr = rd.simulate(
+        model, (0, 100), [x0, x0], method=method, ceiling=ceiling, rtol=1e-10, atol=1e-12
+    )
     assert tr.status == 1 and tr.has_runaway
     assert tr.runaway.actor in ("x", "y")
     assert tr.runaway.time == pytest.approx(t_cross, rel=1e-7)
@@ -101,24 +108,41 @@ def test_finite_time_blowup_stops_at_guard_without_warnings():
 
 def test_step_changes_trajectory_exactly_where_scheduled(classic):
     times = np.linspace(0, 20, 81)
-    tr = rd.simulate(classic, (0, 20), [1.0, 2.0], t_eval=times, interventions=[rd.step("k", at=10, to=0.2)],
-                     rtol=1e-11, atol=1e-13)
+    tr = rd.simulate(
+        classic,
+        (0, 20),
+        [1.0, 2.0],
+        t_eval=times,
+        interventions=[rd.step("k", at=10, to=0.2)],
+        rtol=1e-11,
+        atol=1e-13,
+    )
     A = np.array([[-1.0, 0.9], [0.8, -1.1]])
     b = np.array([0.5, 0.3])
     before = times <= 10
-    np.testing.assert_allclose(tr.values[before], expm_solution(A, b, [1.0, 2.0], times[before]), rtol=1e-8)
+    np.testing.assert_allclose(
+        tr.values[before], expm_solution(A, b, [1.0, 2.0], times[before]), rtol=1e-8
+    )
     at_step = expm_solution(A, b, [1.0, 2.0], [10.0])[0]
     A_after = np.array([[-1.0, 0.2], [0.8, -1.1]])
     after = times >= 10
-    np.testing.assert_allclose(tr.values[after], expm_solution(A_after, b, at_step, times[after] - 10), rtol=1e-8)
+    np.testing.assert_allclose(
+        tr.values[after], expm_solution(A_after, b, at_step, times[after] - 10), rtol=1e-8
+    )
     untouched = expm_solution(A, b, [1.0, 2.0], times[after])
     assert np.all(np.abs(tr.values[after][1:] - untouched[1:]) > 1e-6)
 
 
 def test_pulse_is_a_shock_of_given_size_and_width(classic):
     times = np.linspace(0, 10, 41)
-    tr = rd.simulate(classic, (0, 10), [1.0, 1.0], t_eval=times, method="exact",
-                     interventions=[rd.pulse("g", start=2.0, width=1.0, size=3.0)])
+    tr = rd.simulate(
+        classic,
+        (0, 10),
+        [1.0, 1.0],
+        t_eval=times,
+        method="exact",
+        interventions=[rd.pulse("g", start=2.0, width=1.0, size=3.0)],
+    )
     A, b = np.array([[-1.0, 0.9], [0.8, -1.1]]), np.array([0.5, 0.3])
     x2 = expm_solution(A, b, [1.0, 1.0], [2.0])[0]
     x3 = expm_solution(A, b + [3.0, 0.0], x2, [1.0])[0]
@@ -129,7 +153,9 @@ def test_pulse_is_a_shock_of_given_size_and_width(classic):
 def test_ramp_matches_independent_time_varying_integration(classic):
     ramp = rd.ramp("k", start=5, end=15, to=0.1)
     times = np.linspace(0, 25, 51)
-    tr = rd.simulate(classic, (0, 25), [1.0, 2.0], t_eval=times, interventions=[ramp], rtol=1e-11, atol=1e-13)
+    tr = rd.simulate(
+        classic, (0, 25), [1.0, 2.0], t_eval=times, interventions=[ramp], rtol=1e-11, atol=1e-13
+    )
 
     def k_of_t(t):
         return 0.9 if t < 5 else 0.1 if t > 15 else 0.9 + (0.1 - 0.9) * (t - 5) / 10
@@ -137,14 +163,17 @@ def test_ramp_matches_independent_time_varying_integration(classic):
     def f(t, s):
         return [k_of_t(t) * s[1] - s[0] + 0.5, 0.8 * s[0] - 1.1 * s[1] + 0.3]
 
-    reference = solve_ivp(f, (0, 25), [1.0, 2.0], t_eval=times, rtol=1e-12, atol=1e-14, method="DOP853",
-                          max_step=0.05)
+    reference = solve_ivp(
+        f, (0, 25), [1.0, 2.0], t_eval=times, rtol=1e-12, atol=1e-14, method="DOP853", max_step=0.05
+    )
     np.testing.assert_allclose(tr.values, reference.y.T, rtol=1e-7)
 
 
 def test_exact_method_refuses_ramps_and_nonlinear_models(classic):
     with pytest.raises(rd.SimulationError, match="method='exact'"):
-        rd.simulate(classic, (0, 10), [1, 1], method="exact", interventions=[rd.ramp("k", 1, 2, 0.1)])
+        rd.simulate(
+            classic, (0, 10), [1, 1], method="exact", interventions=[rd.ramp("k", 1, 2, 0.1)]
+        )
 
 
 def test_floor_keeps_spending_non_negative():
@@ -221,8 +250,12 @@ def test_model_interventions_apply_to_every_run(classic):
 def test_iterate_linear_difference_equation_equals_matrix_power():
     x, y = sp.symbols("x y")
     k, a, g = sp.symbols("k a g")
-    model = rd.Model(["x", "y"], {"k": 0.3, "a": 0.4, "g": 0.1},
-                     [x + k * y - a * x + g, y + k * x - a * y + g], kind="map")
+    model = rd.Model(
+        ["x", "y"],
+        {"k": 0.3, "a": 0.4, "g": 0.1},
+        [x + k * y - a * x + g, y + k * x - a * y + g],
+        kind="map",
+    )
     tr = rd.iterate(model, 30, [1.0, 0.0])
     M = np.array([[0.6, 0.3], [0.3, 0.6]])
     state = np.array([1.0, 0.0])
@@ -261,7 +294,14 @@ def test_lean_lsoda_path_agrees_with_solve_ivp_path(classic):
     # the floor forces the solve_ivp path; far from the floor both integrate the same field
     times = np.linspace(0, 30, 31)
     lean = rd.simulate(classic, (0, 30), [1.0, 2.0], t_eval=times, rtol=1e-10, atol=1e-12)
-    general = rd.simulate(classic, (0, 30), [1.0, 2.0], t_eval=times, rtol=1e-10, atol=1e-12, floor=-100.0)
+    general = rd.simulate(
+        classic, (0, 30), [1.0, 2.0], t_eval=times, rtol=1e-10, atol=1e-12, floor=-100.0
+    )
     np.testing.assert_allclose(lean.values, general.values, rtol=1e-7)
-    np.testing.assert_allclose(lean.values, expm_solution(np.array([[-1.0, 0.9], [0.8, -1.1]]),
-                                                          np.array([0.5, 0.3]), [1.0, 2.0], times), rtol=1e-8)
+    np.testing.assert_allclose(
+        lean.values,
+        expm_solution(
+            np.array([[-1.0, 0.9], [0.8, -1.1]]), np.array([0.5, 0.3]), [1.0, 2.0], times
+        ),
+        rtol=1e-8,
+    )

@@ -279,7 +279,8 @@ def test_few_entry_perron_declines_other_stacks(rng):
     small = _family(_metzler(rng, 6), [(0, 1), (1, 0)], rng.random((2, 8)))
     assert few_entry_perron(small, _scale(small)) is None  # too few points to pay off
     same = _stack([_metzler(rng, 6)] * 5)  # nothing varies: one eigenvalue problem
-    growth, converged = family_perron(same[..., 0], np.array([], dtype=int), np.zeros((0, 5)),
-                                      _scale(same))
+    growth, converged = family_perron(
+        same[..., 0], np.array([], dtype=int), np.zeros((0, 5)), _scale(same)
+    )
     assert converged.all()
     assert_allclose(growth, _eig_growth(same), rtol=0, atol=1e-14 * _scale(same).max())

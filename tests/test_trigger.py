@@ -55,14 +55,20 @@ def test_trigger_scenario_folds_agree_with_brute_force_scan():
     continuation, bracket the change in the number of balances found by a root scan."""
     from pathlib import Path
 
-    model = rd.load_model(Path(__file__).resolve().parent.parent / "models" / "mutual_defence_trigger.toml")
+    model = rd.load_model(
+        Path(__file__).resolve().parent.parent / "models" / "mutual_defence_trigger.toml"
+    )
     stable = [eq for eq in rd.equilibria(model) if eq.stable]
     low = min(stable, key=lambda eq: eq.state.sum())
     g0 = model.params["g_Rival"].value
-    branch = rd.continuation(model, "g_Rival", start=low.state, bounds=(g0 - 2.0, g0 + 2.0), max_points=600)
+    branch = rd.continuation(
+        model, "g_Rival", start=low.state, bounds=(g0 - 2.0, g0 + 2.0), max_points=600
+    )
     folds = sorted(b.parameter for b in branch.bifurcations if b.kind == "fold")
     assert folds, branch.summary()
     for fold in folds:
-        counts = [len(rd.equilibria(model, {"g_Rival": value}, region=(-5, 20), n_starts=300))
-                  for value in (fold - 2e-3, fold + 2e-3)]
+        counts = [
+            len(rd.equilibria(model, {"g_Rival": value}, region=(-5, 20), n_starts=300))
+            for value in (fold - 2e-3, fold + 2e-3)
+        ]
         assert counts[0] != counts[1], (fold, counts)

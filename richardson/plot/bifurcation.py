@@ -242,8 +242,11 @@ def _extend_legend(ax) -> None:  # noqa: ANN001
     old = ax.get_legend()
     handles, labels = ax.get_legend_handles_labels()
     if old is not None:
-        kept = [(h, t.get_text()) for h, t in zip(old.legend_handles, old.get_texts(), strict=True)
-                if t.get_text() not in labels]
+        kept = [
+            (h, t.get_text())
+            for h, t in zip(old.legend_handles, old.get_texts(), strict=True)
+            if t.get_text() not in labels
+        ]
         handles = [h for h, _ in kept] + handles
         labels = [t for _, t in kept] + labels
     ax.legend(handles, labels, loc="best", fontsize=8)

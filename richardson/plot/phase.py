@@ -38,13 +38,17 @@ def _axes_states(model: Model, x: str | None, y: str | None) -> tuple[int, int]:
         elif given in model.actors:
             chosen.append(model.actors.index(given))
         else:
-            raise UnknownSymbolError(f"{given!r} is not a state or actor{did_you_mean(given, names)}")
+            raise UnknownSymbolError(
+                f"{given!r} is not a state or actor{did_you_mean(given, names)}"
+            )
     if chosen[0] == chosen[1]:
         raise ModelError("x and y must be two different states")
     return chosen[0], chosen[1]
 
 
-def _slice_state(model: Model, fixed: Mapping[str, float] | None, balances: list[Any]) -> np.ndarray:
+def _slice_state(
+    model: Model, fixed: Mapping[str, float] | None, balances: list[Any]
+) -> np.ndarray:
     """Values of the states not on the axes: given, else the first stable balance, else 0."""
     base = np.zeros(model.n_states)
     stable = [eq for eq in balances if eq.stable]
@@ -52,8 +56,9 @@ def _slice_state(model: Model, fixed: Mapping[str, float] | None, balances: list
         base = np.array(stable[0].state, dtype=float)
     for name, value in (fixed or {}).items():
         if name not in model.states:
-            raise UnknownSymbolError(f"fixed value for {name!r}, which is not a state"
-                                     f"{did_you_mean(name, model.states)}")
+            raise UnknownSymbolError(
+                f"fixed value for {name!r}, which is not a state{did_you_mean(name, model.states)}"
+            )
         base[model.states.index(name)] = float(value)
     return base
 
@@ -61,11 +66,15 @@ def _slice_state(model: Model, fixed: Mapping[str, float] | None, balances: list
 def _limits(balances, i, j, xlim, ylim):  # noqa: ANN001, ANN202
     if xlim is not None and ylim is not None:
         return tuple(map(float, xlim)), tuple(map(float, ylim))
-    points = np.array([[eq.state[i], eq.state[j]] for eq in balances]) if balances else np.zeros((0, 2))
+    points = (
+        np.array([[eq.state[i], eq.state[j]] for eq in balances]) if balances else np.zeros((0, 2))
+    )
     span = max(1.0, 1.6 * float(np.max(np.abs(points)))) if len(points) else 10.0
     auto = (0.0, span)
-    return (tuple(map(float, xlim)) if xlim is not None else auto,
-            tuple(map(float, ylim)) if ylim is not None else auto)
+    return (
+        tuple(map(float, xlim)) if xlim is not None else auto,
+        tuple(map(float, ylim)) if ylim is not None else auto,
+    )
 
 
 def phase_portrait(
@@ -173,15 +182,17 @@ def phase_portrait(
         stable = [eq for eq in balances if eq.stable]
         basins = separatrices and model.n_states > 2 and len(stable) >= 2
         if shade_runaway or basins:
-            gx_, gy_, escaped, final = _grid_fate(model, p, base, i, j, (x0, x1), (y0, y1), horizon,
-                                                  simulate_ensemble)
+            gx_, gy_, escaped, final = _grid_fate(
+                model, p, base, i, j, (x0, x1), (y0, y1), horizon, simulate_ensemble
+            )
             if shade_runaway:
                 _shade_runaway(ax, gx_, gy_, escaped)
             if basins:
                 _draw_basin_boundary(ax, gx_, gy_, escaped, final, stable)
         if field == "stream":
-            ax.streamplot(gx, gy, u, v, color="0.65", density=1.1, linewidth=0.7, arrowsize=0.8,
-                          zorder=1)
+            ax.streamplot(
+                gx, gy, u, v, color="0.65", density=1.1, linewidth=0.7, arrowsize=0.8, zorder=1
+            )
         elif field == "arrows":
             norm = np.hypot(u, v) if normalize else 1.0
             norm = np.where(norm == 0, 1.0, norm)
@@ -195,14 +206,20 @@ def phase_portrait(
             for index, color in ((i, "tab:blue"), (j, "tab:orange")):
                 values = fine_rates[index].reshape(fx.shape)
                 if values.min() < 0 < values.max():
-                    contour = ax.contour(fx, fy, values, levels=[0.0], colors=[color], linewidths=1.8,
-                                         zorder=3)
+                    contour = ax.contour(
+                        fx, fy, values, levels=[0.0], colors=[color], linewidths=1.8, zorder=3
+                    )
                     contour.set_gid(f"nullcline:{model.states[index]}")
-                ax.plot([], [], color=color, lw=1.8,
-                        label=f"d{model.actors[index]}/dt = 0")
+                ax.plot([], [], color=color, lw=1.8, label=f"d{model.actors[index]}/dt = 0")
         for start in _trajectory_starts(trajectories, (x0, x1), (y0, y1)):
-            path = solve_ivp(field_2d, (0, horizon), start, rtol=1e-7, atol=1e-9,
-                             events=_leave_box((x0, x1), (y0, y1)))
+            path = solve_ivp(
+                field_2d,
+                (0, horizon),
+                start,
+                rtol=1e-7,
+                atol=1e-9,
+                events=_leave_box((x0, x1), (y0, y1)),
+            )
             (line,) = ax.plot(path.y[0], path.y[1], color="0.25", lw=1.0, zorder=4)
             line.set_gid("trajectory")
         seen = set()
@@ -214,12 +231,14 @@ def phase_portrait(
             style = {"saddle": _SADDLE, "stable": _STABLE, "unstable": _UNSTABLE}[kind]
             others = [k for k in range(model.n_states) if k not in (i, j)]
             off_slice = bool(others) and not np.allclose(
-                np.asarray(eq.state)[others], base[others], rtol=1e-6, atol=1e-9)
+                np.asarray(eq.state)[others], base[others], rtol=1e-6, atol=1e-9
+            )
             text = f"{kind} balance" + (" (projected: other actors differ)" if off_slice else "")
             label = None if text in seen else text
             seen.add(text)
-            (marker,) = ax.plot(*point, linestyle="none", label=label,
-                                alpha=0.4 if off_slice else 1.0, **style)
+            (marker,) = ax.plot(
+                *point, linestyle="none", label=label, alpha=0.4 if off_slice else 1.0, **style
+            )
             marker.set_gid(f"equilibrium:{kind}" + (":projected" if off_slice else ""))
             if separatrices and kind == "saddle" and model.n_states == 2:
                 _draw_separatrix(ax, eq, field_2d, (x0, x1), (y0, y1), horizon)
@@ -259,7 +278,8 @@ def _leave_box(xlim, ylim, margin=0.5):  # noqa: ANN001, ANN202
 
 
 def _draw_separatrix(ax, eq, field_2d, xlim, ylim, horizon):  # noqa: ANN001, ANN202
-    """Stable manifold of a 2-D saddle: integrate backward from both sides of its stable eigenvector."""
+    """Stable manifold of a 2-D saddle: integrate backward from both sides of its stable
+    eigenvector."""
     values, vectors = np.asarray(eq.eigenvalues), np.asarray(eq.eigenvectors)
     stable = int(np.argmin(values.real))
     direction = np.real(vectors[:, stable])
@@ -268,10 +288,23 @@ def _draw_separatrix(ax, eq, field_2d, xlim, ylim, horizon):  # noqa: ANN001, AN
     first = True
     for sign in (1.0, -1.0):
         start = np.asarray(eq.state, dtype=float)[:2] + sign * scale * direction
-        path = solve_ivp(lambda t, s: field_2d(t, s, -1.0), (0, 4 * horizon), start, rtol=1e-9,
-                         atol=1e-12, events=_leave_box(xlim, ylim, margin=0.05))
-        (line,) = ax.plot(path.y[0], path.y[1], color="crimson", ls="--", lw=1.6, zorder=5,
-                          label="separatrix (threshold)" if first else None)
+        path = solve_ivp(
+            lambda t, s: field_2d(t, s, -1.0),
+            (0, 4 * horizon),
+            start,
+            rtol=1e-9,
+            atol=1e-12,
+            events=_leave_box(xlim, ylim, margin=0.05),
+        )
+        (line,) = ax.plot(
+            path.y[0],
+            path.y[1],
+            color="crimson",
+            ls="--",
+            lw=1.6,
+            zorder=5,
+            label="separatrix (threshold)" if first else None,
+        )
         line.set_gid("separatrix")
         first = False
 
@@ -282,9 +315,17 @@ def _grid_fate(model, p, base, i, j, xlim, ylim, horizon, simulate_ensemble, cel
     starts = np.repeat(base[None, :], gx.size, axis=0)
     starts[:, i], starts[:, j] = gx.ravel(), gy.ravel()
     ceiling = 10.0 * max(xlim[1] - xlim[0], ylim[1] - ylim[0], float(np.max(np.abs(base))))
-    ensemble = simulate_ensemble(model, np.tile(p, (gx.size, 1)), (0.0, horizon), starts,
-                                 t_eval=np.linspace(0.0, horizon, 101), ceiling=ceiling,
-                                 rtol=1e-6, atol=1e-9, progress=False)
+    ensemble = simulate_ensemble(
+        model,
+        np.tile(p, (gx.size, 1)),
+        (0.0, horizon),
+        starts,
+        t_eval=np.linspace(0.0, horizon, 101),
+        ceiling=ceiling,
+        rtol=1e-6,
+        atol=1e-9,
+        progress=False,
+    )
     escaped = np.isfinite(ensemble.data["runaway_time"].values).reshape(gx.shape)
     final = ensemble.data["spending"].values[:, -1, :]
     return gx, gy, escaped, final
@@ -292,8 +333,15 @@ def _grid_fate(model, p, base, i, j, xlim, ylim, horizon, simulate_ensemble, cel
 
 def _shade_runaway(ax, gx, gy, escaped):  # noqa: ANN001, ANN202
     if escaped.any():
-        shading = ax.contourf(gx, gy, escaped.astype(float), levels=[0.5, 1.5], colors=["#f4c7c3"],
-                              alpha=0.6, zorder=0)
+        shading = ax.contourf(
+            gx,
+            gy,
+            escaped.astype(float),
+            levels=[0.5, 1.5],
+            colors=["#f4c7c3"],
+            alpha=0.6,
+            zorder=0,
+        )
         shading.set_gid("runaway")
         ax.fill([], [], color="#f4c7c3", label="runaway region")
 
@@ -308,7 +356,8 @@ def _draw_basin_boundary(ax, gx, gy, escaped, final, stable):  # noqa: ANN001, A
     if np.unique(basin[np.isfinite(basin)]).size < 2:
         return
     levels = np.arange(len(stable) - 1) + 0.5
-    boundary = ax.contour(gx, gy, basin, levels=levels, colors=["crimson"], linestyles="--",
-                          linewidths=1.6, zorder=5)
+    boundary = ax.contour(
+        gx, gy, basin, levels=levels, colors=["crimson"], linestyles="--", linewidths=1.6, zorder=5
+    )
     boundary.set_gid("separatrix")
     ax.plot([], [], color="crimson", ls="--", lw=1.6, label="threshold between basins")

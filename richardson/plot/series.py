@@ -64,16 +64,26 @@ def time_series(
                 for moment in intervention.breakpoints():
                     if trajectory.time[0] <= moment <= trajectory.time[-1]:
                         labels.setdefault(moment, []).append(
-                            f"{type(intervention).__name__.lower()} {intervention.param}")
+                            f"{type(intervention).__name__.lower()} {intervention.param}"
+                        )
             for moment, texts in labels.items():
                 unique = list(dict.fromkeys(texts))
                 text = ", ".join(unique)
                 if len(text) > 32:  # keep the label inside the axes
-                    text = f"{unique[0][:28]} (+{len(unique) - 1})" if len(unique) > 1 else text[:32]
+                    text = (
+                        f"{unique[0][:28]} (+{len(unique) - 1})" if len(unique) > 1 else text[:32]
+                    )
                 ax.axvline(moment, color="0.4", ls=":", lw=1)
-                ax.annotate(text, (moment, 1.0),
-                            xycoords=("data", "axes fraction"), rotation=90, va="top", ha="right",
-                            fontsize=7, color="0.3")
+                ax.annotate(
+                    text,
+                    (moment, 1.0),
+                    xycoords=("data", "axes fraction"),
+                    rotation=90,
+                    va="top",
+                    ha="right",
+                    fontsize=7,
+                    color="0.3",
+                )
         if mark_runaway and trajectory.runaway is not None:
             actor, moment = trajectory.runaway
             level = float(trajectory.values[-1, column[actor]])
