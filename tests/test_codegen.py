@@ -115,17 +115,7 @@ def test_structured_sparse_layers_scatter_batches_like_sympy(rng):
     column for a batch of parameter sets."""
     model = rd.Model(
         ["x", "y", "z"],
-        {
-            "k": 0.9,
-            "l": 0.8,
-            "a": 1.0,
-            "b": 1.1,
-            "g": 0.5,
-            "h": 0.3,
-            "s": 0.7,
-            "theta": 1.5,
-            "w": 0.4,
-        },
+        {name: value for name, value in NONLINEAR.defaults.items() if name != "M"},
         [
             k * y + g * y - a * x + h,
             l * x - b * y + s * z,
