@@ -7,12 +7,14 @@ Two code shapes are generated, chosen by ``strategy``:
     after common-subexpression elimination. Best for a handful of states.
 ``"structured"``
     Each right-hand side is split into terms linear in the states with coefficients
-    that are monomials in the parameters (Richardson's reaction and fatigue terms),
-    terms free of states (grievances), and a nonlinear remainder. The linear part is
-    emitted in matrix form: a block of parameters laid out row-major becomes
+    that are monomials in the parameters and their reciprocals (Richardson's reaction and
+    fatigue terms), terms free of states (grievances), products of two states (a ceiling's
+    ``k x_j x_i / M_i``, submissiveness ``q x_i x_j``) and a nonlinear remainder. The linear
+    part is emitted in matrix form: a block of parameters laid out row-major becomes
     ``p[o:o + n*n].reshape(n, n) @ y``, a diagonal becomes ``p[o:o + n] * y`` and the rest
-    a sparse product, never ``n**2`` unrolled scalars. Only the remainder is differentiated
-    symbolically (through symengine).
+    a sparse product, never ``n**2`` unrolled scalars; products of two states are a sparse
+    product too. Only the remainder is differentiated symbolically (through symengine) and
+    printed as scalar code after symengine's common-subexpression elimination.
 
 Everything is batched: ``y`` may be ``(n,)`` or ``(n, m)`` and ``p`` ``(P,)`` or ``(P, m)``
 (one parameter set per column). Compiled models are cached by a hash of the equations.
@@ -252,35 +254,51 @@ class _Emitter:
         self.namespace: dict[str, Any] = {}
         self.is_linear = False
 
-    def _locals_for(self, exprs: Sequence[sp.Expr]) -> tuple[list[str], dict[sp.Symbol, sp.Symbol]]:
-        """Lines binding the used states/params to local names, and the renaming."""
-        used: set[sp.Symbol] = set()
-        for expr in exprs:
-            used |= expr.free_symbols
+    def _locals_for(self, names: set[str]) -> tuple[list[str], dict[str, str]]:
+        """Lines binding the used states/params (by name) to local names, and the renaming."""
+        states = {s.name: i for s, i in self.state_pos.items()}
+        params = {s.name: k for s, k in self.param_pos.items()}
         lines, rename = [], {}
-        for sym in sorted(used, key=str):
-            if sym in self.state_pos:
-                local = sp.Symbol(f"_y{self.state_pos[sym]}")
-                lines.append(f"    {local} = y[{self.state_pos[sym]}]")
-            elif sym in self.param_pos:
-                local = sp.Symbol(f"_p{self.param_pos[sym]}")
-                lines.append(f"    {local} = p[{self.param_pos[sym]}]")
-            elif sym == TIME:
-                continue
-            else:  # pragma: no cover - Model validation forbids it
-                raise AssertionError(f"unexpected symbol {sym}")
-            rename[sym] = local
+        for name in sorted(names):
+            if name in states:
+                rename[name] = f"_y{states[name]}"
+                lines.append(f"    {rename[name]} = y[{states[name]}]")
+            elif name in params:
+                rename[name] = f"_p{params[name]}"
+                lines.append(f"    {rename[name]} = p[{params[name]}]")
+            elif name != TIME.name:  # pragma: no cover - Model validation forbids it
+                raise AssertionError(f"unexpected symbol {name}")
         return lines, rename
 
     def _assignments(
-        self, targets: Sequence[str], exprs: Sequence[sp.Expr], op: str = "="
+        self, targets: Sequence[str], exprs: Sequence[Any], op: str = "="
     ) -> list[str]:
-        """cse + print ``target op expr`` lines (states/params bound as locals first)."""
+        """cse + print ``target op expr`` lines (states/params bound as locals first).
+
+        ``exprs`` are sympy or symengine expressions. symengine's cse is used where every
+        expression converts (it is orders of magnitude faster on large Jacobians), sympy's
+        otherwise (functions symengine does not know).
+        """
         if not exprs:
             return []
-        lines, rename = self._locals_for(exprs)
-        renamed = [e.xreplace(rename) for e in exprs]
-        subexpressions, reduced = sp.cse(renamed, symbols=sp.numbered_symbols("_c"), order="none")
+        try:
+            se_exprs = [symengine.sympify(e) for e in exprs]
+        except (RuntimeError, TypeError, ValueError, NotImplementedError, AttributeError):
+            se_exprs = None
+        if se_exprs is not None:
+            lines, rename = self._locals_for({str(s) for e in se_exprs for s in e.free_symbols})
+            table = {symengine.Symbol(a): symengine.Symbol(b) for a, b in rename.items()}
+            # the subexpressions are named x0, x1, ...: no clash, every symbol is renamed
+            replacements, reduced = symengine.cse([e.xreplace(table) for e in se_exprs])
+            subexpressions = [(sym, _to_sympy(value)) for sym, value in replacements]
+            reduced = [_to_sympy(e) for e in reduced]
+        else:
+            used = {s for e in exprs for s in e.free_symbols}
+            lines, rename = self._locals_for({s.name for s in used})
+            table = {s: sp.Symbol(rename[s.name]) for s in used if s.name in rename}
+            subexpressions, reduced = sp.cse(
+                [e.xreplace(table) for e in exprs], symbols=sp.numbered_symbols("_c"), order="none"
+            )
         printer = _printer()
         for sym, sub in subexpressions:
             lines.append(f"    {sym} = {printer.doprint(sub)}")
@@ -340,12 +358,12 @@ def _to_sympy(expr: Any) -> sp.Expr:
     return expr._sympy_() if hasattr(expr, "_sympy_") else sp.sympify(expr)
 
 
-def _derivative(expr: sp.Expr, se_expr: Any, symbol: sp.Symbol) -> sp.Expr:
-    """d expr / d symbol through symengine (fast), or sympy where symengine leaves a
-    ``Derivative`` unevaluated (Min, Max, Piecewise)."""
-    result = _to_sympy(se_expr.diff(symengine.Symbol(symbol.name)))
-    if result.has(sp.Derivative):
-        result = sp.diff(expr, symbol)
+def _derivative(expr: sp.Expr, se_expr: Any, symbol: sp.Symbol) -> Any:
+    """d expr / d symbol through symengine (fast; a symengine expression), or sympy where
+    symengine leaves a ``Derivative`` unevaluated (Min, Max, Piecewise)."""
+    result = se_expr.diff(symengine.Symbol(symbol.name))
+    if result.atoms(symengine.Derivative):
+        return sp.diff(expr, symbol)
     return result
 
 
@@ -397,36 +415,53 @@ def _terms(expr: sp.Expr):  # noqa: ANN202
 
 @dataclass
 class _Atom:
-    """``coef * prod(p[pidx]) * y[col]`` (``col=None``: a state-free term) in row ``row``."""
+    """``coef * prod(p[pidx]) * y[col] * y[col2]`` in row ``row`` (``col=None``: a state-free
+    term; ``col2=None``: linear in the states). ``pidx`` indexes the parameter vector extended
+    by the reciprocals of the parameters that appear in denominators."""
 
     row: int
     col: int | None
     coef: float
     pidx: tuple[int, ...]
+    col2: int | None = None
 
 
 class _StructuredEmitter(_Emitter):
     def emit(self) -> tuple[str, dict[str, Any]]:
-        linear, constant, remainder = self._decompose()
-        self.is_linear = self.model.is_autonomous and all(
-            _is_affine_term(term, self.state_pos) for terms in remainder for term in terms
+        #: parameter index -> its reciprocal's index in the extended parameter vector
+        self.reciprocal: dict[int, int] = {}
+        linear, constant, quadratic, remainder = self._decompose()
+        self.is_linear = (
+            self.model.is_autonomous
+            and not quadratic
+            and all(_is_affine_term(term, self.state_pos) for terms in remainder for term in terms)
         )
+        if self.reciprocal:
+            self.namespace["_RECIPROCAL"] = np.array(list(self.reciprocal), dtype=np.intp)
         dense, diagonal, sparse_linear = self._layer_linear(linear)
         vectors, sparse_constant = self._layer_constant(constant)
         rem_rows = [i for i, terms in enumerate(remainder) if terms]
         rem_exprs = [sp.Add(*remainder[i]) for i in rem_rows]
         src = [_PROLOGUE]
         src += self._emit_rhs(
-            dense, diagonal, sparse_linear, vectors, sparse_constant, rem_rows, rem_exprs
+            dense,
+            diagonal,
+            sparse_linear,
+            vectors,
+            sparse_constant,
+            quadratic,
+            rem_rows,
+            rem_exprs,
         )
-        src += self._emit_jac(dense, diagonal, sparse_linear, rem_rows, rem_exprs)
-        src += self._emit_jac_p(linear, constant, rem_rows, rem_exprs)
+        src += self._emit_jac(dense, diagonal, sparse_linear, quadratic, rem_rows, rem_exprs)
+        src += self._emit_jac_p(linear + constant + quadratic, rem_rows, rem_exprs)
         return "\n".join(src), self.namespace
 
     # -- decomposition
-    def _decompose(self) -> tuple[list[_Atom], list[_Atom], list[list[sp.Expr]]]:
+    def _decompose(self) -> tuple[list[_Atom], list[_Atom], list[_Atom], list[list[sp.Expr]]]:
         linear: list[_Atom] = []
         constant: list[_Atom] = []
+        quadratic: list[_Atom] = []
         remainder: list[list[sp.Expr]] = [[] for _ in range(self.n)]
         for row, expr in enumerate(self.model.rhs):
             for term in _terms(expr):
@@ -435,24 +470,39 @@ class _StructuredEmitter(_Emitter):
                     remainder[row].append(term)
                 elif atom.col is None:
                     constant.append(atom)
-                else:
+                elif atom.col2 is None:
                     linear.append(atom)
-        return linear, constant, remainder
+                else:
+                    quadratic.append(atom)
+        return linear, constant, quadratic, remainder
 
     def _atom(self, row: int, term: sp.Expr) -> _Atom | None:
+        """``term`` as an atom: a number times integer powers of parameters times at most two
+        states (Richardson's submissiveness ``q x y``, a ceiling's ``k x y / M``); ``None`` for
+        anything else."""
         coef, factors = term.as_coeff_mul(rational=False)
         if not coef.is_Number or not math.isfinite(float(coef)):
             return None
-        col, pidx = None, []
+        states, pidx = [], []
         for factor in factors:
             base, exponent = factor.as_base_exp()
-            if base in self.state_pos and exponent == 1 and col is None:
-                col = self.state_pos[base]
-            elif base in self.param_pos and exponent.is_Integer and exponent > 0:
-                pidx += [self.param_pos[base]] * int(exponent)
+            if not exponent.is_Integer:
+                return None
+            power = int(exponent)
+            if base in self.state_pos and power > 0:
+                states += [self.state_pos[base]] * power
+            elif base in self.param_pos and power > 0:
+                pidx += [self.param_pos[base]] * power
+            elif base in self.param_pos and power < 0:
+                k = self.param_pos[base]
+                index = self.reciprocal.setdefault(k, self.P + len(self.reciprocal))
+                pidx += [index] * -power
             else:
                 return None
-        return _Atom(row, col, float(coef), tuple(sorted(pidx)))
+        if len(states) > 2:
+            return None
+        states += [None] * (2 - len(states))
+        return _Atom(row, states[0], float(coef), tuple(sorted(pidx)), states[1])
 
     def _layer_linear(self, atoms: list[_Atom]):
         n = self.n
@@ -513,6 +563,9 @@ class _StructuredEmitter(_Emitter):
             self.namespace[stem + "_cols"] = np.array(
                 [a.col if a.col is not None else 0 for a in group], dtype=np.intp
             )
+            self.namespace[stem + "_cols2"] = np.array(
+                [a.col2 if a.col2 is not None else 0 for a in group], dtype=np.intp
+            )
             self.namespace[stem + "_coef"] = np.array([a.coef for a in group])[:, None]
             self.namespace[stem + "_pidx"] = np.array(
                 [a.pidx for a in group], dtype=np.intp
@@ -536,6 +589,23 @@ class _StructuredEmitter(_Emitter):
         )
         return f"    out.reshape({size}, -1)[...] += {stem}_scatter @ ({values})"
 
+    def _head(self, name: str, shape: str) -> list[str]:
+        """First lines of ``rhs``/``jac``/``jac_p``: 2-D views ``y2``, ``p2`` (``p2`` extended
+        by the reciprocals of parameters that appear in denominators) and ``out`` of
+        ``shape + (batch,)``, zeroed."""
+        lines = [
+            f"def {name}(t, y, p):",
+            "    y, p, batch = _prepare(y, p)",
+            f"    y2 = y.reshape({self.n}, -1)",
+            f"    p2 = p.reshape({self.P}, -1)",
+        ]
+        if self.reciprocal:
+            lines.append("    p2 = numpy.concatenate([p2, 1.0 / p2[_RECIPROCAL]])")
+        return lines + [
+            f"    out = numpy.zeros(({shape} max(y2.shape[1], p2.shape[1])))",
+            f"    y2 = numpy.broadcast_to(y2, ({self.n}, out.shape[-1]))",
+        ]
+
     @staticmethod
     def _weights(stem: str, degree: int) -> str:
         factors = [f"{stem}_coef"] + [f"p2[{stem}_pidx[:, {d}]]" for d in range(degree)]
@@ -543,17 +613,18 @@ class _StructuredEmitter(_Emitter):
 
     # -- rhs
     def _emit_rhs(
-        self, dense, diagonal, sparse_linear, vectors, sparse_constant, rem_rows, rem_exprs
+        self,
+        dense,
+        diagonal,
+        sparse_linear,
+        vectors,
+        sparse_constant,
+        quadratic,
+        rem_rows,
+        rem_exprs,
     ):
         n = self.n
-        src = [
-            "def rhs(t, y, p):",
-            "    y, p, batch = _prepare(y, p)",
-            f"    y2 = y.reshape({n}, -1)",
-            f"    p2 = p.reshape({self.P}, -1)",
-            f"    out = numpy.zeros(({n}, max(y2.shape[1], p2.shape[1])))",
-            f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))",
-        ]
+        src = self._head("rhs", f"{n},")
         for base in dense:
             src += [
                 "    if p2.shape[1] == 1:",
@@ -570,6 +641,11 @@ class _StructuredEmitter(_Emitter):
             src.append(f"    out += {coef!r} * p2[{base}:{base + n}]")
         for degree, stem in self._arrays("C", sparse_constant).items():
             src.append(f"    out += {stem}_sum @ ({self._weights(stem, degree)})")
+        for degree, stem in self._arrays("Q", quadratic).items():
+            src.append(
+                f"    out += {stem}_sum @ ({self._weights(stem, degree)} "
+                f"* y2[{stem}_cols] * y2[{stem}_cols2])"
+            )
         if rem_rows:
             src.append("    y, p = y2, p2")
             src += self._assignments([f"out[{i}]" for i in rem_rows], rem_exprs, op="+=")
@@ -577,16 +653,9 @@ class _StructuredEmitter(_Emitter):
         return src
 
     # -- jac
-    def _emit_jac(self, dense, diagonal, sparse_linear, rem_rows, rem_exprs):
+    def _emit_jac(self, dense, diagonal, sparse_linear, quadratic, rem_rows, rem_exprs):
         n = self.n
-        src = [
-            "def jac(t, y, p):",
-            "    y, p, batch = _prepare(y, p)",
-            f"    y2 = y.reshape({n}, -1)",
-            f"    p2 = p.reshape({self.P}, -1)",
-            f"    out = numpy.zeros(({n}, {n}, max(y2.shape[1], p2.shape[1])))",
-            f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))",
-        ]
+        src = self._head("jac", f"{n}, {n},")
         for base in dense:
             src.append(f"    out += p2[{base}:{base + n * n}].reshape({n}, {n}, -1)")
         if diagonal:
@@ -596,6 +665,13 @@ class _StructuredEmitter(_Emitter):
         for degree, stem in self._arrays("J", sparse_linear).items():
             flat = self.namespace[stem + "_rows"] * n + self.namespace[stem + "_cols"]
             src.append(self._scatter_add(stem, flat, n * n, self._weights(stem, degree)))
+        # d/dy_a of c y_a y_b is c y_b (and the same with a and b swapped)
+        halves = [_Atom(a.row, a.col, a.coef, a.pidx, a.col2) for a in quadratic]
+        halves += [_Atom(a.row, a.col2, a.coef, a.pidx, a.col) for a in quadratic]
+        for degree, stem in self._arrays("K", halves).items():
+            flat = self.namespace[stem + "_rows"] * n + self.namespace[stem + "_cols"]
+            values = f"{self._weights(stem, degree)} * y2[{stem}_cols2]"
+            src.append(self._scatter_add(stem, flat, n * n, values))
         src += self._remainder_derivatives(
             rem_rows, rem_exprs, self.model.state_symbols, self.state_pos
         )
@@ -603,44 +679,43 @@ class _StructuredEmitter(_Emitter):
         return src
 
     # -- jac_p
-    def _emit_jac_p(self, linear, constant, rem_rows, rem_exprs):
+    def _emit_jac_p(self, atoms, rem_rows, rem_exprs):
         n, P = self.n, self.P
-        src = [
-            "def jac_p(t, y, p):",
-            "    y, p, batch = _prepare(y, p)",
-            f"    y2 = y.reshape({n}, -1)",
-            f"    p2 = p.reshape({P}, -1)",
-            f"    out = numpy.zeros(({n}, {P}, max(y2.shape[1], p2.shape[1])))",
-            f"    y2 = numpy.broadcast_to(y2, ({n}, out.shape[-1]))",
-        ]
-        # d/dp_k of coef * prod(p[pidx]) * y[col]: one entry per factor position.
-        derived: dict[int, list[tuple[int, int, float, tuple[int, ...], int | None]]] = defaultdict(
-            list
-        )
-        for a in linear + constant:
+        src = self._head("jac_p", f"{n}, {P},")
+        # d/dp_k of coef * prod(p[pidx]) * y[col] * y[col2]: one entry per factor position;
+        # a reciprocal r = 1/p_k contributes dr/dp_k = -r**2
+        real = {index: k for k, index in self.reciprocal.items()}
+        derived: dict[int, list[tuple]] = defaultdict(list)
+        for a in atoms:
             for pos, k in enumerate(a.pidx):
                 others = a.pidx[:pos] + a.pidx[pos + 1 :]
-                derived[len(others)].append((a.row, k, a.coef, others, a.col))
+                if k in real:
+                    entry = (a.row, real[k], -a.coef, tuple(sorted(others + (k, k))), a.col, a.col2)
+                else:
+                    entry = (a.row, k, a.coef, others, a.col, a.col2)
+                derived[len(entry[3])].append(entry)
         for degree, group in sorted(derived.items()):
             stem = f"_D{degree}"
             rows = np.array([g[0] for g in group], dtype=np.intp)
             ks = np.array([g[1] for g in group], dtype=np.intp)
-            has_state = np.array([g[4] is not None for g in group])
-            cols = np.array([g[4] if g[4] is not None else 0 for g in group], dtype=np.intp)
             self.namespace.update(
                 {
-                    f"{stem}_rows": rows,
-                    f"{stem}_k": ks,
                     f"{stem}_coef": np.array([g[2] for g in group])[:, None],
                     f"{stem}_pidx": np.array([g[3] for g in group], dtype=np.intp).reshape(
                         len(group), degree
                     ),
-                    f"{stem}_cols": cols,
-                    f"{stem}_has_state": has_state[:, None],
                 }
             )
             factors = [f"{stem}_coef"] + [f"p2[{stem}_pidx[:, {d}]]" for d in range(degree)]
-            factors.append(f"numpy.where({stem}_has_state, y2[{stem}_cols], 1.0)")
+            for slot, suffix in ((4, "cols"), (5, "cols2")):
+                present = np.array([g[slot] is not None for g in group])
+                if not present.any():
+                    continue
+                self.namespace[f"{stem}_{suffix}"] = np.array(
+                    [g[slot] if g[slot] is not None else 0 for g in group], dtype=np.intp
+                )
+                self.namespace[f"{stem}_has_{suffix}"] = present[:, None]
+                factors.append(f"numpy.where({stem}_has_{suffix}, y2[{stem}_{suffix}], 1.0)")
             src.append(self._scatter_add(stem, rows * P + ks, n * P, " * ".join(factors)))
         src += self._remainder_derivatives(
             rem_rows, rem_exprs, self.model.param_symbols, self.param_pos

@@ -109,6 +109,19 @@ def test_batched_columns_equal_single_calls(strategy, rng):
     )
 
 
+def _assert_batch_matches_sympy(model, states, params):
+    compiled = compile_model(model, "structured")
+    f, jx, jp = _sympy_reference(model)
+    rhs = compiled.rhs(0.0, states, params)
+    jac, jac_p = compiled.jac(0.0, states, params), compiled.jac_p(0.0, states, params)
+    for j in range(states.shape[1]):
+        column = (states[:, j], params[:, j])
+        np.testing.assert_allclose(rhs[:, j], f(*column), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(jac[..., j], jx(*column), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(jac_p[..., j], jp(*column), rtol=1e-12, atol=1e-12)
+    return compiled
+
+
 def test_structured_sparse_layers_scatter_batches_like_sympy(rng):
     """Jacobian terms that share an entry (``k*y + g*y``) are summed by a sparse matrix,
     terms with entries of their own by fancy indexing; both agree with sympy column by
@@ -122,19 +135,56 @@ def test_structured_sparse_layers_scatter_batches_like_sympy(rng):
             w * theta * x + k * l * y - a * z + w * y,
         ],
     )
-    compiled = compile_model(model, "structured")
+    states = rng.uniform(-2, 3, (3, 9))
+    params = rng.uniform(-1, 3, (len(model.params), 9))
+    compiled = _assert_batch_matches_sympy(model, states, params)
     jac_source = compiled.source.split("def jac(")[1]
     assert "_scatter @" in jac_source and "_flat] +=" in jac_source
     assert "add.at" not in compiled.source
-    _, jx, jp = _sympy_reference(model)
-    m = 9
-    states = rng.uniform(-2, 3, (3, m))
-    params = rng.uniform(-1, 3, (len(model.params), m))
-    jac, jac_p = compiled.jac(0.0, states, params), compiled.jac_p(0.0, states, params)
-    for j in range(m):
-        column = (states[:, j], params[:, j])
-        np.testing.assert_allclose(jac[..., j], jx(*column), rtol=1e-13, atol=1e-13)
-        np.testing.assert_allclose(jac_p[..., j], jp(*column), rtol=1e-13, atol=1e-13)
+
+
+def test_products_of_states_and_reciprocal_parameters_are_vectorised(rng):
+    """``q x y``, ``h x**2 / M**2``, ``k y / M`` and ``g / M`` are array layers (no scalar
+    code), and rhs, jac and jac_p agree with sympy for a batch."""
+    model = rd.Model(
+        ["x", "y", "z"],
+        {"k": 0.9, "l": 0.8, "g": 0.5, "h": 0.3, "s": 0.7, "M": 10.0},
+        [
+            k * y / M - s * x * y + g / M,
+            l * x - h * x**2 / M**2 + s * y * z,
+            -k * l * z * z + g * x,
+        ],
+    )
+    states = rng.uniform(-2, 3, (3, 6))
+    params = rng.uniform(0.2, 3, (len(model.params), 6))
+    compiled = _assert_batch_matches_sympy(model, states, params)
+    assert not compiled.is_linear
+    assert "numpy.concatenate([p2, 1.0 / p2[_RECIPROCAL]])" in compiled.source
+    assert " = y[" not in compiled.source, "every term should be an array layer"
+
+
+def test_nonlinear_alliance_terms_compile_to_layers_and_match_sympy(rng):
+    """Trigger, entrapment, ceiling and submissiveness: the ceiling's products of spending
+    levels become array layers, only the trigger's tanh stays scalar code."""
+    actors = ["A", "B", "C", "D"]
+    model = rd.alliance_model(
+        actors,
+        {"West": actors[:2], "East": actors[2:]},
+        reaction=0.4,
+        fatigue=1.0,
+        grievance=0.1,
+        ally_coupling=-0.05,
+        distrust=0.2,
+        defence_commitment=0.5,
+        entrapment=0.1,
+        ceiling=20.0,
+        submissiveness=0.01,
+    )
+    states = rng.uniform(0.0, 5.0, (4, 5))
+    params = model.param_vector()[:, None] * rng.uniform(0.5, 1.5, (len(model.params), 5))
+    compiled = _assert_batch_matches_sympy(model, states, params)
+    rhs_source = compiled.source.split("def jac(")[0]
+    assert "_Q" in rhs_source and "tanh" in rhs_source
 
 
 def test_structured_linear_model_is_matrix_form_and_exact(rng):
