@@ -37,6 +37,14 @@ def test_demo_writes_report_with_existing_figures(tmp_path, capsys):
         assert f'src="{name}"' in html
     assert "RUNAWAY: x crossed the ceiling 1000" in report
     assert "wrote" in capsys.readouterr().out
+    # every scenario (each "## " section before the historical fits) has its verdict,
+    # explanation and escalation margin
+    scenarios = report.split("\n## Historical fits")[0].split("\n## ")[1:]
+    assert len(scenarios) >= 11
+    for section in scenarios:
+        title = section.splitlines()[0]
+        assert "### Regime verdict" in section, title
+        assert re.search(r"### Escalation margin\n+Escalation margin: ", section), title
 
 
 MODELS = __import__("pathlib").Path(__file__).resolve().parent.parent / "models"
