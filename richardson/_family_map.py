@@ -14,6 +14,7 @@ or is not certified get their Jacobians built and go to the general routines.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -139,10 +140,17 @@ def few_entry_map(
 
 def _check_points(axes: list[np.ndarray]) -> np.ndarray:
     """Grid indices (one row per axis) of the corners and a few random points."""
+    return _grid_picks(tuple(a.size for a in axes))
+
+
+@functools.lru_cache(maxsize=64)
+def _grid_picks(shape: tuple[int, ...]) -> np.ndarray:
     rng = np.random.default_rng(0)
-    corners = np.array(np.meshgrid(*[[0, a.size - 1] for a in axes], indexing="ij"))
-    random = np.stack([rng.integers(0, a.size, CHECK_POINTS) for a in axes])
-    return np.concatenate([corners.reshape(len(axes), -1), random], axis=1)
+    corners = np.array(np.meshgrid(*[[0, size - 1] for size in shape], indexing="ij"))
+    random = np.stack([rng.integers(0, size, CHECK_POINTS) for size in shape])
+    picks = np.concatenate([corners.reshape(len(shape), -1), random], axis=1)
+    picks.flags.writeable = False  # shared between calls
+    return picks
 
 
 def _reconstruction_holds(

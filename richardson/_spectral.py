@@ -406,17 +406,13 @@ def _lattice(lows: np.ndarray, highs: np.ndarray, levels: int) -> tuple[list, np
 
 
 def _corner_above(axes: list, values: np.ndarray) -> np.ndarray:
-    """Flat lattice index of the corner at or above each point in every coordinate."""
+    """Flat lattice index of the corner at or above each point in every coordinate (the
+    axes end at the largest value, so there is one)."""
     flat_index = np.zeros(values.shape[1], dtype=np.intp)
     for axis, value in zip(axes, values, strict=True):
-        levels, span = axis.size, axis[-1] - axis[0]
-        index = np.zeros(value.size, dtype=np.intp)
-        if span > 0.0:
-            index = np.ceil((value - axis[0]) * ((levels - 1) / span)).astype(np.intp)
-            np.clip(index, 0, levels - 1, out=index)
-            index += axis[index] < value  # rounding: the corner must not be below the point
-            np.clip(index, 0, levels - 1, out=index)
-        flat_index *= levels
+        index = np.searchsorted(axis, value)  # the first level >= value
+        np.minimum(index, axis.size - 1, out=index)
+        flat_index *= axis.size
         flat_index += index
     return flat_index
 
