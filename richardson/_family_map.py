@@ -63,7 +63,7 @@ def few_entry_map(
     """
     n = compiled.n_states
     shape = tuple(a.size for a in axes)
-    picks = _check_points(axes)
+    picks = _check_points(shape)
     # one evaluation: the base point, each axis (others at base) and the check points
     blocks = [base[:, None]] + [
         _axis_parameters(base, index, values) for index, values in zip(positions, axes, strict=True)
@@ -138,13 +138,10 @@ def few_entry_map(
     return verdict_codes(growth, leading_imag, no_grievance.ravel(), scale), growth
 
 
-def _check_points(axes: list[np.ndarray]) -> np.ndarray:
-    """Grid indices (one row per axis) of the corners and a few random points."""
-    return _grid_picks(tuple(a.size for a in axes))
-
-
 @functools.lru_cache(maxsize=64)
-def _grid_picks(shape: tuple[int, ...]) -> np.ndarray:
+def _check_points(shape: tuple[int, ...]) -> np.ndarray:
+    """Grid indices (one row per axis) of the corners and a few random points of a grid of
+    ``shape`` (cached: the same for every map of that shape)."""
     rng = np.random.default_rng(0)
     corners = np.array(np.meshgrid(*[[0, size - 1] for size in shape], indexing="ij"))
     random = np.stack([rng.integers(0, size, CHECK_POINTS) for size in shape])

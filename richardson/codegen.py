@@ -563,9 +563,10 @@ class _StructuredEmitter(_Emitter):
             self.namespace[stem + "_cols"] = np.array(
                 [a.col if a.col is not None else 0 for a in group], dtype=np.intp
             )
-            self.namespace[stem + "_cols2"] = np.array(
-                [a.col2 if a.col2 is not None else 0 for a in group], dtype=np.intp
-            )
+            if any(a.col2 is not None for a in group):  # products of two states
+                self.namespace[stem + "_cols2"] = np.array(
+                    [a.col2 if a.col2 is not None else 0 for a in group], dtype=np.intp
+                )
             self.namespace[stem + "_coef"] = np.array([a.coef for a in group])[:, None]
             self.namespace[stem + "_pidx"] = np.array(
                 [a.pidx for a in group], dtype=np.intp
