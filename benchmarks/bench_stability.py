@@ -12,7 +12,8 @@ Which path computes the growth rate is reported as ``"abscissa_path"``:
 - two actors: the closed form ``tr/2 + sqrt(tr^2/4 - det)``;
 - more actors with Metzler Jacobians (reactions >= 0, the whole Richardson family) and grid
   parameters that each move their own few Jacobian entries: the Perron root from the
-  characteristic polynomial (``richardson._family_map``, ``richardson._spectral.family_perron``),
+  characteristic polynomial (``richardson.analysis._family_map``,
+  ``richardson.analysis._spectral.family_perron``),
   no per-point Jacobian built;
 - other Metzler batches: the Perron root by batched Noda iteration;
 - otherwise stacked ``numpy.linalg.eigvals`` (one LAPACK ``geev`` per point).
@@ -29,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 import richardson as rd
-from richardson._spectral import is_metzler
+from richardson.analysis._spectral import is_metzler
 
 try:
     from _timing import best_time

@@ -1,18 +1,41 @@
 """richardson: arms-race and alliance-escalation models, from symbols to verdicts.
 
 Build Richardson-type models symbolically, compile them to fast batched numpy code,
-simulate single runs, ensembles and interventions, and analyse them.
+simulate single runs, ensembles and interventions, and analyse them. The stages are
+subpackages (see ARCHITECTURE.md): model -> codegen -> simulation -> bifurcation ->
+analysis -> fitting -> plot -> app, with data, io and errors beside them.
 """
 
 from __future__ import annotations
 
 from . import data, plot
-from .alliance import alliance_model
-from .bootstrap import BootstrapResult, bootstrap
+from .analysis import (
+    REGIMES,
+    Equilibrium,
+    EscalationMargin,
+    Regime,
+    StabilityConditions,
+    TriggerPoint,
+    classify,
+    equilibria,
+    escalation_margin,
+    nearest_bifurcation,
+    stability_conditions,
+    stability_map,
+    sweep,
+)
+from .bifurcation import (
+    Bifurcation,
+    BifurcationCurve,
+    Branch,
+    CodimTwoPoint,
+    OrbitDiagram,
+    continuation,
+    continue_bifurcation,
+    lyapunov_exponents,
+    orbit_diagram,
+)
 from .codegen import BoundSystem, CompiledModel, compile_model
-from .codim2 import BifurcationCurve, CodimTwoPoint, continue_bifurcation
-from .conditions import StabilityConditions, stability_conditions
-from .continuation import Bifurcation, Branch, continuation
 from .errors import (
     ContinuationError,
     DataError,
@@ -27,19 +50,23 @@ from .errors import (
     SimulationError,
     UnknownSymbolError,
 )
-from .families import richardson2, richardson_n
-from .fit import FitResult, fit, richardson_total
-from .interventions import Pulse, Ramp, Step, pulse, ramp, step
-from .io import load_model, save_model
-from .mapbif import OrbitDiagram, lyapunov_exponents, orbit_diagram
-from .margin import EscalationMargin, escalation_margin
-from .model import TIME, Model, Parameter
-from .simulate import iterate, simulate, simulate_ensemble
-from .stability import REGIMES, Equilibrium, Regime, classify, equilibria
-from .sweep import stability_map, sweep
-from .trajectory import Ensemble, Runaway, Trajectory
-from .trigger import TriggerPoint, nearest_bifurcation
-from .vensim import from_vensim, simulate_pysd, to_vensim
+from .fitting import BootstrapResult, FitResult, bootstrap, fit, richardson_total
+from .io import from_vensim, load_model, save_model, simulate_pysd, to_vensim
+from .model import (
+    TIME,
+    Model,
+    Parameter,
+    Pulse,
+    Ramp,
+    Step,
+    alliance_model,
+    pulse,
+    ramp,
+    richardson2,
+    richardson_n,
+    step,
+)
+from .simulation import Ensemble, Runaway, Trajectory, iterate, simulate, simulate_ensemble
 
 __version__ = "0.1.0"
 

@@ -12,9 +12,9 @@ from ._style import new_axes, paper_style
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from ..codim2 import BifurcationCurve
-    from ..continuation import Branch
-    from ..mapbif import OrbitDiagram
+    from ..bifurcation.curves import BifurcationCurve
+    from ..bifurcation.maps import OrbitDiagram
+    from ..bifurcation.results import Branch
 
 __all__ = ["bifurcation_diagram", "bifurcation_curves", "orbit_diagram", "MARKERS"]
 

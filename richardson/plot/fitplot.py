@@ -12,8 +12,8 @@ from ._style import new_axes, paper_style
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from ..bootstrap import BootstrapResult
-    from ..fit import FitResult
+    from ..fitting.resampling import BootstrapResult
+    from ..fitting.result import FitResult
 
 __all__ = ["fit", "bootstrap_margin"]
 

@@ -15,7 +15,7 @@ from ._style import new_axes, paper_style
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from ..model import Model
+    from ..model.core import Model
 
 __all__ = ["phase_portrait"]
 
@@ -152,8 +152,8 @@ def phase_portrait(
     >>> import richardson as rd
     >>> ax = rd.plot.phase_portrait(rd.richardson2(), trajectories=0, shade_runaway=False)
     """
-    from ..simulate import simulate_ensemble
-    from ..stability import equilibria
+    from ..analysis.balances import equilibria
+    from ..simulation.ensemble import simulate_ensemble
 
     if model.kind != "ode" or not model.is_autonomous:
         raise ModelError("phase portraits need an autonomous ODE model (kind='ode', no explicit t)")

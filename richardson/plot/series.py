@@ -10,7 +10,7 @@ from ._style import new_axes, paper_style
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-    from ..trajectory import Trajectory
+    from ..simulation.trajectory import Trajectory
 
 __all__ = ["time_series"]
 

@@ -1,0 +1,221 @@
+"""Plain-language explanations of regime verdicts (the words a political scientist reads)."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import sympy as sp
+
+if TYPE_CHECKING:
+    from ..model.core import Model
+    from .results import Equilibrium
+
+
+def plural(unit: str) -> str:
+    """``"year"`` -> ``"years"``."""
+    return unit if not unit or unit.endswith("s") else unit + "s"
+
+
+def names_list(names: list[str]) -> str:
+    """``["A", "B", "C"]`` -> ``"A, B and C"``."""
+    names = list(names)
+    if len(names) <= 2:
+        return " and ".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def state_text(model: Model, state: np.ndarray, limit: int = 6) -> str:
+    """``"x = 2.16, y = 2.32"`` (the largest entries first when there are many actors)."""
+    order = np.arange(len(state))
+    if len(state) > limit:
+        order = np.argsort(-np.abs(state))[:limit]
+    text = ", ".join(f"{model.actors[i]} = {state[i]:.3g}" for i in order)
+    return text + (", ..." if len(state) > limit else "")
+
+
+def _symbolic_entry(model: Model, i: int, j: int | None) -> str | None:
+    """Name of a Jacobian entry (or constant term, ``j=None``) when it is a single parameter."""
+    expr = model.rhs[i]
+    if j is None:
+        entry = expr.subs({s: 0 for s in model.state_symbols})
+    else:
+        entry = sp.diff(expr, model.state_symbols[j])
+    if entry.free_symbols & set(model.state_symbols):
+        return None
+    entry = -entry if (j == i) else entry
+    if isinstance(entry, sp.Symbol):
+        return entry.name
+    return None
+
+
+def _time_phrase(rate: float, unit: str) -> str:
+    return f"{abs(rate):.3g} per {unit}"
+
+
+def half_life_text(rate: float, unit: str) -> str:
+    """How fast shocks die out, from the slowest decay rate."""
+    if rate >= 0 or not math.isfinite(rate):
+        return ""
+    return (
+        f"a shock (a crisis, a burst of grievance) dies out with a half-life of about "
+        f"{math.log(2) / -rate:.2g} {plural(unit)} (slowest decay rate {_time_phrase(rate, unit)})"
+    )
+
+
+def _leading_actors(model: Model, A: np.ndarray) -> str:
+    eigenvalues, vectors = np.linalg.eig(A)
+    leading = np.abs(vectors[:, int(np.argmax(eigenvalues.real))])
+    order = np.argsort(-leading)
+    share = leading / max(leading.sum(), 1e-300)
+    top = [model.actors[i] for i in order[: min(3, len(order))] if share[i] > 0.05]
+    return names_list(top)
+
+
+def explain_linear(
+    model: Model,
+    A: np.ndarray,
+    b: np.ndarray,
+    name: str,
+    rate: float,
+    doubling: float,
+    found: list[Equilibrium],
+    floored: np.ndarray | None,
+) -> str:
+    """The explanation of a linear (Richardson-family) verdict."""
+    unit = model.time_unit or "time unit"
+    if model.kind == "map":
+        return _explain_linear_map(model, A, name, rate, doubling, found)
+    n = model.n_states
+    sentences: list[str] = []
+    if n == 2:
+        k_name = _symbolic_entry(model, 0, 1) or "reaction of " + model.actors[0]
+        l_name = _symbolic_entry(model, 1, 0) or "reaction of " + model.actors[1]
+        a_name = _symbolic_entry(model, 0, 0) or "fatigue of " + model.actors[0]
+        b_name = _symbolic_entry(model, 1, 1) or "fatigue of " + model.actors[1]
+        reaction = A[0, 1] * A[1, 0]
+        restraint = A[0, 0] * A[1, 1]
+        mutual = f"{k_name}*{l_name} = {reaction:.3g}"
+        brake = f"{a_name}*{b_name} = {restraint:.3g}"
+        if name == "runaway":
+            if reaction > restraint:
+                sentences.append(f"Mutual reaction outweighs restraint: {mutual} > {brake}.")
+            else:
+                sentences.append(
+                    f"The system is unstable although {brake} >= {mutual}: a "
+                    "self-reinforcing term (negative fatigue) drives it."
+                )
+        else:
+            sentences.append(f"Restraint outweighs mutual reaction: {brake} > {mutual}.")
+    else:
+        sentences.append(
+            f"The reaction-minus-fatigue matrix (K - diag(a)) has its largest eigenvalue at "
+            f"{rate:+.3g} per {unit}: "
+            + (
+                "the combined feedback of reactions, including indirect loops through allies and "
+                "rivals, outweighs the restraint of costs."
+                if name == "runaway"
+                else "the restraint of costs outweighs the combined feedback of reactions, "
+                "including "
+                "indirect loops through allies and rivals."
+            )
+        )
+    balance = found[0] if found else None
+    if name == "runaway":
+        who = "both" if n == 2 else "every actor"
+        if math.isfinite(doubling):
+            sentences.append(
+                f"Spending of {who} grows without bound, doubling about every "
+                f"{doubling:.2g} {plural(unit)} (growth rate {rate:.3g} per {unit})."
+            )
+        else:
+            sentences.append(
+                f"The system sits on the stability boundary: spending of {who} keeps "
+                "growing, linearly rather than exponentially."
+            )
+        if n > 2:
+            sentences.append(f"The escalation is led by {_leading_actors(model, A)}.")
+        if balance is not None and np.all(balance.state > 0):
+            sentences.append(
+                f"The balance at ({state_text(model, balance.state)}) is a threshold (a "
+                f"{balance.kind}): starting above it, spending escalates; starting well below it, "
+                "spending falls towards zero instead. This is Richardson's unstable case with "
+                "goodwill (negative grievances)."
+            )
+        elif balance is not None:
+            sentences.append(
+                f"The formal balance lies at negative spending "
+                f"({state_text(model, balance.state)}), which cannot be reached: no "
+                "level of spending stops the race."
+            )
+        else:
+            sentences.append("There is no balance at all.")
+        return " ".join(sentences)
+    damping = half_life_text(rate, unit)
+    if name == "oscillatory":
+        sentences.append(
+            "The system sits exactly on the boundary with purely imaginary "
+            "eigenvalues: spending swings around the balance without damping."
+        )
+        return " ".join(sentences)
+    if name == "disarmament":
+        grievances = _grievance_text(model, b)
+        sentences.append(
+            f"No actor has a standing grievance that pushes spending up from zero ({grievances}): "
+            "spending falls until it reaches zero and the system disarms"
+            + (f"; {damping}." if damping else ".")
+        )
+        if balance is not None and np.any(balance.state < 0):
+            sentences.append(
+                f"(The formal balance lies at negative spending: "
+                f"{state_text(model, balance.state)}.)"
+            )
+        return " ".join(sentences)
+    assert balance is not None or floored is not None
+    if balance is not None and np.all(balance.state >= 0):
+        leading = balance.eigenvalues[0] if balance.eigenvalues.size else 0.0
+        swings = " with damped swings" if abs(complex(leading).imag) > 1e-12 else ""
+        sentences.append(
+            f"Spending settles{swings} at a stable balance "
+            f"({state_text(model, balance.state)}) whatever the starting point"
+            + (f"; {damping}." if damping else ".")
+        )
+    else:
+        zero = [model.actors[i] for i in range(n) if floored is not None and floored[i] <= 0]
+        sentences.append(
+            f"The formal balance would need negative spending by {names_list(zero)}, so "
+            f"{'that actor disarms' if len(zero) == 1 else 'those actors disarm'} while the others "
+            f"settle at ({state_text(model, floored)})" + (f"; {damping}." if damping else ".")
+        )
+    return " ".join(sentences)
+
+
+def _grievance_text(model: Model, b: np.ndarray) -> str:
+    parts = []
+    for i in range(min(len(b), 6)):
+        label = _symbolic_entry(model, i, None) or f"grievance of {model.actors[i]}"
+        parts.append(f"{label} = {b[i]:.3g}")
+    return ", ".join(parts) + (", ..." if len(b) > 6 else "")
+
+
+def _explain_linear_map(
+    model: Model, A: np.ndarray, name: str, rate: float, doubling: float, found: list[Any]
+) -> str:
+    radius = rate + 1.0
+    if name == "runaway":
+        text = (
+            f"The largest multiplier has modulus {radius:.3g} > 1: each step amplifies the "
+            f"escalation, so spending grows without bound, doubling about every "
+            f"{doubling:.2g} steps."
+        )
+    else:
+        text = (
+            f"Every multiplier has modulus below one (largest {radius:.3g}): deviations shrink "
+            "from step to step"
+        )
+        if found:
+            text += f" and spending settles at ({state_text(model, found[0].state)})."
+        else:
+            text += "."
+    return text

@@ -1,0 +1,369 @@
+"""Regime verdicts of nonlinear models: balances plus simulation from sampled initial states.
+
+Each sampled start ends in one outcome: ``"runaway"`` (crossed a ceiling far above the
+region), ``"cycle"`` (keeps swinging), a resting point (a balance, or zero spending for an
+actor pushed against the floor) or ``"unsettled"`` (still moving slowly at the horizon).
+The set of outcomes decides the regime.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..model.core import Model
+from ._explain import half_life_text, names_list, plural, state_text
+from .results import REGIMES, Equilibrium, Regime
+
+__all__ = ["classify_sampled"]
+
+_TAIL = 0.25  # share of the run inspected for settling and cycles
+
+
+def _horizon(found: list[Equilibrium], horizon: float | None, discrete: bool) -> float:
+    if horizon is not None:
+        horizon = float(horizon)
+        if not math.isfinite(horizon) or horizon <= 0:
+            from ..errors import ModelError
+
+            raise ModelError(f"horizon must be a positive number of time units, not {horizon}")
+        return horizon
+    if discrete:
+        return 2000.0
+    rates = [abs(float(z.real)) for e in found for z in e.eigenvalues if abs(float(z.real)) > 1e-6]
+    slowest = min(rates) if rates else 0.1
+    return float(np.clip(40.0 / slowest, 50.0, 2000.0))
+
+
+#: ``max |Re(eigenvalue)| * horizon`` above which the sampled runs use an implicit solver:
+#: an explicit one would need more steps than this just to stay stable.
+STIFFNESS_THRESHOLD = 3000.0
+
+
+def _is_stiff(found: list[Equilibrium], T: float) -> bool:
+    fastest = max((abs(float(z.real)) for e in found for z in e.eigenvalues), default=0.0)
+    return fastest * T > STIFFNESS_THRESHOLD
+
+
+def _simulate(
+    model: Model,
+    compiled: Any,
+    p: np.ndarray,
+    starts: np.ndarray,
+    T: float,
+    ceiling: float,
+    floor: float | None,
+    stiff: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs from every start: times ``(t,)``, states ``(m, t, n)`` and runaway flags ``(m,)``.
+
+    ``stiff`` selects BDF (with the compiled, block-diagonal Jacobian) instead of RK45."""
+    m = starts.shape[1]
+    if model.kind == "map":
+        steps = int(T)
+        states = np.empty((steps + 1, model.n_states, m))
+        states[0] = starts
+        escaped = np.zeros(m, dtype=bool)
+        y = starts.copy()
+        with np.errstate(all="ignore"):
+            for k in range(steps):
+                y = compiled.rhs(float(k), y, p)
+                bad = ~np.all(np.isfinite(y), axis=0) | (np.max(np.abs(y), axis=0) >= ceiling)
+                escaped |= bad
+                y[:, escaped] = 0.0
+                states[k + 1] = y
+        return np.arange(steps + 1.0), np.transpose(states, (2, 0, 1)), escaped
+    from ..simulation.ensemble import simulate_ensemble
+
+    times = np.linspace(0.0, T, 801)
+    ensemble = simulate_ensemble(
+        model,
+        np.tile(p, (m, 1)),
+        (0.0, T),
+        y0=starts.T,
+        t_eval=times,
+        method="BDF" if stiff else "RK45",
+        ceiling=ceiling,
+        floor=floor,
+        rtol=1e-7,
+        atol=1e-9,
+        progress=False,
+    )
+    spending = ensemble.data["spending"].values
+    escaped = np.isfinite(ensemble.data["runaway_time"].values)
+    return times, spending, escaped
+
+
+def classify_sampled(
+    model: Model,
+    compiled: Any,
+    p: np.ndarray,
+    found: list[Equilibrium],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    n_samples: int,
+    horizon: float | None,
+    seed: int,
+) -> Regime:
+    """The verdict from balances and sampled runs (see :func:`richardson.classify`)."""
+    n = model.n_states
+    discrete = model.kind == "map"
+    scale = float(np.max(upper - lower))
+    rng = np.random.default_rng(seed)
+    starts = lower[:, None] + (upper - lower)[:, None] * rng.random((n, max(int(n_samples), 2)))
+    if model.initial and len(model.initial) == n:
+        starts = np.concatenate([model.initial_vector()[:, None], starts], axis=1)
+    n_random = starts.shape[1]
+    # every stable balance found is an outcome even if no random start falls into its basin
+    seeds = [e.state + 1e-4 * max(1.0, scale) * rng.standard_normal(n) for e in found if e.stable]
+    if seeds:
+        starts = np.concatenate([starts, np.array(seeds).T], axis=1)
+    T = _horizon(found, horizon, discrete)
+    ceiling = 10.0 * float(np.max(np.abs(upper)))
+    floor = 0.0 if np.all(lower >= 0) else None
+    times, runs, escaped = _simulate(
+        model, compiled, p, starts, T, ceiling, floor, stiff=_is_stiff(found, T)
+    )
+    tail = runs[:, times >= (1.0 - _TAIL) * times[-1], :]
+    amplitude = np.max(np.ptp(tail, axis=1), axis=1)
+    final = runs[:, -1, :]
+    settle_tol = 1e-4 * max(1.0, scale)
+    outcomes: list[str] = []
+    rests: list[np.ndarray] = []
+    members: list[list[int]] = []
+    for i in range(runs.shape[0]):
+        if escaped[i] or not np.all(np.isfinite(final[i])):
+            outcomes.append("runaway")
+        elif amplitude[i] > 100 * settle_tol:
+            rising = np.all(np.diff(tail[i], axis=0) >= 0, axis=0)
+            outcomes.append("runaway" if np.any(rising & (final[i] > upper)) else "cycle")
+        elif amplitude[i] > settle_tol:
+            outcomes.append("unsettled")
+        else:
+            for index, rest in enumerate(rests):
+                if np.max(np.abs(rest - final[i])) <= 1e-3 * max(1.0, scale):
+                    outcomes.append(f"rest{index}")
+                    members[index].append(i)
+                    break
+            else:
+                rests.append(final[i].copy())
+                members.append([i])
+                outcomes.append(f"rest{len(rests) - 1}")
+    rests = [np.mean(final[idx], axis=0) for idx in members]
+    sampled = outcomes[:n_random]
+    counts = {label: sampled.count(label) / n_random for label in dict.fromkeys(outcomes)}
+    attractors = [label for label in counts if label != "unsettled"]
+    stable = [e for e in found if e.stable]
+    growth = max((e.growth_rate for e in found), default=math.nan)
+    at_floor = [np.all(r <= 1e-6 * max(1.0, scale)) for r in rests]
+    low_growth = _growth_at(compiled, p, lower)
+    if len(attractors) >= 2:
+        name = "bistable"
+    elif not attractors:
+        name = "stable_balance" if stable else "runaway"
+    elif attractors[0] == "runaway":
+        name = "runaway"
+    elif attractors[0] == "cycle":
+        name = "oscillatory"
+    else:
+        rest_index = int(attractors[0][4:])
+        if at_floor[rest_index]:
+            name = "disarmament"
+        elif low_growth > 1e-9:
+            name = "saturation"
+        else:
+            name = "stable_balance"
+    assert name in REGIMES
+    readable = {}
+    for label, share in counts.items():
+        if label.startswith("rest"):
+            readable[f"settle at ({state_text(model, rests[int(label[4:])])})"] = share
+        else:
+            readable[label] = share
+    explanation = _explain(
+        model,
+        name,
+        found,
+        rests,
+        counts,
+        runs,
+        times,
+        escaped[:n_random],
+        outcomes,
+        ceiling,
+        low_growth,
+        discrete,
+    )
+    doubling = math.inf
+    return Regime(
+        name=name,
+        explanation=explanation,
+        equilibria=tuple(found),
+        growth_rate=growth,
+        doubling_time=doubling,
+        params=dict(zip(model.param_names, p.tolist(), strict=True)),
+        method="sampled",
+        outcomes=readable,
+        time_unit=model.time_unit if not discrete else "step",
+    )
+
+
+def _growth_at(compiled: Any, p: np.ndarray, state: np.ndarray) -> float:
+    """Largest growth rate of the linearisation at ``state`` (maps: spectral radius - 1)."""
+    with np.errstate(all="ignore"):
+        J = compiled.jac(0.0, state, p)
+    if not np.all(np.isfinite(J)):
+        return math.nan
+    eigenvalues = np.linalg.eigvals(J)
+    if compiled.kind == "map":
+        return float(np.max(np.abs(eigenvalues)) - 1.0)
+    return float(np.max(eigenvalues.real))
+
+
+def _match(found: list[Equilibrium], state: np.ndarray) -> Equilibrium | None:
+    if not found:
+        return None
+    distances = [float(np.max(np.abs(e.state - state))) for e in found]
+    best = int(np.argmin(distances))
+    return found[best] if distances[best] <= 1e-2 * max(1.0, float(np.max(np.abs(state)))) else None
+
+
+def _share(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def _explain(
+    model,
+    name,
+    found,
+    rests,
+    counts,
+    runs,
+    times,
+    escaped,
+    outcomes,
+    ceiling,  # noqa: ANN001, ANN202
+    low_growth,
+    discrete,
+):
+    unit = "step" if discrete else (model.time_unit or "time unit")
+    n_runs = len(escaped)
+    sentences: list[str] = []
+    saddles = [e for e in found if e.kind == "saddle"]
+    if name == "bistable":
+        parts = []
+        ordered = sorted(range(len(rests)), key=lambda i: float(np.sum(rests[i])))
+        for rank, index in enumerate(ordered):
+            if len(ordered) == 1:
+                label = "a balance"
+            else:
+                label = (
+                    "a low balance"
+                    if rank == 0
+                    else "a high balance"
+                    if rank == len(ordered) - 1
+                    else "an intermediate balance"
+                )
+            parts.append(
+                f"{label} ({state_text(model, rests[index])}; "
+                f"{_share(counts[f'rest{index}'])} of sampled starts)"
+            )
+        if "runaway" in counts:
+            parts.append(f"runaway escalation ({_share(counts['runaway'])})")
+        if "cycle" in counts:
+            parts.append(f"sustained cycles ({_share(counts['cycle'])})")
+        sentences.append("The outcome depends on where spending starts: " + names_list(parts) + ".")
+        if saddles:
+            sentences.append(
+                "They are separated by a threshold through the saddle at ("
+                + "), (".join(state_text(model, s.state) for s in saddles)
+                + "): a trigger point. A crisis that pushes spending past it tips the system into "
+                "the other state, and it stays there after the crisis is over."
+            )
+        else:
+            sentences.append(
+                "A threshold separates them: a trigger point that a crisis can push "
+                "the system across."
+            )
+        return " ".join(sentences)
+    if name == "runaway":
+        hit = np.sum(escaped)
+        sentences.append(
+            f"Spending escalates without bound from {_share(hit / n_runs)} of the sampled starts, "
+            f"passing {ceiling:.3g} (ten times the top of the region searched)"
+        )
+        if not found:
+            sentences[-1] += "; there is no balance at which the race could stop."
+        elif not any(e.stable for e in found):
+            sentences[-1] += (
+                "; the only balance"
+                + ("s are" if len(found) > 1 else " is")
+                + " unstable ("
+                + ", ".join(e.kind for e in found)
+                + ")."
+            )
+        else:
+            sentences[-1] += "."
+        if math.isfinite(low_growth) and low_growth > 0 and not discrete:
+            sentences.append(
+                f"At low spending the escalation grows at {low_growth:.3g} per {unit}, "
+                f"doubling about every {math.log(2) / low_growth:.2g} {plural(unit)}."
+            )
+        return " ".join(sentences)
+    if name == "oscillatory":
+        cycling = [i for i, o in enumerate(outcomes) if o == "cycle"]
+        run = runs[cycling[0]]
+        tail = run[times >= (1.0 - _TAIL) * times[-1]]
+        tail_times = times[times >= (1.0 - _TAIL) * times[-1]]
+        period = _period(tail_times, tail[:, 0])
+        ranges = ", ".join(
+            f"{model.actors[j]} between {tail[:, j].min():.3g} and {tail[:, j].max():.3g}"
+            for j in range(min(model.n_states, 4))
+        )
+        text = "Spending never settles: it keeps cycling"
+        if math.isfinite(period):
+            text += f" with a period of about {period:.2g} {plural(unit)}"
+        sentences.append(text + f", {ranges}.")
+        unstable = [e for e in found if not e.stable]
+        if unstable:
+            sentences.append(
+                f"The balance at ({state_text(model, unstable[0].state)}) is an "
+                f"{unstable[0].kind}: small deviations grow until they reach this cycle, "
+                "and large ones shrink onto it."
+            )
+        return " ".join(sentences)
+    rest = rests[0] if rests else None
+    match = _match(found, rest) if rest is not None else None
+    damping = half_life_text(match.growth_rate, unit) if match is not None and not discrete else ""
+    if name == "disarmament":
+        sentences.append(
+            "Spending falls to zero from every sampled start: the system disarms"
+            + (f"; {damping}." if damping else ".")
+        )
+        return " ".join(sentences)
+    if name == "saturation":
+        sentences.append(
+            f"Low spending escalates (growth rate {low_growth:.3g} per {unit} at the bottom of the "
+            f"region, doubling about every {math.log(2) / low_growth:.2g} {plural(unit)}), but the "
+            f"escalation stops at an economic ceiling: spending settles at "
+            f"({state_text(model, rest)})" + (f"; {damping}." if damping else ".")
+        )
+        return " ".join(sentences)
+    sentences.append(
+        f"Spending settles at a single stable balance ({state_text(model, rest)}) from "
+        "every sampled start" + (f"; {damping}." if damping else ".")
+    )
+    return " ".join(sentences)
+
+
+def _period(times: np.ndarray, series: np.ndarray) -> float:
+    centred = series - series.mean()
+    ups = np.nonzero((centred[:-1] < 0) & (centred[1:] >= 0))[0]
+    if len(ups) < 2:
+        return math.nan
+    crossings = times[ups] - centred[ups] * (times[ups + 1] - times[ups]) / (
+        centred[ups + 1] - centred[ups]
+    )
+    return float(np.mean(np.diff(crossings)))

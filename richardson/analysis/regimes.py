@@ -1,0 +1,154 @@
+"""Regime verdicts: :func:`classify` gives a :class:`~.results.Regime` with a plain-language
+explanation.
+
+Linear models (``CompiledModel.is_linear``: the Richardson family) are decided exactly with
+linear algebra. Nonlinear models get numeric balances from many starts and, where the
+eigenvalues do not settle the question (trigger points, cycles, ceilings), simulations from
+sampled initial states (:mod:`._sampled`).
+
+References
+----------
+Richardson, L. F. (1960). *Arms and Insecurity*. Pittsburgh: Boxwood Press.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..model.core import Model
+from .balances import (
+    _check_autonomous,
+    _linear_equilibria,
+    _linear_parts,
+    _nonlinear_equilibria,
+    _param_vector,
+    _region,
+)
+from .results import (
+    REGIMES,
+    Regime,
+)
+from .verdicts import linear_verdicts
+
+__all__ = ["classify"]
+
+
+def classify(
+    model: Model,
+    params: Mapping[str, float] | None = None,
+    region: Any = None,
+    n_samples: int = 48,
+    horizon: float | None = None,
+    seed: int = 0,
+) -> Regime:
+    """Give the regime of a parameter set, with a plain-language explanation.
+
+    Linear models are decided exactly: the largest real part ``s`` of the eigenvalues of
+    ``J = K - diag(a)`` decides between runaway (``s > 0``: spending grows without bound,
+    doubling about every ``ln 2 / s``) and a stable balance; a stable system whose actors
+    all have non-positive grievances (so that spending at zero is not pushed up) disarms.
+
+    Nonlinear models combine the balances and their eigenvalues with simulations from
+    ``n_samples`` initial states spread over ``region``: two or more distinct outcomes mean
+    a trigger point (``bistable``); sustained swings mean ``oscillatory``; a stable balance
+    reached although low spending escalates (the Jacobian at the lower corner of the
+    region has an eigenvalue with positive real part) means ``saturation``.
+
+    Parameters
+    ----------
+    model : Model
+        An autonomous ODE or map.
+    params : mapping, optional
+        Parameter values overriding the defaults (reaction and fatigue in 1/time unit).
+    region : pair or mapping, optional
+        Spending box (state units) for balances and sampled starts; see :func:`equilibria`.
+    n_samples : int
+        Initial states simulated for nonlinear models.
+    horizon : float, optional
+        Simulated time (time units); by default 40 times the slowest time scale of the
+        balances, between 50 and 2000.
+    seed : int
+        Seed of the sampled starts.
+
+    Returns
+    -------
+    Regime
+
+    Raises
+    ------
+    ModelError
+        For a time-dependent model or unknown parameter names.
+
+    Examples
+    --------
+    >>> import richardson as rd
+    >>> rd.classify(rd.richardson2(k=1.2, l=1.1, a=1.0, b=1.1)).name
+    'runaway'
+    """
+    _check_autonomous(model, "classify")
+    p = _param_vector(model, params)
+    compiled = model.compile()
+    if compiled.is_linear:
+        return _classify_linear(model, compiled, p)
+    from ._sampled import classify_sampled
+
+    lower, upper = _region(model, region, p)
+    found = _nonlinear_equilibria(model, compiled, p, lower, upper, 200, seed, 1e-10)
+    return classify_sampled(model, compiled, p, found, lower, upper, int(n_samples), horizon, seed)
+
+
+def _floored_balance(A: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Balance of ``dx/dt = A x + b`` with spending kept non-negative (x_i = 0 where pushed down).
+
+    Solves the complementarity problem ``x >= 0, A x + b <= 0, x_i (A x + b)_i = 0`` by
+    active-set iteration (exact for the stable Richardson case, where ``-A`` is an M-matrix).
+    """
+    n = len(b)
+    support = np.ones(n, dtype=bool)
+    x = np.zeros(n)
+    for _ in range(2 * n + 2):
+        x = np.zeros(n)
+        if np.any(support):
+            sub = A[np.ix_(support, support)]
+            x[support] = np.linalg.lstsq(sub, -b[support], rcond=None)[0]
+        negative = support & (x < 0)
+        if np.any(negative):
+            support &= ~negative
+            continue
+        rate = A @ x + b
+        pushed = ~support & (rate > 1e-12 * max(1.0, float(np.max(np.abs(b)))))
+        if not np.any(pushed):
+            break
+        support |= pushed
+    return np.maximum(x, 0.0)
+
+
+def _classify_linear(model: Model, compiled: Any, p: np.ndarray) -> Regime:
+    from ._explain import explain_linear
+
+    A, b = _linear_parts(compiled, p)
+    discrete = model.kind == "map"
+    codes, growth = linear_verdicts(A[..., None], b[:, None], discrete)
+    name = REGIMES[int(codes[0])]
+    found = _linear_equilibria(model, compiled, p)
+    rate = float(growth[0])
+    doubling = math.log(2.0) / rate if name == "runaway" and rate > 0 and not discrete else math.inf
+    if discrete and name == "runaway":
+        radius = rate + 1.0
+        doubling = math.log(2.0) / math.log(radius) if radius > 1 else math.inf
+    floored = _floored_balance(A, b) if not discrete else None
+    explanation = explain_linear(model, A, b, name, rate, doubling, found, floored)
+    return Regime(
+        name=name,
+        explanation=explanation,
+        equilibria=tuple(found),
+        growth_rate=rate,
+        doubling_time=doubling,
+        params=dict(zip(model.param_names, p.tolist(), strict=True)),
+        method="linear",
+        time_unit=model.time_unit,
+    )

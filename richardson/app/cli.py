@@ -1,0 +1,289 @@
+"""Command line: ``richardson VERB ...`` (``richardson --help`` lists the verbs).
+
+Exit codes: 0 success, 1 a richardson error (bad model file, data or input), 2 bad usage.
+Errors are one clear line; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import RichardsonError
+
+__all__ = ["main", "build_parser"]
+
+
+class UsageError(Exception):
+    """Bad command-line usage (exit code 2)."""
+
+
+def _load(path: str):  # noqa: ANN202
+    from ..io.model_files import load_model
+
+    return load_model(path)
+
+
+def _parse_params(items: Sequence[str]) -> dict[str, float]:
+    values = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        try:
+            values[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
+    return values
+
+
+def _parse_grid(items: Sequence[str]) -> dict[str, object]:
+    import numpy as np
+
+    grid = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        parts = spec.split(":")
+        if not sep or len(parts) != 3:
+            raise UsageError(
+                f"--param expects NAME=START:STOP:COUNT (e.g. k=0:2:200), got {item!r}"
+            )
+        try:
+            start, stop, count = float(parts[0]), float(parts[1]), int(parts[2])
+        except ValueError as err:
+            raise UsageError(
+                f"--param {item!r}: START and STOP must be numbers, COUNT a whole number"
+            ) from err
+        if count < 2:
+            raise UsageError(f"--param {item!r}: COUNT must be at least 2")
+        grid[name.strip()] = np.linspace(start, stop, count)
+    if not grid:
+        raise UsageError("give at least one --param NAME=START:STOP:COUNT")
+    return grid
+
+
+def _save(ax, path: str) -> None:  # noqa: ANN001
+    """Save the figure of ``ax`` as ``path`` (folders created) and say so."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(target, dpi=150, bbox_inches="tight")
+    print(f"wrote {path}")
+
+
+# ---------------------------------------------------------------------- verbs
+def _simulate(args: argparse.Namespace) -> int:
+    from ..simulation.integrate import simulate
+
+    model = _load(args.model)
+    span = dict(model.metadata.get("simulation", {}))
+    t0 = args.t0 if args.t0 is not None else float(span.get("t0", 0.0))
+    t1 = args.t1 if args.t1 is not None else float(span.get("t1", t0 + 50.0))
+    trajectory = simulate(
+        model,
+        (t0, t1),
+        params=_parse_params(args.set),
+        ceiling=args.ceiling,
+        floor=args.floor,
+        method=args.method,
+    )
+    print(trajectory.summary())
+    if args.csv:
+        trajectory.to_dataframe().to_csv(args.csv)
+        print(f"wrote {args.csv}")
+    if args.output:
+        _save(trajectory.plot(logy=trajectory.has_runaway), args.output)
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from ..analysis.balances import equilibria
+    from ..analysis.margin import escalation_margin
+    from ..analysis.regimes import classify
+
+    model = _load(args.model)
+    params = _parse_params(args.set)
+    print(f"Model: {model.name or args.model}")
+    for eq in equilibria(model, params):
+        print("  " + eq.summary())
+    print()
+    print(classify(model, params).summary())
+    print()
+    over = args.over.split(",") if args.over else None
+    print(escalation_margin(model, params, over=over).summary())
+    return 0
+
+
+def _portrait(args: argparse.Namespace) -> int:
+    from ..plot import phase_portrait
+
+    model = _load(args.model)
+    _save(phase_portrait(model, _parse_params(args.set), x=args.x, y=args.y), args.output)
+    return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from ..analysis.sweeps import stability_map
+    from ..plot import stability_map as draw_map
+
+    model = _load(args.model)
+    grid = _parse_grid(args.param)
+    regimes = stability_map(model, grid, fixed=_parse_params(args.set), progress=True)
+    counts = regimes.to_series().value_counts()
+    print(f"Regimes over {regimes.size} grid points of {', '.join(grid)}:")
+    for name, count in counts.items():
+        print(f"  {name:16s} {count:8d}  ({100 * count / regimes.size:.1f}%)")
+    if args.csv:
+        regimes.to_dataframe().to_csv(args.csv)
+        print(f"wrote {args.csv}")
+    if args.output and len(grid) == 2:
+        _save(draw_map(regimes), args.output)
+    return 0
+
+
+def _fit(args: argparse.Namespace) -> int:
+    from .. import data as datasets
+    from ..fitting.estimate import fit
+
+    model = _load(args.model)
+    source = args.data
+    frame = (
+        datasets.read_csv(source)
+        if Path(source).suffix.lower() == ".csv"
+        else datasets.load(source)
+    )
+    if args.years:
+        start, _, stop = args.years.partition(":")
+        frame = frame.loc[int(start) : int(stop)]
+    result = fit(model, frame, method=args.method)
+    print(result.summary())
+    if args.bootstrap:
+        print()
+        print(result.bootstrap(args.bootstrap, seed=0).summary())
+    if args.output:
+        _save(result.plot(), args.output)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ..io.vensim import to_vensim
+
+    model = _load(args.model)
+    target = args.output or str(Path(args.model).with_suffix(".mdl").name)
+    to_vensim(model, target)
+    print(f"wrote {target}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    path = run_demo(args.out)
+    print(f"wrote {path} and {path.with_suffix('.html')}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``richardson`` command."""
+    parser = argparse.ArgumentParser(
+        prog="richardson",
+        description="Arms-race and alliance-escalation models: simulate, analyse, fit, plot.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    verbs = parser.add_subparsers(dest="verb", metavar="VERB")
+
+    def verb(name: str, help_text: str, handler, model: bool = True):  # noqa: ANN001, ANN202
+        sub = verbs.add_parser(name, help=help_text, description=help_text)
+        if model:
+            sub.add_argument("model", metavar="MODEL.toml", help="model file (see models/)")
+            sub.add_argument(
+                "--set",
+                action="append",
+                metavar="NAME=VALUE",
+                help="override a parameter value (repeatable)",
+            )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    sub = verb("simulate", "integrate a model and print its trajectory summary", _simulate)
+    sub.add_argument("--t0", type=float, help="start time (default: the model file's, else 0)")
+    sub.add_argument("--t1", type=float, help="end time (default: the model file's, else t0 + 50)")
+    sub.add_argument(
+        "--method", default="LSODA", help="solver (default LSODA; 'exact' for linear models)"
+    )
+    sub.add_argument("--ceiling", type=float, help="spending level that counts as runaway")
+    sub.add_argument("--floor", type=float, help="lower bound on spending, e.g. 0")
+    sub.add_argument("--csv", help="write the trajectory to this CSV file")
+    sub.add_argument("-o", "--output", help="write a time-series figure (PNG)")
+
+    sub = verb("analyze", "balances, regime verdict in words and escalation margin", _analyze)
+    sub.add_argument(
+        "--over", help="comma-separated parameters for the margin (default: reactions)"
+    )
+
+    sub = verb("portrait", "phase portrait of two states", _portrait)
+    sub.add_argument("-o", "--output", required=True, help="figure file (PNG)")
+    sub.add_argument("--x", help="state on the horizontal axis")
+    sub.add_argument("--y", help="state on the vertical axis")
+
+    sub = verb("sweep", "regime map over a parameter grid", _sweep)
+    sub.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=START:STOP:COUNT",
+        help="grid axis, e.g. k=0:2:200 (repeatable)",
+    )
+    sub.add_argument("-o", "--output", help="stability-map figure (PNG; two parameters)")
+    sub.add_argument("--csv", help="write the regimes and growth rates to CSV")
+
+    sub = verb("fit", "fit a model to a bundled series or a CSV file", _fit)
+    sub.add_argument(
+        "--data",
+        required=True,
+        metavar="NAME_OR_CSV",
+        help="bundled series name (see richardson.data.available()) or CSV path",
+    )
+    sub.add_argument(
+        "--method", default="ode", choices=["ode", "difference"], help="fitting method"
+    )
+    sub.add_argument("--years", metavar="START:STOP", help="restrict to these years")
+    sub.add_argument(
+        "--bootstrap", type=int, default=0, metavar="N", help="residual bootstrap samples"
+    )
+    sub.add_argument("-o", "--output", help="fit figure (PNG)")
+
+    sub = verb("export", "export a model to Vensim .mdl (runs in PySD)", _export)
+    sub.add_argument("--to", default="vensim", choices=["vensim"], help="target format")
+    sub.add_argument("-o", "--output", help="output file (default: MODEL.mdl)")
+
+    sub = verb("demo", "run the main job on the bundled scenarios and data", _demo, model=False)
+    sub.add_argument("--out", default="out", help="output directory (default: out)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``richardson`` command."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.handler(args)
+    except UsageError as err:
+        print(f"richardson: usage error: {err}", file=sys.stderr)
+        return 2
+    except (RichardsonError, OSError) as err:
+        if args.debug:
+            raise
+        print(f"richardson: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("richardson: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""What the two code emitters share: the numpy printer, the generated prologue, the emitter
+base class and the symbolic helpers (derivatives through symengine, affinity tests).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import symengine
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+
+from ..model.core import TIME, Model
+
+
+class _Printer(NumPyPrinter):
+    """numpy printer whose Min/Max are elementwise and broadcast (``numpy.minimum``)."""
+
+    def _print_Min(self, expr: sp.Min) -> str:
+        return self._nest("numpy.minimum", expr.args)
+
+    def _print_Max(self, expr: sp.Max) -> str:
+        return self._nest("numpy.maximum", expr.args)
+
+    def _nest(self, func: str, args: Sequence[sp.Expr]) -> str:
+        text = self._print(args[0])
+        for arg in args[1:]:
+            text = f"{func}({text}, {self._print(arg)})"
+        return text
+
+
+def _printer() -> _Printer:
+    return _Printer({"fully_qualified_modules": True, "allow_unknown_functions": False})
+
+
+_PROLOGUE = """\
+def _prepare(y, p):
+    y = numpy.asarray(y, dtype=float)
+    p = numpy.asarray(p, dtype=float)
+    if y.ndim > 1:
+        batch = y.shape[1:]
+    elif p.ndim > 1:
+        batch = p.shape[1:]
+    else:
+        batch = ()
+    return y, p, batch
+"""
+
+
+class _Emitter:
+    """Shared pieces of both code shapes: symbol naming, cse and printing."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.n = model.n_states
+        self.P = len(model.params)
+        self.state_pos = {sym: i for i, sym in enumerate(model.state_symbols)}
+        self.param_pos = {sym: k for k, sym in enumerate(model.param_symbols)}
+        self.namespace: dict[str, Any] = {}
+        self.is_linear = False
+
+    def _locals_for(self, names: set[str]) -> tuple[list[str], dict[str, str]]:
+        """Lines binding the used states/params (by name) to local names, and the renaming."""
+        states = {s.name: i for s, i in self.state_pos.items()}
+        params = {s.name: k for s, k in self.param_pos.items()}
+        lines, rename = [], {}
+        for name in sorted(names):
+            if name in states:
+                rename[name] = f"_y{states[name]}"
+                lines.append(f"    {rename[name]} = y[{states[name]}]")
+            elif name in params:
+                rename[name] = f"_p{params[name]}"
+                lines.append(f"    {rename[name]} = p[{params[name]}]")
+            elif name != TIME.name:  # pragma: no cover - Model validation forbids it
+                raise AssertionError(f"unexpected symbol {name}")
+        return lines, rename
+
+    def _assignments(
+        self, targets: Sequence[str], exprs: Sequence[Any], op: str = "="
+    ) -> list[str]:
+        """cse + print ``target op expr`` lines (states/params bound as locals first).
+
+        ``exprs`` are sympy or symengine expressions. symengine's cse is used where every
+        expression converts (it is orders of magnitude faster on large Jacobians), sympy's
+        otherwise (functions symengine does not know).
+        """
+        if not exprs:
+            return []
+        try:
+            se_exprs = [symengine.sympify(e) for e in exprs]
+        except (RuntimeError, TypeError, ValueError, NotImplementedError, AttributeError):
+            se_exprs = None
+        if se_exprs is not None:
+            lines, rename = self._locals_for({str(s) for e in se_exprs for s in e.free_symbols})
+            table = {symengine.Symbol(a): symengine.Symbol(b) for a, b in rename.items()}
+            # the subexpressions are named x0, x1, ...: no clash, every symbol is renamed
+            replacements, reduced = symengine.cse([e.xreplace(table) for e in se_exprs])
+            subexpressions = [(sym, _to_sympy(value)) for sym, value in replacements]
+            reduced = [_to_sympy(e) for e in reduced]
+        else:
+            used = {s for e in exprs for s in e.free_symbols}
+            lines, rename = self._locals_for({s.name for s in used})
+            table = {s: sp.Symbol(rename[s.name]) for s in used if s.name in rename}
+            subexpressions, reduced = sp.cse(
+                [e.xreplace(table) for e in exprs], symbols=sp.numbered_symbols("_c"), order="none"
+            )
+        printer = _printer()
+        for sym, sub in subexpressions:
+            lines.append(f"    {sym} = {printer.doprint(sub)}")
+        for target, expr in zip(targets, reduced, strict=True):
+            lines.append(f"    {target} {op} {printer.doprint(expr)}")
+        return lines
+
+
+def _to_sympy(expr: Any) -> sp.Expr:
+    return expr._sympy_() if hasattr(expr, "_sympy_") else sp.sympify(expr)
+
+
+def _derivative(expr: sp.Expr, se_expr: Any, symbol: sp.Symbol) -> Any:
+    """d expr / d symbol through symengine (fast; a symengine expression), or sympy where
+    symengine leaves a ``Derivative`` unevaluated (Min, Max, Piecewise)."""
+    result = se_expr.diff(symengine.Symbol(symbol.name))
+    if result.atoms(symengine.Derivative):
+        return sp.diff(expr, symbol)
+    return result
+
+
+def _is_affine_term(term: sp.Expr, state_pos: dict[sp.Symbol, int]) -> bool:
+    """True when ``term`` is affine in the states (no state in its state derivatives)."""
+    states = set(state_pos) & term.free_symbols
+    if not states:
+        return True
+    try:  # symengine differentiates large terms orders of magnitude faster than sympy
+        se_term = symengine.sympify(term)
+    except (RuntimeError, TypeError, ValueError, NotImplementedError):
+        se_term = None
+    names = {s.name for s in state_pos}
+    for s in states:
+        if se_term is not None:
+            derivative = se_term.diff(symengine.Symbol(s.name))
+            if not derivative.atoms(symengine.Derivative):  # else (Min, Max): sympy below
+                if {str(x) for x in derivative.free_symbols} & names:
+                    return False
+                continue
+        if sp.diff(term, s).free_symbols & set(state_pos):
+            return False
+    return True
+
+
+def _is_affine_in_states(model: Model) -> bool:
+    states = set(model.state_symbols)
+    for expr in model.rhs:
+        if TIME in expr.free_symbols:
+            return False
+        for sym in states & expr.free_symbols:
+            derivative = sp.diff(expr, sym)
+            if derivative.free_symbols & states:
+                return False
+            if derivative.has(TIME):
+                return False
+    return True

@@ -1,0 +1,559 @@
+"""Residual bootstrap of a fit: distributions of the parameters, the regime verdict,
+``P(runaway)`` and the escalation margin.
+
+Resampled data sets are drawn up front from one seeded generator (so the result does not
+depend on how the work is split), then refitted in chunks. Within a chunk, all resamples of
+an ODE fit are fitted together by the batched Levenberg-Marquardt of
+:func:`richardson.fitting.ode.batched_least_squares` (one batched integration per iteration);
+difference fits are refitted in closed form. Chunks run in the calling process, in a
+``concurrent.futures`` executor or on a dask ``Client`` (``executor=``), with a progress bar;
+Ctrl-C returns the finished chunks flagged as incomplete.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..errors import FitError, RichardsonError, RichardsonWarning
+from ..model.core import Model
+from .ode import TrajectoryProblem, batched_least_squares, least_squares
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from .result import FitResult
+
+__all__ = ["BootstrapResult", "bootstrap"]
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapResult:
+    """Distribution of a fit's estimates and verdicts over residual-bootstrap resamples.
+
+    Attributes
+    ----------
+    fit : FitResult
+        The fit that was resampled.
+    samples : pandas.DataFrame
+        One row per finished resample, one column per free estimate.
+    converged : numpy.ndarray of bool
+        Whether each resample's refit converged (non-converged rows are excluded from the
+        verdict shares and intervals).
+    regimes : pandas.Series or None
+        Regime name of each resample's fitted model (None when verdicts were not asked for;
+        empty string when the verdict failed).
+    margins : numpy.ndarray or None
+        Escalation margin of each resample (relative change; ``inf`` when none was found).
+    n_requested : int
+        Number of resamples asked for.
+    complete : bool
+        False when the run was interrupted (the finished part is returned).
+    seed : int or None
+        Seed of the resampling.
+    elapsed : float
+        Wall time, seconds.
+    notes : tuple of str
+        Failures recorded during the verdicts.
+    """
+
+    fit: Any
+    samples: pd.DataFrame
+    converged: np.ndarray
+    regimes: pd.Series | None
+    margins: np.ndarray | None
+    n_requested: int
+    complete: bool
+    seed: int | None
+    elapsed: float
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n(self) -> int:
+        """Number of finished resamples."""
+        return len(self.samples)
+
+    @property
+    def p_runaway(self) -> float:
+        """Share of converged resamples whose fitted model is classified ``"runaway"``."""
+        if self.regimes is None:
+            raise FitError("this bootstrap ran without verdicts; call bootstrap(verdicts=True)")
+        valid = self.converged & (self.regimes.to_numpy() != "")
+        return (
+            float(np.mean(self.regimes.to_numpy()[valid] == "runaway")) if valid.any() else math.nan
+        )
+
+    def p_runaway_interval(self, level: float = 0.95) -> tuple[float, float]:
+        """Wilson interval of ``P(runaway)`` for the Monte-Carlo error of ``n`` resamples."""
+        import scipy.stats
+
+        valid = self.converged & (self.regimes.to_numpy() != "")
+        count = int(valid.sum())
+        if count == 0:
+            return math.nan, math.nan
+        p = self.p_runaway
+        z = scipy.stats.norm.ppf(0.5 + level / 2)
+        centre = (p + z**2 / (2 * count)) / (1 + z**2 / count)
+        half = z * math.sqrt(p * (1 - p) / count + z**2 / (4 * count**2)) / (1 + z**2 / count)
+        return max(0.0, centre - half), min(1.0, centre + half)
+
+    def regime_shares(self) -> pd.Series:
+        """Share of each regime among the converged resamples."""
+        if self.regimes is None:
+            raise FitError("this bootstrap ran without verdicts; call bootstrap(verdicts=True)")
+        valid = self.regimes[self.converged]
+        return valid.replace("", "unclassified").value_counts(normalize=True)
+
+    def intervals(self, level: float = 0.95) -> pd.DataFrame:
+        """Percentile intervals of the free estimates (converged resamples)."""
+        alpha = (1.0 - level) / 2.0
+        good = self.samples[self.converged]
+        return pd.DataFrame(
+            {
+                "lower": good.quantile(alpha),
+                "median": good.median(),
+                "upper": good.quantile(1.0 - alpha),
+            }
+        )
+
+    def margin_quantiles(self, q: Sequence[float] = (0.025, 0.5, 0.975)) -> pd.Series:
+        """Quantiles of the escalation margin (``inf`` counts as larger than any number)."""
+        if self.margins is None:
+            raise FitError("this bootstrap ran without margins; call bootstrap(margins=True)")
+        values = np.sort(self.margins[self.converged & ~np.isnan(self.margins)])
+        if values.size == 0:
+            return pd.Series(np.nan, index=list(q))
+        positions = [min(int(math.floor(p * values.size)), values.size - 1) for p in q]
+        return pd.Series(values[positions], index=list(q))
+
+    def summary(self) -> str:
+        """Plain-text report."""
+        fit = self.fit
+        lines = [
+            f"Residual bootstrap of the {fit.method} fit of {fit.model.name or 'model'}: "
+            f"{self.n} of {self.n_requested} resamples"
+            + ("" if self.complete else " (INTERRUPTED: partial result)")
+            + f", {int(self.converged.sum())} converged, seed {self.seed}, {self.elapsed:.1f} s",
+            "",
+            "Percentile intervals (95%):",
+            f"  {'name':<18}{'estimate':>12}{'2.5%':>12}{'median':>12}{'97.5%':>12}",
+        ]
+        intervals = self.intervals()
+        for name, row in intervals.iterrows():
+            lines.append(
+                f"  {name:<18}{fit.params[name]:>12.5g}{row['lower']:>12.5g}"
+                f"{row['median']:>12.5g}{row['upper']:>12.5g}"
+            )
+        if self.regimes is not None:
+            low, high = self.p_runaway_interval()
+            lines += [
+                "",
+                f"P(runaway) = {self.p_runaway:.3f} (Monte-Carlo 95% interval "
+                f"{low:.3f}-{high:.3f})",
+                "Regimes: " + ", ".join(f"{k} {v:.1%}" for k, v in self.regime_shares().items()),
+            ]
+        if self.margins is not None:
+            finite = self.margins[self.converged & np.isfinite(self.margins)]
+            quantiles = self.margin_quantiles()
+            share = finite.size / max(int(self.converged.sum()), 1)
+            lines.append(
+                f"Escalation margin: median {quantiles.iloc[1]:.3g}, 95% range "
+                f"{quantiles.iloc[0]:.3g} to {quantiles.iloc[2]:.3g}; {share:.1%} of resamples "
+                "have a finite margin"
+            )
+        if self.notes:
+            lines += ["", "Notes:"] + [f"  - {note}" for note in self.notes]
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(self.summary()) + "</pre>"
+
+    def plot(self, ax: Axes | None = None, **kwargs: Any) -> Axes:
+        """Histogram of the escalation margin (see :func:`richardson.plot.bootstrap_margin`)."""
+        from .. import plot
+
+        return plot.bootstrap_margin(self, ax=ax, **kwargs)
+
+    def __repr__(self) -> str:
+        p = f", P(runaway)={self.p_runaway:.3f}" if self.regimes is not None else ""
+        return (
+            f"<BootstrapResult {self.n}/{self.n_requested} resamples{p}, complete={self.complete}>"
+        )
+
+
+# ---------------------------------------------------------------------- picklable jobs
+def _portable(model: Model) -> dict[str, Any]:
+    """Plain-data description of a model that pickles (rebuilt in worker processes)."""
+    return {
+        "states": list(model.states),
+        "params": dict(model.params),
+        "rhs": list(model.rhs),
+        "kind": model.kind,
+        "actors": list(model.actors),
+        "blocs": {k: list(v) for k, v in model.blocs.items()},
+        "name": model.name,
+        "description": model.description,
+        "state_unit": model.state_unit,
+        "time_unit": model.time_unit,
+        "initial": dict(model.initial),
+        "metadata": dict(model.metadata),
+    }
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One unit of work: refit some resamples and give their verdicts."""
+
+    model: dict[str, Any]
+    kind: str  # "ode" or "difference"
+    samples: np.ndarray | None  # (Q, m) already-fitted estimates (difference)
+    problem: dict[str, Any] | None  # TrajectoryProblem fields without the compiled model
+    theta_hat: np.ndarray | None
+    targets: np.ndarray | None  # (N, m)
+    batched: bool
+    free: tuple[str, ...]
+    verdicts: bool
+    margins: bool
+    margin_over: tuple[str, ...] | None
+
+
+def _problem_fields(problem: TrajectoryProblem) -> dict[str, Any]:
+    return {
+        k: getattr(problem, k)
+        for k in (
+            "times",
+            "observed",
+            "p_base",
+            "free_params",
+            "fit_initial",
+            "y0",
+            "log",
+            "names",
+            "lower",
+            "upper",
+            "rtol",
+            "exact_linear",
+        )
+    }
+
+
+def _run_chunk(
+    chunk: _Chunk,
+) -> tuple[np.ndarray, np.ndarray, list[str] | None, np.ndarray | None, list[str]]:
+    """Worker: refit (ODE) and classify one chunk. Module-level so that it pickles."""
+    model = Model(**chunk.model)
+    if chunk.kind == "ode":
+        problem = TrajectoryProblem(compiled=model.compile(), **chunk.problem)
+        m = chunk.targets.shape[1]
+        start = np.repeat(chunk.theta_hat[:, None], m, axis=1)
+        if chunk.batched:
+            result = batched_least_squares(problem, start, chunk.targets)
+            theta, converged = result.theta.copy(), result.converged.copy()
+            # the few members still crawling along a flat valley are finished one by one
+            for j in np.nonzero(~converged)[0]:
+                single = least_squares(problem, theta[:, j], chunk.targets[:, j : j + 1])
+                if np.isfinite(single.cost) and 2 * single.cost <= result.cost[j]:
+                    theta[:, j] = single.x
+                converged[j] = bool(single.success) and np.isfinite(single.cost)
+        else:
+            theta = np.empty_like(start)
+            converged = np.zeros(m, dtype=bool)
+            for j in range(m):
+                single = least_squares(problem, chunk.theta_hat, chunk.targets[:, j : j + 1])
+                theta[:, j] = single.x
+                converged[j] = bool(single.success) and np.isfinite(single.cost)
+    else:
+        theta = chunk.samples
+        converged = np.all(np.isfinite(theta), axis=0)
+    regimes, margins, notes = None, None, []
+    if chunk.verdicts or chunk.margins:
+        regimes, margins, notes = _verdict_chunk(
+            model, chunk.free, theta, converged, chunk.verdicts, chunk.margins, chunk.margin_over
+        )
+    return theta, converged, regimes, margins, notes
+
+
+def _verdict_chunk(
+    model: Model,
+    free: tuple[str, ...],
+    theta: np.ndarray,
+    converged: np.ndarray,
+    verdicts: bool,
+    margins: bool,
+    margin_over: tuple[str, ...] | None,
+):  # noqa: ANN202
+    """Regime names and escalation margins of each column of ``theta``.
+
+    For linear models the regimes of the whole chunk come from one batched eigenvalue
+    computation (:func:`richardson.analysis.verdicts.linear_verdicts`, the test :func:`classify`
+    applies to linear models); otherwise :func:`classify` runs per resample. Margins always
+    come from :func:`richardson.escalation_margin`, per resample.
+    """
+    from ..analysis.margin import escalation_margin
+    from ..analysis.regimes import classify
+    from ..analysis.results import REGIMES
+    from ..analysis.verdicts import linear_verdicts
+
+    m = theta.shape[1]
+    regimes = [""] * m if verdicts else None
+    values = np.full(m, np.nan) if margins else None
+    notes: list[str] = []
+    param_rows = [name for name in free if name in model.param_index]
+    positions = [free.index(name) for name in param_rows]
+    compiled = model.compile()
+    batched = verdicts and compiled.is_linear and compiled.is_autonomous
+    if batched:
+        full = np.repeat(model.param_vector()[:, None], m, axis=1)
+        full[[model.param_index[n] for n in param_rows]] = theta[positions]
+        zero = np.zeros((model.n_states, m))
+        A = compiled.jac(0.0, zero, full)  # (n, n, m)
+        b = compiled.rhs(0.0, zero, full)  # (n, m)
+        with np.errstate(invalid="ignore", over="ignore"):
+            finite = np.all(np.isfinite(A), axis=(0, 1)) & np.all(np.isfinite(b), axis=0)
+            usable = converged & finite
+            codes = np.zeros(m, dtype=int)
+            if usable.any():
+                codes[usable] = linear_verdicts(A[:, :, usable], b[:, usable], model.kind == "map")[
+                    0
+                ]
+        for j in np.nonzero(usable)[0]:
+            regimes[j] = REGIMES[int(codes[j])]
+    for j in range(m):
+        if not converged[j]:
+            continue
+        params = dict(zip(param_rows, theta[positions, j].tolist(), strict=True))
+        if verdicts and not batched:
+            try:
+                regimes[j] = classify(model, params).name
+            except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
+                if len(notes) < 5:
+                    notes.append(f"resample regime failed: {err}")
+        if margins:
+            try:
+                found = (
+                    escalation_margin(model, params)
+                    if margin_over is None
+                    else escalation_margin(model, params, over=list(margin_over))
+                )
+                values[j] = found.margin
+            except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
+                if len(notes) < 5:
+                    notes.append(f"resample margin failed (left NaN): {err}")
+    return regimes, values, notes
+
+
+# ---------------------------------------------------------------------- entry point
+def bootstrap(
+    result: FitResult,
+    n: int = 1000,
+    seed: int | None = 0,
+    executor: Any = None,
+    chunk_size: int | None = None,
+    batched: bool = True,
+    progress: bool | None = None,
+    verdicts: bool = True,
+    margins: bool = True,
+    margin_over: Sequence[str] | None = None,
+) -> BootstrapResult:
+    """Residual bootstrap of a fit.
+
+    The fitted values plus residuals resampled with replacement (whole years at once, so
+    the correlation between the series is kept; centred and inflated by
+    ``sqrt(N / (N - q))`` for the degrees of freedom used by the fit) give ``n`` synthetic
+    data sets. Each is refitted starting from the original estimate, and each refitted
+    model is classified and its escalation margin measured.
+
+    Parameters
+    ----------
+    result : FitResult
+        A fit from :func:`richardson.fit`.
+    n : int
+        Number of resamples.
+    seed : int, optional
+        Seed of the resampling: the same seed gives the same resamples however the work is
+        split or parallelised.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Runs the chunks in parallel (anything with ``submit(fn, arg)`` returning futures
+        with ``result()``); the calling process by default.
+    chunk_size : int, optional
+        Resamples per chunk; by default ``n`` split into about 8 chunks (at least 50 each)
+        for an executor, one chunk otherwise.
+    batched : bool
+        Fit all resamples of a chunk together (batched Levenberg-Marquardt; the few that
+        have not converged after its iteration limit are finished one by one); False fits
+        them one by one with ``scipy.optimize.least_squares`` (for comparison).
+    progress : bool, optional
+        Show a tqdm progress bar; by default when there is more than one chunk.
+    verdicts : bool
+        Classify every resample (:func:`richardson.classify`) for the regime shares and
+        ``P(runaway)``.
+    margins : bool
+        Measure every resample's escalation margin (:func:`richardson.escalation_margin`).
+    margin_over : sequence of str, optional
+        Parameters over which the margin is searched; the fit's choice by default.
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    FitError
+        For a bad ``n`` or ``chunk_size``.
+    """
+    if int(n) != n or n < 1:
+        raise FitError(f"n must be a positive whole number, not {n}")
+    n = int(n)
+    started = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    margin_over = (
+        tuple(margin_over) if margin_over is not None else result.options.get("margin_over")
+    )
+    portable = _portable(result.model)
+    free = tuple(result.free)
+    if chunk_size is None:
+        chunk_size = n if executor is None else max(50, math.ceil(n / 8))
+    if int(chunk_size) != chunk_size or chunk_size < 1:
+        raise FitError(f"chunk_size must be a positive whole number, not {chunk_size}")
+    chunk_size = int(chunk_size)
+    chunks: list[_Chunk] = []
+    if result.method == "ode":
+        problem = result._problem
+        target = problem.target()[:, 0]
+        fitted_scale = target - _residuals(result)
+        residuals = _resampled_residuals(
+            _residuals(result), len(problem.times), problem.n, len(free), n, rng
+        )
+        targets = fitted_scale[:, None] + residuals
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            chunks.append(
+                _Chunk(
+                    portable,
+                    "ode",
+                    None,
+                    _problem_fields(problem),
+                    result._theta,
+                    targets[:, start:stop],
+                    batched,
+                    free,
+                    verdicts,
+                    margins,
+                    margin_over,
+                )
+            )
+    else:
+        theta = _difference_resamples(result, n, rng)
+        for start in range(0, n, chunk_size):
+            stop = min(start + chunk_size, n)
+            chunks.append(
+                _Chunk(
+                    portable,
+                    "difference",
+                    theta[:, start:stop],
+                    None,
+                    None,
+                    None,
+                    batched,
+                    free,
+                    verdicts,
+                    margins,
+                    margin_over,
+                )
+            )
+    show = len(chunks) > 1 if progress is None else bool(progress)
+    outputs: list[Any] = [None] * len(chunks)
+    complete = True
+    bar = tqdm(total=n, desc="bootstrap", unit="fit", disable=not show)
+    try:
+        if executor is None:
+            for index, chunk in enumerate(chunks):
+                outputs[index] = _run_chunk(chunk)
+                bar.update(outputs[index][0].shape[1])
+        else:
+            futures = [executor.submit(_run_chunk, chunk) for chunk in chunks]
+            for index, future in enumerate(futures):
+                outputs[index] = future.result()
+                bar.update(outputs[index][0].shape[1])
+    except KeyboardInterrupt:
+        complete = False
+        if executor is not None:
+            for future in futures:
+                future.cancel()
+        done = sum(o[0].shape[1] for o in outputs if o is not None)
+        warnings.warn(
+            f"bootstrap interrupted after {done} of {n} resamples; returning the "
+            "finished ones (complete=False)",
+            RichardsonWarning,
+            stacklevel=2,
+        )
+    finally:
+        bar.close()
+    finished = [o for o in outputs if o is not None]
+    finished = finished[: next((i for i, o in enumerate(outputs) if o is None), len(outputs))]
+    if not finished:
+        raise FitError("the bootstrap was interrupted before the first chunk finished")
+    theta = np.concatenate([o[0] for o in finished], axis=1)
+    converged = np.concatenate([o[1] for o in finished])
+    regimes = pd.Series(sum((o[2] for o in finished), []), name="regime") if verdicts else None
+    margin_values = np.concatenate([o[3] for o in finished]) if margins else None
+    notes = tuple(dict.fromkeys(note for o in finished for note in o[4]))
+    samples = pd.DataFrame(theta.T, columns=list(free))
+    return BootstrapResult(
+        fit=result,
+        samples=samples,
+        converged=converged,
+        regimes=regimes,
+        margins=margin_values,
+        n_requested=n,
+        complete=complete,
+        seed=seed,
+        elapsed=time.perf_counter() - started,
+        notes=notes,
+    )
+
+
+def _residuals(result: FitResult) -> np.ndarray:
+    problem = result._problem
+    residual, _, _ = problem.residuals(result._theta[:, None], problem.target(), jacobian=False)
+    return residual[:, 0]
+
+
+def _resampled_residuals(
+    residual: np.ndarray, n_times: int, n_series: int, q: int, n: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``(N, n)`` residual draws: whole years resampled, centred per series, dof-inflated."""
+    matrix = residual.reshape(n_times, n_series)
+    matrix = matrix - matrix.mean(axis=0)
+    matrix *= math.sqrt(residual.size / max(residual.size - q, 1))
+    rows = rng.integers(0, n_times, size=(n, n_times))
+    draws = matrix[rows]  # (n, T, n_series)
+    return draws.reshape(n, n_times * n_series).T
+
+
+def _difference_resamples(result: FitResult, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Closed-form OLS refits of all resamples: ``(Q, n)`` in ``result.free`` order."""
+    raw = result._problem
+    theta = np.empty((len(result.free), n))
+    position = {name: i for i, name in enumerate(result.free)}
+    for regression, names in zip(raw.regressions, raw.columns, strict=True):
+        X = regression.model.exog
+        resid = np.asarray(regression.resid)
+        k = X.shape[1]
+        scale = math.sqrt(len(resid) / max(len(resid) - k, 1))
+        centred = (resid - resid.mean()) * scale
+        draws = centred[rng.integers(0, len(resid), size=(n, len(resid)))]
+        response = np.asarray(regression.fittedvalues)[:, None] + draws.T
+        beta = np.linalg.lstsq(X, response, rcond=None)[0]  # (k, n)
+        for row, name in enumerate(names):
+            theta[position[name]] = beta[row]
+    return theta

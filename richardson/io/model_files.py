@@ -1,0 +1,546 @@
+"""Model files: read and write models as TOML (data, never code).
+
+A model file holds actors, blocs, parameters (value, bounds, unit, description, source),
+equations as text, initial values, interventions and provenance::
+
+    # what the scenario represents, where each value comes from, its regime
+    format_version = 1
+
+    [model]
+    name = "Classic Richardson two-nation arms race"
+    kind = "ode"
+    time_unit = "year"
+    regime = "stable_balance"
+
+    [[actors]]
+    state = "x"
+    name = "Nation X"
+    initial = 1.0
+
+    [blocs]
+    West = ["x"]
+
+    [parameters.k]
+    value = 0.9
+    bounds = [0.0, inf]
+    unit = "1/year"
+    description = "reaction of X to Y"
+    source = "illustrative"
+
+    [equations]
+    x = "k*y - a*x + g"
+
+    [[interventions]]
+    type = "step"
+    param = "k"
+    at = 10.0
+    to = 0.5
+
+    [metadata]
+    sources = ["Richardson (1960)"]
+
+Equations are parsed by :func:`richardson.model.expressions.parse_expression` (Python's ``ast``
+against a whitelist); file text is never evaluated. Every problem raises
+:class:`~richardson.errors.ModelFileError` naming the file, the line and the construct.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelError, ModelFileError, did_you_mean
+from ..model.core import Model, Parameter
+from ..model.expressions import format_expression, parse_expression
+from ..model.interventions import Pulse, Ramp, Step
+
+__all__ = ["load_model", "save_model", "loads_model", "dumps_model", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+#: Largest model file read (bytes).
+MAX_FILE_SIZE = 64 * 1024 * 1024
+
+_TOP = {
+    "format_version",
+    "model",
+    "actors",
+    "blocs",
+    "parameters",
+    "equations",
+    "interventions",
+    "metadata",
+}
+_MODEL_KEYS = {"name", "description", "kind", "time_unit", "state_unit", "regime"}
+_ACTOR_KEYS = {"state", "name", "initial"}
+_PARAM_KEYS = {"value", "bounds", "unit", "description", "source"}
+_INTERVENTIONS = {"step": Step, "pulse": Pulse, "ramp": Ramp}
+_INTERVENTION_NAMES = {cls: name for name, cls in _INTERVENTIONS.items()}
+
+
+# ---------------------------------------------------------------------- reading
+def load_model(path: str | os.PathLike) -> Model:
+    """Read a model file (TOML) safely.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.toml`` file.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ModelFileError
+        If the file is missing, unreadable, not TOML, or holds anything outside the format
+        (unknown keys, wrong types, undeclared names, disallowed expression constructs); the
+        message names the file, the line and the construct.
+
+    Examples
+    --------
+    >>> import richardson as rd
+    >>> m = rd.load_model("models/classic_two_nation.toml")  # doctest: +SKIP
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError as err:
+        raise ModelFileError(f"cannot read model file '{path}': {err.strerror or err}") from None
+    if size > MAX_FILE_SIZE:
+        raise ModelFileError(
+            f"model file '{path}' is {size} bytes; at most {MAX_FILE_SIZE} are read"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ModelFileError(f"cannot read model file '{path}': {err.strerror or err}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ModelFileError(f"model file '{path}' is not UTF-8 text (byte {err.start})") from None
+    return loads_model(text, source=str(path))
+
+
+def loads_model(text: str, source: str = "<string>") -> Model:
+    """Read a model from TOML text (see :func:`load_model`); ``source`` names it in errors."""
+    reader = _Reader(text, source)
+    return reader.model()
+
+
+class _Reader:
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.lines = text.splitlines()
+        try:
+            self.data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise ModelFileError(f"'{source}' is not valid TOML: {err}") from None
+        except (RecursionError, MemoryError):
+            raise ModelFileError(f"'{source}' is nested too deeply to read") from None
+
+    # -- locating lines
+    def line(self, table: str, key: str | None = None, index: int = 0) -> int | None:
+        header = re.compile(r"^\s*\[(\[?)\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
+        current, seen, found_table = "", -1, None
+        for number, text in enumerate(self.lines, start=1):
+            match = header.match(text)
+            if match:
+                current = match.group(2).replace('"', "").replace(" ", "")
+                if current == table:
+                    seen += 1
+                    if seen == index:
+                        found_table = number
+                continue
+            if found_table is not None and current == table and seen == index and key is not None:
+                if re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", text):
+                    return number
+        return found_table
+
+    def fail(
+        self, what: str, table: str = "", key: str | None = None, index: int = 0
+    ) -> ModelFileError:
+        number = self.line(table, key, index) if table else None
+        where = f"'{self.source}'" + (f", line {number}" if number else "")
+        return ModelFileError(f"{where}: {what}")
+
+    # -- typed access
+    def table(self, value: Any, what: str, table: str = "") -> dict:
+        if not isinstance(value, dict):
+            raise self.fail(f"{what} must be a table, not {_type(value)}", table)
+        return value
+
+    def string(self, value: Any, what: str, table: str, key: str, index: int = 0) -> str:
+        if not isinstance(value, str):
+            raise self.fail(f"{what} must be a string, not {_type(value)}", table, key, index)
+        return value
+
+    def number(self, value: Any, what: str, table: str, key: str, index: int = 0) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"{what} must be a number, not {_type(value)}", table, key, index)
+        value = float(value)
+        if math.isnan(value):
+            raise self.fail(f"{what} is nan; give a number", table, key, index)
+        return value
+
+    def check_keys(
+        self, mapping: dict, allowed: set, what: str, table: str, index: int = 0
+    ) -> None:
+        unknown = [k for k in mapping if k not in allowed]
+        if unknown:
+            raise self.fail(
+                f"unknown key {unknown[0]!r} in {what}{did_you_mean(unknown[0], allowed)};"
+                f" allowed are {sorted(allowed)}",
+                table,
+                unknown[0],
+                index,
+            )
+
+    # -- the model
+    def model(self) -> Model:
+        data = self.data
+        self.check_keys(data, _TOP, "the model file", "")
+        version = data.get("format_version", FORMAT_VERSION)
+        if version != FORMAT_VERSION or isinstance(version, bool):
+            raise self.fail(
+                f"format_version {version!r} is not supported (this version reads "
+                f"{FORMAT_VERSION})",
+                "",
+                "format_version",
+            )
+        info = self.table(data.get("model", {}), "[model]", "model")
+        self.check_keys(info, _MODEL_KEYS, "[model]", "model")
+        texts = {k: self.string(info[k], f"[model] {k}", "model", k) for k in info}
+        kind = texts.get("kind", "ode")
+        if kind not in ("ode", "map"):
+            raise self.fail(f"[model] kind must be 'ode' or 'map', not {kind!r}", "model", "kind")
+        states, actors, initial = self.actors(data.get("actors"))
+        params = self.parameters(data.get("parameters", {}))
+        rhs = self.equations(data.get("equations"), states, params)
+        blocs = self.blocs(data.get("blocs", {}))
+        interventions = self.interventions(data.get("interventions", []))
+        metadata = self.table(data.get("metadata", {}), "[metadata]", "metadata")
+        metadata = dict(metadata)
+        if "regime" in texts:
+            metadata["regime"] = texts["regime"]
+        try:
+            return Model(
+                states=states,
+                params=params,
+                rhs=rhs,
+                kind=kind,
+                actors=actors,
+                blocs=blocs,
+                name=texts.get("name", ""),
+                description=texts.get("description", ""),
+                state_unit=texts.get("state_unit", ""),
+                time_unit=texts.get("time_unit", "year"),
+                initial=initial,
+                interventions=interventions,
+                metadata=metadata,
+            )
+        except ModelError as err:
+            raise ModelFileError(f"'{self.source}': {err}") from err
+
+    def actors(self, value: Any) -> tuple[list[str], list[str], dict[str, float]]:
+        if value is None:
+            raise self.fail("no [[actors]]; declare one [[actors]] table per state")
+        if not isinstance(value, list) or not value:
+            raise self.fail("actors must be a non-empty array of tables [[actors]]", "actors")
+        states, names, initial = [], [], {}
+        for index, entry in enumerate(value):
+            if not isinstance(entry, dict):
+                raise self.fail(
+                    f"actors entry {index + 1} must be a table, not {_type(entry)}",
+                    "actors",
+                    None,
+                    index,
+                )
+            self.check_keys(entry, _ACTOR_KEYS, f"actors entry {index + 1}", "actors", index)
+            if "state" not in entry:
+                raise self.fail(
+                    f"actors entry {index + 1} has no 'state' name", "actors", None, index
+                )
+            state = self.string(entry["state"], "actor state", "actors", "state", index)
+            _identifier(state, "state", self, "actors", index)
+            if state in states:
+                raise self.fail(
+                    f"state {state!r} is declared twice; names must be unique",
+                    "actors",
+                    "state",
+                    index,
+                )
+            states.append(state)
+            names.append(
+                self.string(entry.get("name", state), "actor name", "actors", "name", index)
+            )
+            if "initial" in entry:
+                initial[state] = self.number(
+                    entry["initial"], f"initial value of {state!r}", "actors", "initial", index
+                )
+        return states, names, initial
+
+    def parameters(self, value: Any) -> dict[str, Parameter]:
+        value = self.table(value, "[parameters]", "parameters")
+        params = {}
+        for name, spec in value.items():
+            table = f"parameters.{name}"
+            _identifier(name, "parameter", self, table)
+            if not isinstance(spec, dict):
+                raise self.fail(
+                    f"parameter {name!r} must be a table with 'value' (and optional "
+                    f"bounds, unit, description, source), not {_type(spec)}",
+                    table,
+                )
+            self.check_keys(spec, _PARAM_KEYS, f"parameter {name!r}", table)
+            if "value" not in spec:
+                raise self.fail(f"parameter {name!r} has no 'value'", table)
+            number = self.number(spec["value"], f"value of {name!r}", table, "value")
+            bounds = spec.get("bounds", [-math.inf, math.inf])
+            if not isinstance(bounds, list) or len(bounds) != 2:
+                raise self.fail(f"bounds of {name!r} must be [lower, upper]", table, "bounds")
+            bounds = tuple(self.number(b, f"bound of {name!r}", table, "bounds") for b in bounds)
+            texts = {
+                k: self.string(spec.get(k, ""), f"{k} of {name!r}", table, k)
+                for k in ("unit", "description", "source")
+            }
+            try:
+                params[name] = Parameter(name, number, bounds, **texts)
+            except ModelError as err:
+                raise self.fail(str(err), table, "value") from err
+        return params
+
+    def equations(self, value: Any, states: list[str], params: dict) -> list:
+        if value is None:
+            raise self.fail("no [equations] table; give one equation per state")
+        value = self.table(value, "[equations]", "equations")
+        missing = [s for s in states if s not in value]
+        if missing:
+            raise self.fail(f"no equation for state(s) {missing}", "equations")
+        extra = [s for s in value if s not in states]
+        if extra:
+            raise self.fail(
+                f"equation for {extra[0]!r}, which is not a state{did_you_mean(extra[0], states)}",
+                "equations",
+                extra[0],
+            )
+        names = set(states) | set(params) | {"t"}
+        rhs = []
+        for state in states:
+            text = self.string(value[state], f"equation for {state!r}", "equations", state)
+            number = self.line("equations", state)
+            where = (
+                f"'{self.source}'"
+                + (f", line {number}" if number else "")
+                + f", equation for {state!r}"
+            )
+            rhs.append(parse_expression(text, names, where))
+        return rhs
+
+    def blocs(self, value: Any) -> dict[str, list[str]]:
+        value = self.table(value, "[blocs]", "blocs")
+        out = {}
+        for bloc, members in value.items():
+            if not isinstance(members, list) or not all(isinstance(m, str) for m in members):
+                raise self.fail(f"bloc {bloc!r} must be a list of state names", "blocs", bloc)
+            out[bloc] = members
+        return out
+
+    def interventions(self, value: Any) -> list:
+        if not isinstance(value, list):
+            raise self.fail(
+                "interventions must be an array of tables [[interventions]]", "interventions"
+            )
+        out = []
+        for index, entry in enumerate(value):
+            if not isinstance(entry, dict):
+                raise self.fail(
+                    f"intervention {index + 1} must be a table", "interventions", None, index
+                )
+            kind = entry.get("type")
+            if kind not in _INTERVENTIONS:
+                raise self.fail(
+                    f"intervention {index + 1} has type {kind!r}; use 'step', 'pulse' or 'ramp'",
+                    "interventions",
+                    "type",
+                    index,
+                )
+            cls = _INTERVENTIONS[kind]
+            names = [f.name for f in fields(cls)]
+            self.check_keys(entry, {"type", *names}, f"{kind} intervention", "interventions", index)
+            missing = [n for n in names if n not in entry]
+            if missing:
+                raise self.fail(
+                    f"{kind} intervention {index + 1} lacks {missing}", "interventions", None, index
+                )
+            args = {
+                "param": self.string(
+                    entry["param"], "intervention param", "interventions", "param", index
+                )
+            }
+            for name in names[1:]:
+                args[name] = self.number(
+                    entry[name], f"{kind} '{name}'", "interventions", name, index
+                )
+            try:
+                out.append(cls(**args))
+            except (ValueError, RuntimeError) as err:
+                raise self.fail(str(err), "interventions", None, index) from err
+        return out
+
+
+def _identifier(name: str, what: str, reader: _Reader, table: str, index: int = 0) -> None:
+    if not name.isidentifier() or name.startswith("__") or len(name) > 200:
+        raise reader.fail(
+            f"{what} name {name!r} is not a valid identifier (letters, digits, "
+            "underscores; no leading double underscore)",
+            table,
+            None,
+            index,
+        )
+
+
+def _type(value: Any) -> str:
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+# ---------------------------------------------------------------------- writing
+def save_model(model: Model, path: str | os.PathLike, header: str | None = None) -> Path:
+    """Write ``model`` to a TOML model file that :func:`load_model` reads back exactly.
+
+    Parameters
+    ----------
+    model : Model
+        The model (equations are written as text; parameters with value, bounds, unit,
+        description and source; actors, blocs, initial values, interventions, metadata).
+    path : str or path-like
+        Target file (``.toml``).
+    header : str, optional
+        Comment written at the top (what the scenario represents, where its values come
+        from, its regime); by default the model's name and description.
+
+    Returns
+    -------
+    pathlib.Path
+
+    Raises
+    ------
+    ModelFileError
+        If the model holds something the format cannot store (an expression outside the
+        whitelist, a metadata value that is not text, number, boolean, list or table).
+    """
+    path = Path(path)
+    path.write_text(dumps_model(model, header), encoding="utf-8")
+    return path
+
+
+def dumps_model(model: Model, header: str | None = None) -> str:
+    """TOML text of ``model`` (see :func:`save_model`)."""
+    if header is None:
+        header = "\n".join(filter(None, [model.name, model.description]))
+    out = [f"# {_comment_text(line)}".rstrip() for line in header.splitlines()]
+    if out:
+        out.append("")
+    out.append(f"format_version = {FORMAT_VERSION}")
+    out += ["", "[model]"]
+    meta = dict(model.metadata)
+    regime = meta.pop("regime", None)
+    for key, value in (
+        ("name", model.name),
+        ("description", model.description),
+        ("kind", model.kind),
+        ("time_unit", model.time_unit),
+        ("state_unit", model.state_unit),
+    ):
+        out.append(f"{key} = {_string(value)}")
+    if regime is not None:
+        if not isinstance(regime, str):
+            raise ModelFileError(f"metadata 'regime' must be a string, not {_type(regime)}")
+        out.append(f"regime = {_string(regime)}")
+    for state, actor in zip(model.states, model.actors, strict=True):
+        out += ["", "[[actors]]", f"state = {_string(state)}", f"name = {_string(actor)}"]
+        if state in model.initial:
+            out.append(f"initial = {_float(model.initial[state])}")
+    if model.blocs:
+        out += ["", "[blocs]"]
+        for bloc, members in model.blocs.items():
+            out.append(f"{_key(bloc)} = {_value(list(members), 'bloc')}")
+    for name, p in model.params.items():
+        out += [
+            "",
+            f"[parameters.{name}]",
+            f"value = {_float(p.value)}",
+            f"bounds = [{_float(p.bounds[0])}, {_float(p.bounds[1])}]",
+        ]
+        for key in ("unit", "description", "source"):
+            if getattr(p, key):
+                out.append(f"{key} = {_string(getattr(p, key))}")
+    out += ["", "[equations]"]
+    for state, expr in zip(model.states, model.rhs, strict=True):
+        out.append(f"{state} = {_string(format_expression(expr))}")
+    for intervention in model.interventions:
+        kind = _INTERVENTION_NAMES.get(type(intervention))
+        if kind is None:
+            raise ModelFileError(
+                f"cannot write intervention {intervention!r}; only step, pulse and ramp"
+            )
+        out += ["", "[[interventions]]", f"type = {_string(kind)}"]
+        for f in fields(intervention):
+            value = getattr(intervention, f.name)
+            out.append(f"{f.name} = {_string(value) if f.name == 'param' else _float(value)}")
+    if meta:
+        out += ["", "[metadata]"]
+        for key, value in meta.items():
+            out.append(f"{_key(key)} = {_value(value, key)}")
+    return "\n".join(out) + "\n"
+
+
+def _comment_text(line: str) -> str:
+    """A header line with the control characters TOML comments cannot hold spelled out."""
+    return re.sub(r"[\x00-\x08\x0a-\x1f\x7f]", lambda m: f"\\x{ord(m.group()):02x}", line)
+
+
+def _string(text: str) -> str:
+    return json.dumps(str(text), ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _key(key: Any) -> str:
+    key = str(key)
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _string(key)
+
+
+def _float(value: float) -> str:
+    value = float(value)
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return repr(value)
+
+
+def _value(value: Any, where: str) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_value(v, where) for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{_key(k)} = {_value(v, where)}" for k, v in value.items()) + "}"
+    raise ModelFileError(
+        f"metadata {where!r} holds {type(value).__name__}, which a model file "
+        "cannot store; use text, numbers, booleans, lists or tables"
+    )

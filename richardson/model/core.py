@@ -1,0 +1,571 @@
+"""The symbolic model: states, parameters and right-hand sides (no numerics here).
+
+A :class:`Model` is immutable. It is validated when it is built, and every change
+(:meth:`Model.with_params`) returns a new model. Code generation lives in
+:mod:`richardson.codegen`; a model never calls a solver.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import keyword
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..errors import (
+    DimensionMismatchError,
+    DuplicateNameError,
+    InvalidParameterError,
+    ModelError,
+    UnknownSymbolError,
+    did_you_mean,
+)
+
+__all__ = ["Parameter", "Model", "TIME"]
+
+#: The symbol for time; a right-hand side may use it (non-autonomous models).
+TIME = sp.Symbol("t")
+_TIME_NAME = "t"
+
+_KINDS = ("ode", "map")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A model parameter: default value, bounds, unit, meaning and provenance.
+
+    Parameters
+    ----------
+    name : str
+        Symbol name used in the equations (``"k"``, ``"a_USA"``).
+    value : float
+        Default value.
+    bounds : tuple of float, optional
+        Admissible interval ``(lower, upper)``; infinite ends mean unbounded.
+    unit : str, optional
+        Unit of the value, e.g. ``"1/year"`` for reaction and fatigue coefficients.
+    description : str, optional
+        What the parameter means, in the field's words.
+    source : str, optional
+        Where the value comes from (a fit, a publication, or ``"illustrative"``).
+    """
+
+    name: str
+    value: float
+    bounds: tuple[float, float] = (-math.inf, math.inf)
+    unit: str = ""
+    description: str = ""
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        try:
+            value = float(self.value)
+        except (TypeError, ValueError) as err:
+            raise InvalidParameterError(
+                f"parameter {self.name!r} has value {self.value!r}, which is not a number; "
+                "give a float"
+            ) from err
+        object.__setattr__(self, "value", value)
+        if not math.isfinite(value):
+            raise InvalidParameterError(
+                f"parameter {self.name!r} has non-finite default {value}; give a finite number"
+            )
+        try:
+            lower, upper = (float(b) for b in self.bounds)
+        except (TypeError, ValueError) as err:
+            raise InvalidParameterError(
+                f"parameter {self.name!r} has bounds {self.bounds!r}; give a pair "
+                "(lower, upper), using -inf/inf for an open end"
+            ) from err
+        if math.isnan(lower) or math.isnan(upper) or lower > upper:
+            raise InvalidParameterError(
+                f"parameter {self.name!r} has bounds ({lower}, {upper}); the lower bound must "
+                "not exceed the upper bound"
+            )
+        object.__setattr__(self, "bounds", (lower, upper))
+        if not lower <= value <= upper:
+            raise InvalidParameterError(
+                f"parameter {self.name!r} = {value} lies outside its bounds ({lower}, {upper}); "
+                "change the value or widen the bounds"
+            )
+
+
+def _as_parameter(name: str, spec: Any) -> Parameter:
+    if isinstance(spec, Parameter):
+        if spec.name != name:
+            return replace(spec, name=name)
+        return spec
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - {"value", "bounds", "unit", "description", "source"}
+        if unknown:
+            raise ModelError(
+                f"parameter {name!r} has unknown field(s) {sorted(unknown)}; allowed are "
+                "value, bounds, unit, description, source"
+            )
+        if "value" not in spec:
+            raise ModelError(f"parameter {name!r} has no 'value'; give its default value")
+        return Parameter(name=name, **dict(spec))
+    if isinstance(spec, sp.Basic):
+        if not spec.is_number:
+            raise InvalidParameterError(
+                f"parameter {name!r} has symbolic default {spec}; give a number"
+            )
+        spec = float(spec)
+    if isinstance(spec, bool) or not isinstance(spec, (int, float, np.integer, np.floating)):
+        raise InvalidParameterError(
+            f"parameter {name!r} has default {spec!r}; give a number, a Parameter or a dict "
+            "with 'value'"
+        )
+    return Parameter(name=name, value=float(spec))
+
+
+def _check_identifier(name: Any, what: str) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ModelError(
+            f"{what} name {name!r} is not a valid identifier; use letters, digits and "
+            "underscores, not starting with a digit (put display names in actors=...)"
+        )
+    if name == _TIME_NAME:
+        raise ModelError(f"{what} name 't' is reserved for time; choose another name")
+    return name
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """An arms-race model: states, parameters and right-hand sides, symbolically.
+
+    ``kind="ode"`` means ``dx_i/dt = rhs_i(x, p, t)``; ``kind="map"`` means the
+    difference equation ``x_i[n+1] = rhs_i(x[n], p, n)``.
+
+    Parameters
+    ----------
+    states : sequence of str
+        State names (one per actor for a Richardson model), valid identifiers.
+    params : mapping
+        Parameter name -> default value, :class:`Parameter`, or dict with ``value``
+        and optional ``bounds``, ``unit``, ``description``, ``source``.
+    rhs : sequence of sympy expressions, or mapping state -> expression
+        Right-hand sides in the order of ``states``. They may use the states, the
+        parameters and time ``t`` (:data:`TIME`), nothing else.
+    kind : {"ode", "map"}
+        Continuous time (differential equations) or discrete time (difference equations).
+    actors : sequence of str, optional
+        Display name of each state (e.g. ``"Austria-Hungary"``); defaults to the state names.
+    blocs : mapping of str to sequence of str, optional
+        Alliance membership: bloc name -> member states.
+    name, description : str, optional
+        Title and a sentence on what the model represents.
+    state_unit : str, optional
+        Unit of the states, e.g. ``"thousand current USD"``.
+    time_unit : str, optional
+        Unit of time, ``"year"`` by default.
+    initial : mapping of str to float, optional
+        Default initial state used when a simulation gets no ``y0``.
+    interventions : sequence, optional
+        Scheduled parameter changes (:func:`richardson.step` and friends) that belong to
+        the scenario; applied by every simulation of this model.
+    metadata : mapping, optional
+        Free-form provenance (sources, regime claimed by the author, notes).
+
+    Raises
+    ------
+    ModelError
+        With a subclass naming the problem: :class:`UnknownSymbolError`,
+        :class:`DimensionMismatchError`, :class:`DuplicateNameError`,
+        :class:`InvalidParameterError`.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> import richardson as rd
+    >>> x, y, k, l, a, b = sp.symbols("x y k l a b")
+    >>> m = rd.Model(["x", "y"], {"k": 0.9, "l": 0.8, "a": 1.0, "b": 1.1},
+    ...              [k * y - a * x, l * x - b * y])
+    >>> m.param_names
+    ('k', 'l', 'a', 'b')
+    """
+
+    states: tuple[str, ...]
+    params: Mapping[str, Parameter]
+    rhs: tuple[sp.Expr, ...]
+    kind: str = "ode"
+    actors: tuple[str, ...] = ()
+    blocs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    name: str = ""
+    description: str = ""
+    state_unit: str = ""
+    time_unit: str = "year"
+    initial: Mapping[str, float] = field(default_factory=dict)
+    interventions: tuple[Any, ...] = ()
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        if isinstance(self.states, str):
+            raise ModelError("states must be a sequence of names, e.g. ['x', 'y'], not one string")
+        states = tuple(_check_identifier(s, "state") for s in self.states)
+        _reject_duplicates(states, "state")
+        if not isinstance(self.params, Mapping):
+            raise ModelError("params must be a mapping name -> value (or Parameter)")
+        params = {
+            _check_identifier(n, "parameter"): _as_parameter(n, v) for n, v in self.params.items()
+        }
+        clash = sorted(set(states) & set(params))
+        if clash:
+            raise DuplicateNameError(
+                f"{clash[0]!r} is declared both as a state and as a parameter; rename one of them"
+            )
+        if self.kind not in _KINDS:
+            raise ModelError(f"kind must be 'ode' or 'map', not {self.kind!r}")
+        rhs = self.rhs
+        if isinstance(rhs, Mapping):
+            missing = [s for s in states if s not in rhs]
+            extra = [s for s in rhs if s not in states]
+            if missing or extra:
+                raise DimensionMismatchError(
+                    f"rhs mapping must have one entry per state; missing {missing}, "
+                    f"unexpected {extra}"
+                )
+            rhs = [rhs[s] for s in states]
+        rhs = tuple(rhs)
+        if len(rhs) != len(states):
+            raise DimensionMismatchError(
+                f"{len(states)} states but {len(rhs)} right-hand sides; give exactly one "
+                "right-hand side per state, in the order of states"
+            )
+        set_("states", states)
+        set_("params", MappingProxyType(params))
+        set_("rhs", tuple(self._canonical_rhs(rhs)))
+        actors = tuple(self.actors) if self.actors else states
+        if len(actors) != len(states):
+            raise DimensionMismatchError(
+                f"{len(actors)} actor names for {len(states)} states; give one display name "
+                "per state"
+            )
+        set_("actors", tuple(str(a) for a in actors))
+        blocs = {}
+        for bloc, members in dict(self.blocs).items():
+            members = (members,) if isinstance(members, str) else tuple(members)
+            for member in members:
+                if member not in states:
+                    raise UnknownSymbolError(
+                        f"bloc {bloc!r} lists member {member!r}, which is not a state"
+                        f"{did_you_mean(member, states)}"
+                    )
+            blocs[str(bloc)] = members
+        set_("blocs", MappingProxyType(blocs))
+        initial = {}
+        for state, value in dict(self.initial).items():
+            if state not in states:
+                raise UnknownSymbolError(
+                    f"initial value given for {state!r}, which is not a state"
+                    f"{did_you_mean(state, states)}"
+                )
+            value = float(value)
+            if not math.isfinite(value):
+                raise InvalidParameterError(
+                    f"initial value of {state!r} is {value}; give a finite number"
+                )
+            initial[state] = value
+        set_("initial", MappingProxyType(initial))
+        set_("interventions", tuple(self.interventions))
+        for intervention in self.interventions:
+            check = getattr(intervention, "check_against", None)
+            if check is None:
+                raise ModelError(
+                    f"{intervention!r} is not an intervention; use richardson.step, pulse or ramp"
+                )
+            check(self)
+        set_("metadata", MappingProxyType(dict(self.metadata)))
+
+    def _canonical_rhs(self, rhs: Sequence[Any]) -> Iterable[sp.Expr]:
+        """Convert to sympy, check symbols, and replace them by canonical plain symbols."""
+        known = dict(zip(self.states, self.state_symbols, strict=True))
+        known.update(zip(self.params, self.param_symbols, strict=True))
+        known[_TIME_NAME] = TIME
+        for state, expr in zip(self.states, rhs, strict=True):
+            if isinstance(expr, str):
+                raise ModelError(
+                    f"right-hand side of {state!r} is a string; build it with sympy symbols, or "
+                    "load text equations with richardson.load_model (which parses them safely)"
+                )
+            if isinstance(expr, (int, float, np.integer, np.floating)):
+                expr = (
+                    sp.Float(expr) if isinstance(expr, (float, np.floating)) else sp.Integer(expr)
+                )
+            if not isinstance(expr, sp.Expr):
+                raise ModelError(
+                    f"right-hand side of {state!r} is {type(expr).__name__}, not a sympy expression"
+                )
+            subs = {}
+            for symbol in expr.free_symbols:
+                name = symbol.name if isinstance(symbol, sp.Symbol) else str(symbol)
+                if name not in known:
+                    raise UnknownSymbolError(
+                        f"right-hand side of {state!r} uses {name!r}, which is neither a state nor "
+                        f"a parameter; declare it in params=... or fix the spelling"
+                        f"{did_you_mean(name, known)}"
+                    )
+                if symbol != known[name]:
+                    subs[symbol] = known[name]
+            if expr.has(sp.Function) and any(
+                isinstance(f, sp.core.function.AppliedUndef) for f in expr.atoms(sp.Function)
+            ):
+                raise ModelError(
+                    f"right-hand side of {state!r} uses an undefined function; use sympy functions "
+                    "such as exp, log, tanh, Min, Max"
+                )
+            yield expr.xreplace(subs) if subs else expr
+
+    # ------------------------------------------------------------------ accessors
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        """Parameter names in the order of the parameter vector."""
+        return tuple(self.params)
+
+    @property
+    def n_states(self) -> int:
+        """Number of states (actors)."""
+        return len(self.states)
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        """Parameter name -> default value."""
+        return {name: p.value for name, p in self.params.items()}
+
+    @cached_property
+    def state_symbols(self) -> tuple[sp.Symbol, ...]:
+        """The sympy symbols of the states, in order."""
+        return tuple(sp.Symbol(s) for s in self.states)
+
+    @cached_property
+    def param_symbols(self) -> tuple[sp.Symbol, ...]:
+        """The sympy symbols of the parameters, in order."""
+        return tuple(sp.Symbol(p) for p in self.params)
+
+    @cached_property
+    def is_autonomous(self) -> bool:
+        """True when no right-hand side depends explicitly on time."""
+        return not any(TIME in expr.free_symbols for expr in self.rhs)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A hash of the equations and names (what compiled code depends on)."""
+        digest = hashlib.sha256()
+        for text in (self.kind, ",".join(self.states), ",".join(self.params)):
+            digest.update(text.encode() + b"\n")
+        for expr in self.rhs:
+            digest.update(_serialise(expr).encode() + b"\n")
+        return digest.hexdigest()
+
+    def equations(self) -> list[sp.Eq]:
+        """The equations as sympy ``Eq`` objects (``Derivative(x, t) = rhs`` or
+        ``x[n+1] = rhs``)."""
+        if self.kind == "ode":
+            lhs = [sp.Symbol(rf"\dot{{{sp.latex(sp.Symbol(s))}}}") for s in self.states]
+        else:
+            lhs = [sp.Symbol(f"{sp.latex(sp.Symbol(s))}_{{n+1}}") for s in self.states]
+        return [
+            sp.Eq(left, right, evaluate=False) for left, right in zip(lhs, self.rhs, strict=True)
+        ]
+
+    def param_vector(
+        self, params: Mapping[str, float] | None = None, **overrides: float
+    ) -> np.ndarray:
+        """Parameter vector in model order, defaults overridden by ``params`` and ``overrides``.
+
+        Parameters
+        ----------
+        params : mapping, optional
+            Parameter name -> value.
+        **overrides : float
+            More values by keyword.
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape ``(n_params,)``.
+
+        Raises
+        ------
+        UnknownSymbolError
+            If a name is not a parameter.
+        """
+        values = dict(params or {})
+        values.update(overrides)
+        vector = np.array([p.value for p in self.params.values()], dtype=float)
+        index = self.param_index
+        for name, value in values.items():
+            if name not in index:
+                raise UnknownSymbolError(
+                    f"{name!r} is not a parameter of this model{did_you_mean(name, self.params)}"
+                )
+            vector[index[name]] = float(value)
+        return vector
+
+    @cached_property
+    def param_index(self) -> dict[str, int]:
+        """Parameter name -> position in the parameter vector."""
+        return {name: i for i, name in enumerate(self.params)}
+
+    def initial_vector(self, y0: Any = None) -> np.ndarray:
+        """Initial state as a vector: from ``y0`` (sequence or mapping) or the model's defaults.
+
+        Raises
+        ------
+        ModelError
+            If no initial state is given and the model has none for some state.
+        """
+        if y0 is None:
+            missing = [s for s in self.states if s not in self.initial]
+            if missing:
+                raise ModelError(
+                    f"no initial value for {missing}; pass y0=... or declare initial values in "
+                    "the model"
+                )
+            return np.array([self.initial[s] for s in self.states], dtype=float)
+        if isinstance(y0, Mapping):
+            unknown = [s for s in y0 if s not in self.states]
+            if unknown:
+                raise UnknownSymbolError(
+                    f"initial value given for {unknown[0]!r}, which is not a state"
+                    f"{did_you_mean(str(unknown[0]), self.states)}"
+                )
+            merged = {**self.initial, **y0}
+            missing = [s for s in self.states if s not in merged]
+            if missing:
+                raise ModelError(f"no initial value for {missing}; add them to y0")
+            return np.array([merged[s] for s in self.states], dtype=float)
+        vector = np.asarray(y0, dtype=float)
+        if vector.shape[0] != self.n_states:
+            raise DimensionMismatchError(
+                f"y0 has {vector.shape[0]} entries but the model has {self.n_states} states "
+                f"{list(self.states)}"
+            )
+        return vector
+
+    # ------------------------------------------------------------------ changes
+    def with_params(self, params: Mapping[str, Any] | None = None, **values: Any) -> Model:
+        """Return a copy with new default values (or full :class:`Parameter` specs).
+
+        Parameters
+        ----------
+        params : mapping, optional
+            Name -> value or :class:`Parameter`.
+        **values
+            More by keyword.
+
+        Raises
+        ------
+        UnknownSymbolError
+            If a name is not a parameter.
+        InvalidParameterError
+            If a value is non-finite or outside the parameter's bounds.
+        """
+        updates = dict(params or {})
+        updates.update(values)
+        new = dict(self.params)
+        for name, value in updates.items():
+            if name not in new:
+                raise UnknownSymbolError(
+                    f"{name!r} is not a parameter of this model{did_you_mean(name, new)}"
+                )
+            if isinstance(value, (Parameter, Mapping)):
+                new[name] = _as_parameter(name, value)
+            else:
+                new[name] = replace(new[name], value=value)
+        return replace(self, params=new)
+
+    def with_interventions(self, *interventions: Any) -> Model:
+        """Return a copy whose scenario carries ``interventions`` in addition to its own."""
+        return replace(self, interventions=self.interventions + tuple(interventions))
+
+    def compile(self):  # noqa: ANN201 (CompiledModel, imported lazily)
+        """Generate fast numpy functions for this model (cached by :attr:`fingerprint`).
+
+        Returns
+        -------
+        CompiledModel
+            With ``rhs(t, y, p)``, ``jac(t, y, p)`` and ``jac_p(t, y, p)``.
+        """
+        from ..codegen.compiled import compile_model
+
+        return compile_model(self)
+
+    # ------------------------------------------------------------------ display
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Model):
+            return NotImplemented
+        return (
+            self.states == other.states
+            and dict(self.params) == dict(other.params)
+            and all(
+                a == b or sp.expand(a - b) == 0 for a, b in zip(self.rhs, other.rhs, strict=True)
+            )
+            and (self.kind, self.actors, dict(self.blocs), self.name, self.description)
+            == (other.kind, other.actors, dict(other.blocs), other.name, other.description)
+            and (self.state_unit, self.time_unit, dict(self.initial), self.interventions)
+            == (other.state_unit, other.time_unit, dict(other.initial), other.interventions)
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        title = f" {self.name!r}" if self.name else ""
+        lines = [
+            f"<Model{title} kind={self.kind!r}, {self.n_states} states, {len(self.params)} params>"
+        ]
+        shown = min(self.n_states, 12)
+        arrow = "d{}/dt" if self.kind == "ode" else "{}[n+1]"
+        for state, expr in zip(self.states[:shown], self.rhs[:shown], strict=True):
+            text = str(expr)
+            if len(text) > 100:
+                text = text[:97] + "..."
+            lines.append(f"  {arrow.format(state)} = {text}")
+        if self.n_states > shown:
+            lines.append(f"  ... ({self.n_states - shown} more)")
+        if len(self.params) <= 12:
+            lines.append(
+                "  params: " + ", ".join(f"{n}={p.value:g}" for n, p in self.params.items())
+            )
+        return "\n".join(lines)
+
+    def _repr_latex_(self) -> str:
+        shown = self.equations()[:20]
+        body = r" \\ ".join(sp.latex(eq.lhs) + " &= " + sp.latex(eq.rhs) for eq in shown)
+        if self.n_states > 20:
+            body += rf" \\ & \vdots \quad ({self.n_states - 20}\ \text{{more}})"
+        return r"$\begin{aligned}" + body + r"\end{aligned}$"
+
+
+def _serialise(expr: sp.Basic) -> str:
+    """Deterministic text of an expression tree (sympy keeps arguments in canonical order)."""
+    parts: list[str] = []
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            parts.append(node)
+        elif node.args:
+            parts.append(type(node).__name__ + "(")
+            stack.append(")")
+            stack.extend(reversed(node.args))
+        else:
+            name = getattr(node, "name", None)
+            parts.append(f"{type(node).__name__}:{name if isinstance(name, str) else node}")
+    return " ".join(parts)
+
+
+def _reject_duplicates(names: Sequence[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise DuplicateNameError(f"{what} {name!r} is declared twice; names must be unique")
+        seen.add(name)

@@ -1,0 +1,22 @@
+"""Stage 3, simulation: one run (:mod:`.integrate`), ensembles as one batched system
+(:mod:`.ensemble`), orbits of maps (:mod:`.iteration`) and their results (:mod:`.trajectory`).
+
+:meth:`Trajectory.plot` and :meth:`Ensemble.plot` import the plot stage lazily, the only
+upward dependency of this stage.
+"""
+
+from .ensemble import simulate_ensemble
+from .integrate import GUARD_FACTOR, METHODS, simulate
+from .iteration import iterate
+from .trajectory import Ensemble, Runaway, Trajectory
+
+__all__ = [
+    "GUARD_FACTOR",
+    "METHODS",
+    "Ensemble",
+    "Runaway",
+    "Trajectory",
+    "iterate",
+    "simulate",
+    "simulate_ensemble",
+]

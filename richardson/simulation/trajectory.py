@@ -1,0 +1,177 @@
+"""Simulation results: :class:`Trajectory` (one run) and :class:`Ensemble` (many)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+__all__ = ["Runaway", "Trajectory", "Ensemble"]
+
+
+class Runaway(NamedTuple):
+    """Where and when spending crossed the ceiling: ``(actor, time)``."""
+
+    actor: str
+    time: float
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """One simulated run.
+
+    Attributes
+    ----------
+    time : numpy.ndarray
+        Output times, shape ``(n_times,)``, in the model's time unit (steps for maps).
+    values : numpy.ndarray
+        States at those times, shape ``(n_times, n_states)``.
+    actors, states : tuple of str
+        Display names and state names, in column order.
+    attrs : mapping
+        Model name, parameters, method, tolerances, ceiling, units.
+    runaway : Runaway or None
+        ``(actor, time)`` at which spending crossed the ceiling (integration stopped there).
+    status : int
+        0 when the whole time span was integrated, 1 when a ceiling stopped it, -1 when the
+        solver failed (see ``message``).
+    message : str
+        What the solver said.
+    interventions : tuple
+        The interventions applied (model's and call's).
+    """
+
+    time: np.ndarray
+    values: np.ndarray
+    actors: tuple[str, ...]
+    states: tuple[str, ...]
+    attrs: Mapping[str, Any]
+    runaway: Runaway | None
+    status: int
+    message: str
+    interventions: tuple[Any, ...] = ()
+
+    @cached_property
+    def data(self) -> xr.Dataset:
+        """The run as an ``xarray.Dataset``: ``spending`` with dims ``(time, actor)``, the
+        coordinate ``state`` along ``actor`` with the model's state names, and ``attrs``
+        with the parameters, the method and the tolerances (built on first access)."""
+        spending = xr.DataArray(
+            self.values,
+            dims=("time", "actor"),
+            coords={
+                "time": self.time,
+                "actor": list(self.actors),
+                "state": ("actor", list(self.states)),
+            },
+            attrs={"units": self.attrs.get("state_unit", ""), "long_name": "military spending"},
+        )
+        spending["time"].attrs["units"] = self.attrs.get("time_unit", "")
+        return xr.Dataset({"spending": spending}, attrs=dict(self.attrs))
+
+    @property
+    def success(self) -> bool:
+        """True unless the solver failed (reaching a ceiling counts as success)."""
+        return self.status >= 0
+
+    @property
+    def has_runaway(self) -> bool:
+        """True when spending crossed the ceiling."""
+        return self.runaway is not None
+
+    def final(self) -> dict[str, float]:
+        """Actor -> state at the last output time."""
+        return dict(zip(self.actors, self.values[-1].tolist(), strict=True))
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Wide table: time index, one column per actor."""
+        frame = pd.DataFrame(
+            self.values,
+            index=pd.Index(self.time, name="time"),
+            columns=pd.Index(list(self.actors), name="actor"),
+        )
+        return frame
+
+    def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201
+        """Draw the time series with intervention times marked (see
+        :func:`richardson.plot.time_series`)."""
+        from .. import plot
+
+        return plot.time_series(self, ax=ax, **kwargs)
+
+    def summary(self) -> str:
+        """Plain-text report of the run."""
+        attrs = self.attrs
+        lines = [
+            f"Trajectory of {attrs.get('model', 'model')}: {len(self.time)} points, "
+            f"t = {self.time[0]:g} .. {self.time[-1]:g} {attrs.get('time_unit', '')}".rstrip(),
+            f"method {attrs.get('method')}, rtol {attrs.get('rtol')}, atol {attrs.get('atol')}; "
+            f"status {self.status}: {self.message}",
+        ]
+        if self.runaway is not None:
+            lines.append(
+                f"RUNAWAY: {self.runaway.actor} crossed the ceiling {attrs.get('ceiling'):g} at "
+                f"t = {self.runaway.time:.6g}"
+            )
+        for intervention in self.interventions:
+            lines.append(f"intervention: {intervention}")
+        final = ", ".join(f"{a} = {v:.6g}" for a, v in self.final().items())
+        lines.append(f"final state: {final}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(self.summary()) + "</pre>"
+
+    def __repr__(self) -> str:
+        return f"<Trajectory {len(self.time)} points, status={self.status}, runaway={self.runaway}>"
+
+
+@dataclass(frozen=True, eq=False)
+class Ensemble:
+    """Many runs of one model (one per parameter set), integrated as one batched system.
+
+    Attributes
+    ----------
+    data : xarray.Dataset
+        ``spending`` with dims ``(member, time, actor)``; ``runaway_time`` (NaN when the
+        member never crossed the ceiling, otherwise linearly interpolated on the output
+        grid) and ``runaway_actor`` with dim ``member``; the parameters as coordinates along
+        ``member``.
+    complete : bool
+        False when the run was interrupted; ``data`` then holds the members finished so far.
+    message : str
+        Solver messages.
+    """
+
+    data: xr.Dataset
+    complete: bool = True
+    message: str = ""
+
+    @property
+    def runaway_fraction(self) -> float:
+        """Share of members whose spending crossed the ceiling."""
+        return float(np.isfinite(self.data["runaway_time"].values).mean())
+
+    def member(self, index: int) -> xr.DataArray:
+        """Spending of one member, dims ``(time, actor)``."""
+        return self.data["spending"].isel(member=index)
+
+    def summary(self) -> str:
+        n = self.data.sizes["member"]
+        return (
+            f"Ensemble of {n} runs, t = {float(self.data.time[0]):g} .. "
+            f"{float(self.data.time[-1]):g}; runaway in {100 * self.runaway_fraction:.1f}% "
+            f"of runs{'' if self.complete else ' (INTERRUPTED: partial result)'}"
+        )
+
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(self.summary()) + "</pre>"
+
+    def __repr__(self) -> str:
+        return f"<Ensemble {self.data.sizes['member']} members, complete={self.complete}>"

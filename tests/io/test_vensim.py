@@ -1,0 +1,209 @@
+"""Vensim/PySD interop: exported scenarios run in PySD and agree with our simulator to within
+PySD's Euler integration error; Richardson-type .mdl files import to symbolic models.
+
+Tolerance. PySD integrates with explicit Euler at TIME STEP dt = 1/64 (our runs use LSODA at
+rtol = 1e-10, effectively exact). Euler's global error is first order, |e| ~ C dt, with C of
+order T max|lambda| |x| over a horizon T; for the horizons below that is a few per cent of
+each state's range at most. We require agreement within 2 % of each state's range, and check
+that the difference IS Euler's error by halving the step: it must halve (ratio 2 +/- 0.3).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import richardson as rd
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
+DT = 1 / 64
+RTOL = 0.02
+
+CASES = [
+    ("classic_two_nation", (0.0, 4.0)),  # runaway, linear
+    ("confidence_building", (1962.0, 1976.0)),  # STEP + RAMP interventions
+    ("mutual_defence_trigger", (0.0, 8.0)),  # nonlinear trigger (TANH)
+    ("russia_ukraine_nato", (2014.0, 2026.0)),  # PULSE shock + STEP enlargement
+]
+
+
+def deviation(model: rd.Model, t_span, dt: float) -> float:
+    """Largest |PySD - ours| over time, relative to each state's range."""
+    frame = rd.simulate_pysd(model, t_span, time_step=dt)
+    times = frame.index.to_numpy(dtype=float)
+    ours = rd.simulate(model, t_span, t_eval=times, rtol=1e-10, atol=1e-12)
+    assert ours.success and ours.runaway is None
+    theirs = frame[list(model.states)].to_numpy(dtype=float)
+    scale = np.maximum(np.abs(ours.values).max(axis=0), 1e-12)
+    return float(np.max(np.abs(theirs - ours.values) / scale))
+
+
+@pytest.mark.parametrize("name, t_span", CASES, ids=[c[0] for c in CASES])
+def test_scenario_agrees_with_pysd(name, t_span):
+    model = rd.load_model(MODELS / f"{name}.toml")
+    assert deviation(model, t_span, DT) < RTOL
+
+
+def test_difference_is_first_order_euler_error():
+    model = rd.load_model(MODELS / "confidence_building.toml")
+    coarse = deviation(model, (1962.0, 1976.0), 2 * DT)
+    fine = deviation(model, (1962.0, 1976.0), DT)
+    assert 1.7 < coarse / fine < 2.3
+
+
+def test_export_writes_interventions_as_vensim_functions(tmp_path):
+    model = rd.richardson2().with_interventions(
+        rd.step("k", 10, 0.5), rd.pulse("g", 2, 1, 0.3), rd.ramp("a", 5, 8, 2.0)
+    )
+    text = rd.to_vensim(model, tmp_path / "m.mdl", y0=[1, 2]).read_text()
+    assert "x = INTEG (" in text
+    assert "k = k_base + STEP(0.5 - (k_base), 10.0)" in text
+    assert "g = g_base + 0.3 * PULSE(2.0, 1.0)" in text
+    assert "a = a_base + RAMP((2.0 - (a_base)) / 3.0, 5.0, 8.0)" in text
+    assert "TIME STEP = 0.015625" in text
+
+
+def test_export_then_import_gives_the_same_equations(tmp_path):
+    model = rd.load_model(MODELS / "mutual_defence_trigger.toml")
+    back = rd.from_vensim(rd.to_vensim(model, tmp_path / "trigger.mdl"))
+    assert back.states == model.states
+    assert all(sp.expand(a - b) == 0 for a, b in zip(back.rhs, model.rhs, strict=True))
+    assert back.defaults == {k: v for k, v in model.defaults.items() if k in back.params}
+    assert dict(back.initial) == dict(model.initial)
+    assert back.metadata["vensim"]["time_step"] == DT
+
+
+HAND_WRITTEN = """{UTF-8}
+Arms of X = INTEG (
+\tgrowth of X,
+\t\t1)
+\t~\tbillion USD
+\t~\tMilitary spending of X.
+\t|
+
+Arms of Y= INTEG (growth of Y, 2)
+\t~\tbillion USD
+\t~\t
+\t|
+
+growth of X = reaction of X * Arms of Y - fatigue of X * Arms of X + grievance of X
+\t~\tbillion USD/year
+\t~\tA flow.
+\t|
+
+growth of Y = reaction of Y * Arms of X - fatigue of Y * Arms of Y + grievance of Y
+\t~\tbillion USD/year
+\t~\t
+\t|
+
+threat to Y = Arms of X
+\t~\tbillion USD
+\t~\tAn auxiliary used by a flow.
+\t|
+
+reaction of X = 0.9 ~ 1/year ~ k |
+reaction of Y = 0.8 ~ 1/year ~ l |
+fatigue of X = 1 ~ 1/year ~ a |
+fatigue of Y = 1.1 ~ 1/year ~ b |
+grievance of X = 0.5 ~ billion USD/year ~ g |
+grievance of Y = 0.3 ~ billion USD/year ~ h |
+unused constant = 42 ~ ~ |
+
+********************************************************
+\t.Control
+********************************************************~
+\t\tSimulation Control Parameters
+\t|
+
+FINAL TIME  = 50 ~ year ~ |
+INITIAL TIME  = 0 ~ year ~ |
+SAVEPER  = TIME STEP ~ year [0,?] ~ |
+TIME STEP  = 0.0625 ~ year [0,?] ~ |
+
+\\\\\\---/// Sketch information - do not modify anything except names
+V300  Do not put anything below this section - it will be ignored
+*View 1
+"""
+
+
+def test_import_hand_written_richardson_model(tmp_path):
+    path = tmp_path / "arms.mdl"
+    path.write_text(HAND_WRITTEN.replace("growth of Y, 2", "growth of Y, 2"), encoding="utf-8")
+    model = rd.from_vensim(path)
+    assert model.states == ("Arms_of_X", "Arms_of_Y")
+    assert model.actors == ("Arms of X", "Arms of Y")
+    assert set(model.params) == {
+        "reaction_of_X",
+        "reaction_of_Y",
+        "fatigue_of_X",
+        "fatigue_of_Y",
+        "grievance_of_X",
+        "grievance_of_Y",
+    }
+    assert model.params["reaction_of_X"].unit == "1/year"
+    assert model.state_unit == "billion USD"
+    x, y = sp.symbols("Arms_of_X Arms_of_Y")
+    k, a, g = sp.symbols("reaction_of_X fatigue_of_X grievance_of_X")
+    assert sp.expand(model.rhs[0] - (k * y - a * x + g)) == 0
+    end = rd.simulate(model, (0, 120)).values[-1]
+    exact = np.array([1.1 * 0.5 + 0.9 * 0.3, 0.8 * 0.5 + 1.0 * 0.3]) / (1.1 - 0.72)
+    np.testing.assert_allclose(end, exact, rtol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "definition, message",
+    [
+        ("growth of X = IF THEN ELSE(Arms of Y > 1, 1, 0)", "IF THEN ELSE"),
+        ("growth of X = DELAY1(Arms of Y, 2)", "not a declared variable or a supported function"),
+        ("growth of X = SMOOTH(Arms of Y, 2)", "SMOOTH"),
+        ("growth of X = STEP(1, 10)", "STEP"),
+        ("growth of X[region] = 1", "subscripted"),
+        ("growth of X = table(Arms of Y)", "not a declared variable"),
+        ("growth of X = threat to Y + loop a\n~~|\nloop a = loop b ~~|\nloop b = loop a", "circle"),
+        ("growth of X = growth of X", "depends on itself"),
+        ("growth of X = Arms of Y ** __import__('os')", "not a declared variable"),
+    ],
+)
+def test_unsupported_vensim_constructs_are_named(tmp_path, definition, message):
+    text = HAND_WRITTEN.replace(
+        "growth of X = reaction of X * Arms of Y - fatigue of X * Arms of X + grievance of X",
+        definition,
+    )
+    path = tmp_path / "bad.mdl"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(rd.ModelFileError) as info:
+        rd.from_vensim(path)
+    assert "bad.mdl" in str(info.value) and message in str(info.value), str(info.value)
+
+
+def test_file_without_stocks_is_rejected(tmp_path):
+    path = tmp_path / "flat.mdl"
+    path.write_text("a = 1 ~ ~ |\nb = a * 2 ~ ~ |\n", encoding="utf-8")
+    with pytest.raises(rd.ModelFileError, match="no stocks"):
+        rd.from_vensim(path)
+
+
+def test_pysd_is_imported_lazily():
+    code = "import sys, richardson; assert 'pysd' not in sys.modules, 'pysd imported eagerly'"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", ["confidence_building", "russia_ukraine_nato"])
+def test_exported_interventions_import_back(tmp_path, name):
+    model = rd.load_model(MODELS / f"{name}.toml")
+    back = rd.from_vensim(rd.to_vensim(model, tmp_path / f"{name}.mdl"))
+    assert sorted(back.interventions, key=repr) == sorted(model.interventions, key=repr)
+    assert all(sp.expand(a - b) == 0 for a, b in zip(back.rhs, model.rhs, strict=True))
+    assert back.defaults == model.defaults
