@@ -43,11 +43,11 @@ def linear_verdicts(
     (off-diagonal entries >= 0, as for every Richardson model with non-negative reactions)
     get the Perron root, which is the largest real part and a real eigenvalue
     (:func:`richardson.analysis._spectral.metzler_perron`): from the characteristic
-    polynomial when the batch differs in a few entries only (a map over two reaction coefficients), by batched
-    Noda iteration otherwise, with ``numpy.linalg.eigvals`` for matrices where neither
-    settles. Other ODE batches that differ in a few entries get the rightmost root of the
-    characteristic polynomial certified by Routh's test (:mod:`richardson.analysis._abscissa`); all
-    the rest use ``numpy.linalg.eigvals``.
+    polynomial when the batch differs in a few entries only (a map over two reaction
+    coefficients), by batched Noda iteration otherwise, with ``numpy.linalg.eigvals`` for
+    matrices where neither settles. Other ODE batches that differ in a few entries get the
+    rightmost root of the characteristic polynomial certified by Routh's test
+    (:mod:`richardson.analysis._abscissa`); all the rest use ``numpy.linalg.eigvals``.
 
     Examples
     --------

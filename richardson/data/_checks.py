@@ -236,6 +236,8 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
         issues.append(
             _issue("unit_break", "", [int(unit_break)], f"unit break in {int(unit_break)}: {units}")
         )
+    measure = frame.attrs.get("measure", frame.attrs.get("variable"))
+    quantity = {"milper": "personnel", "cinc": "capability"}.get(str(measure), "spending")
     for column in frame.columns:
         name = str(column)
         values = frame[column]
@@ -257,7 +259,7 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
         zeros = years[values == 0]
         if zeros.size:
             issues.append(
-                _issue("zero", name, zeros, f"{name}: zero spending in {_years_text(zeros)}")
+                _issue("zero", name, zeros, f"{name}: zero {quantity} in {_years_text(zeros)}")
             )
         negative = years[values < 0]
         if negative.size:
@@ -456,48 +458,98 @@ def convert_units(
     return result
 
 
+def _constant_units(units: str, base_year: int, label: str) -> str:
+    """``"thousand current USD"`` -> ``"thousand constant 2010 USD (US CPI-U)"``."""
+    if "current" in units:
+        text = units.replace("current", f"constant {base_year}", 1)
+    else:
+        text = f"{units} (constant {base_year} prices)".lstrip()
+    return f"{text} ({label})" if label else text
+
+
 def deflate(
     frame: pd.DataFrame,
     index: pd.Series | Mapping[int, float],
     base_year: int,
     unit: str | None = None,
 ) -> pd.DataFrame:
-    """Turn current prices into constant prices of ``base_year`` with a supplied price index.
+    """Turn current prices into constant prices of ``base_year`` with a price index.
+
+    ``value_constant[year] = value_current[year] * index[base_year] / index[year]``, cell by
+    cell. This is the one implementation of the formula: ``richardson.data.load(...,
+    prices="constant")`` calls it with the bundled US CPI-U.
 
     Parameters
     ----------
     frame : pandas.DataFrame
-        Year index, spending in current prices.
+        Year index, spending in current prices (any currency unit, e.g. thousand USD).
     index : pandas.Series or mapping year -> float
-        Price index (any base) for every year of ``frame``.
+        Price index (any base, index points) for every year of ``frame`` and for
+        ``base_year``, e.g. :func:`richardson.data.price_index`. A Series whose
+        ``attrs["label"]`` names it (the bundled ones do) is named in the result's units and
+        treatments.
     base_year : int
         Year whose prices the result is expressed in.
     unit : str, optional
-        Name of the resulting unit (e.g. ``"thousand 1990 USD"``).
+        Name of the resulting unit (e.g. ``"thousand constant 1990 USD"``); by default
+        ``"current"`` in ``attrs["units"]`` becomes ``"constant <base_year>"``, followed by
+        the index's label.
 
     Returns
     -------
     pandas.DataFrame
-        ``frame * index[base_year] / index[year]``.
+        A new frame in constant prices; ``attrs["treatments"]`` records the deflation,
+        ``attrs["prices"]`` is ``"constant"``, ``attrs["base_year"]`` the base year and
+        ``attrs["price_index"]`` the index used.
 
     Raises
     ------
     DataError
-        If the index lacks a year of ``frame`` or ``base_year``, or is not positive.
+        If the index lacks a year of ``frame`` or ``base_year``, or a value it needs is not
+        positive and finite.
+
+    Examples
+    --------
+    >>> import pandas as pd, richardson as rd
+    >>> df = pd.DataFrame({"A": [10.0, 22.0]}, index=[2000, 2001])
+    >>> rd.data.deflate(df, {2000: 100.0, 2001: 110.0}, base_year=2000)["A"].tolist()
+    [10.0, 20.0]
     """
+    meta = getattr(index, "attrs", {})
+    label = str(meta.get("label", ""))
     prices = pd.Series(index, dtype=float)
     needed = set(frame.index) | {base_year}
     absent = sorted(needed - set(prices.index))
     if absent:
         raise DataError(
-            f"the price index has no value for {_years_text(absent)}; supply every year"
+            f"the price index has no value for {_years_text(absent)}; supply every year "
+            "of the data and the base year"
         )
-    if (prices.loc[list(needed)] <= 0).any():
-        raise DataError("the price index must be positive")
+    used = prices.loc[sorted(needed)]
+    bad = used.index[~(np.isfinite(used.to_numpy()) & (used.to_numpy() > 0))]
+    if len(bad):
+        raise DataError(
+            f"the price index must be positive and finite; it is not in {_years_text(bad)}"
+        )
     factor = prices.loc[base_year] / prices.loc[frame.index].to_numpy()
     result = frame.astype(float).mul(factor, axis=0)
-    result = _treated(frame, result, f"deflated to {base_year} prices with the supplied index")
-    result.attrs["units"] = unit or f"{frame.attrs.get('units', '')} (constant {base_year} prices)"
+    name = label or "the supplied index"
+    if label and meta.get("series_id"):
+        name += f" (series {meta['series_id']})"
+    result = _treated(
+        frame,
+        result,
+        f"deflated to constant {base_year} prices with {name}: "
+        f"value * index[{base_year}] / index[year]",
+    )
+    for key in ("units", "unit_before", "unit_after"):
+        if key == "units" or key in result.attrs:
+            result.attrs[key] = unit or _constant_units(
+                str(frame.attrs.get(key, "")), base_year, label
+            )
+    result.attrs["prices"] = "constant"
+    result.attrs["base_year"] = int(base_year)
+    result.attrs["price_index"] = name
     return result
 
 

@@ -6,20 +6,27 @@ import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..errors import DataError, RichardsonWarning, did_you_mean
-from ._checks import check
+from ._checks import check, deflate
+from ._prices import price_index
 
-__all__ = ["load", "available", "read_csv", "memberships", "load_states", "COW"]
+__all__ = ["load", "available", "memberships", "load_states", "COW"]
 
 _COW_FILE = "nmc_v6_milex.csv"
+
 _CASES_FILE = "cases.toml"
+
 _VARIABLES = ("milex", "milper", "cinc")
+
+_PRICES = ("current", "constant")
+
+#: The index ``prices="constant"`` deflates by (see :func:`richardson.data.price_index`).
+_DEFLATOR = "us_cpi_u"
 
 #: Provenance of the bundled Correlates of War table (shown in every frame's ``attrs``).
 COW: dict[str, Any] = {
@@ -34,11 +41,13 @@ COW: dict[str, Any] = {
     ),
     "licence": "COW data are distributed freely for research use with the citation above.",
 }
+
 _UNITS = {
     "milex": ("thousand current GBP", "thousand current USD"),
     "milper": ("thousand personnel", "thousand personnel"),
     "cinc": ("share of system capability (0-1)", "share of system capability (0-1)"),
 }
+
 _UNIT_BREAK = 1914
 
 
@@ -75,7 +84,8 @@ def available() -> pd.DataFrame:
     for name, case in _cases().items():
         blocs: dict[str, list[str]] = {}
         for member in case["members"]:
-            label = member["actor"] + (" (optional)" if member.get("optional") else "")
+            label = member.get("column", member["actor"])
+            label += " (optional)" if member.get("optional") else ""
             blocs.setdefault(member["bloc"], []).append(label)
         rows.append(
             {
@@ -157,7 +167,14 @@ def _replace_missing(
 
 
 def load_states(
-    states: Sequence[str], start: int | None = None, end: int | None = None, variable: str = "milex"
+    states: Sequence[str],
+    start: int | None = None,
+    end: int | None = None,
+    variable: str | None = None,
+    *,
+    measure: str = "milex",
+    prices: str = "current",
+    base_year: int = 2010,
 ) -> pd.DataFrame:
     """Any COW states' series, one column per state (``stateabb``), with checks.
 
@@ -166,26 +183,116 @@ def load_states(
     states : sequence of str
         COW abbreviations, e.g. ``["GRC", "TUR"]``.
     start, end : int, optional
-        First and last year (inclusive).
-    variable : {"milex", "milper", "cinc"}
+        First and last year (inclusive); every year the states have by default.
+    variable : str, optional
+        Older name of ``measure`` (give one or the other).
+    measure : {"milex", "milper", "cinc"}
         Military expenditure (thousands of current GBP to 1913, of current USD from 1914),
-        military personnel (thousands) or the composite capability index.
+        military personnel (thousands) or the composite capability index (share).
+    prices : {"current", "constant"}
+        As :func:`load` (``"constant"`` needs ``start`` >= 1914).
+    base_year : int
+        As :func:`load`.
 
     Returns
     -------
     pandas.DataFrame
         As :func:`load` with ``level="actor"``.
+
+    Raises
+    ------
+    DataError
+        As :func:`load`, and for an unknown state.
     """
+    measure = _measure(measure, variable)
+    _check_prices(measure, prices, base_year)
     return _build(
         list(states),
         {s: s for s in states},
         None,
         start,
         end,
-        variable,
+        measure,
         title=", ".join(states),
         note="",
+        prices=prices,
+        base_year=base_year,
     )
+
+
+def _measure(measure: str, variable: str | None) -> str:
+    """The measure asked for, from ``measure=`` or its older name ``variable=``."""
+    if variable is not None and measure != "milex" and variable != measure:
+        raise DataError(
+            f"variable={variable!r} and measure={measure!r} disagree; variable is the older "
+            "name of measure: give only measure=..."
+        )
+    chosen = measure if variable is None else variable
+    if chosen not in _VARIABLES:
+        raise DataError(
+            f"measure must be one of {', '.join(map(repr, _VARIABLES))} (military expenditure, "
+            f"military personnel, composite capability index), not {chosen!r}"
+            f"{did_you_mean(str(chosen), _VARIABLES)}"
+        )
+    return chosen
+
+
+def _check_prices(measure: str, prices: str, base_year: Any) -> None:
+    """Refuse a bad ``prices``/``base_year`` before anything is read."""
+    if prices not in _PRICES:
+        raise DataError(
+            f"prices must be one of {', '.join(map(repr, _PRICES))}, not {prices!r}"
+            f"{did_you_mean(str(prices), _PRICES)}; 'current' keeps the source's prices, "
+            f"'constant' deflates dollars by the US CPI-U to base_year prices"
+        )
+    if prices == "current":
+        return
+    if measure != "milex":
+        what = {
+            "milper": "military personnel (thousands of people)",
+            "cinc": "a share of the system's capability",
+        }[measure]
+        raise DataError(
+            f"measure={measure!r} is {what}: it has no prices, so prices='constant' does not "
+            "apply; leave prices='current' (the default)"
+        )
+    if isinstance(base_year, bool) or not isinstance(base_year, int | np.integer):
+        raise DataError(f"base_year must be a whole year such as 2010, not {base_year!r}")
+    years = price_index(_DEFLATOR).index
+    if not years.min() <= base_year <= years.max():
+        raise DataError(
+            f"base_year {int(base_year)} is outside the years of the US CPI-U "
+            f"({years.min()}-{years.max()}); pick a base year in {years.min()}-{years.max()}, "
+            "e.g. base_year=2010"
+        )
+
+
+def _sterling_error(what: str, first: int, last: int, units: str) -> DataError:
+    return DataError(
+        f"prices='constant': {what} includes {first}-{last}, years in pounds sterling "
+        f"({units}), and nothing openly licensed is bundled to deflate pounds before "
+        f"{_UNIT_BREAK} (the bundled US CPI-U deflates the dollar era, {_UNIT_BREAK} on). "
+        "Fix: load current prices and deflate them with your own index, "
+        "rd.data.deflate(df, your_index, base_year=...) (your_index: a pandas Series "
+        "year -> price level for every year), or use measure='milper' (military personnel, "
+        f"no prices), or start in {_UNIT_BREAK} or later"
+    )
+
+
+def _price_note(actors: Sequence[str]) -> str:
+    note = (
+        "Deflated by the US CPI-U (BLS CUUR0000SA0), a consumer price index, not a "
+        "defence-specific deflator."
+    )
+    others = [a for a in actors if a != "USA"]
+    if others:
+        note += (
+            " COW converts other currencies into US dollars at exchange rates, so a US "
+            "price index is only an approximation for the non-US states here "
+            f"({', '.join(others)}): their dollar figures move with their own prices and "
+            "exchange rates, which the US CPI-U does not measure."
+        )
+    return note
 
 
 def load(
@@ -194,7 +301,11 @@ def load(
     include_optional: bool = False,
     start: int | None = None,
     end: int | None = None,
-    variable: str = "milex",
+    variable: str | None = None,
+    *,
+    measure: str = "milex",
+    prices: str = "current",
+    base_year: int = 2010,
 ) -> pd.DataFrame:
     """Load a bundled historical case as a tidy table of spending per year.
 
@@ -208,7 +319,8 @@ def load(
     Parameters
     ----------
     name : str
-        A case listed by :func:`available`, e.g. ``"pre_wwi_blocs"``, ``"us_ussr"``.
+        A case listed by :func:`available`, e.g. ``"pre_wwi_blocs"``, ``"us_ussr"``, or
+        ``"richardson_1909_1913"`` (Richardson's own figures, million current GBP).
     level : {"bloc", "actor"}
         One column per bloc (members summed, a year with a missing member stays missing) or
         one column per member state.
@@ -216,22 +328,35 @@ def load(
         Add the optional members (UKG to the Entente, ITA to the Central Powers).
     start, end : int, optional
         First and last year (inclusive); the case's own period by default.
-    variable : {"milex", "milper", "cinc"}
+    variable : str, optional
+        Older name of ``measure`` (give one or the other).
+    measure : {"milex", "milper", "cinc"}
         Military expenditure (thousands of current GBP up to 1913, thousands of current USD
         from 1914), military personnel (thousands) or composite capability index (share).
+    prices : {"current", "constant"}
+        ``"current"`` keeps the source's prices. ``"constant"`` deflates the dollar era
+        (1914 on) by the bundled US CPI-U (:func:`price_index`):
+        ``value * CPI[base_year] / CPI[year]``, units e.g. ``"thousand constant 2010 USD
+        (US CPI-U)"``. For non-US states this is an approximation (``attrs["price_note"]``).
+        Only for ``measure="milex"``, and not for years up to 1913 (pounds sterling).
+    base_year : int
+        Year whose prices ``prices="constant"`` expresses the values in (1913-2025).
 
     Returns
     -------
     pandas.DataFrame
         Index ``year`` (int), one column per bloc or actor, ``attrs`` with ``source``,
         ``version``, ``citation``, ``licence``, ``units``, ``unit_break`` (1914 when the
-        years straddle it, else None), ``case``, ``title``, ``note``, ``members`` and
-        ``replaced``.
+        years straddle it, else None), ``case``, ``title``, ``note``, ``members``,
+        ``replaced``, ``treatments``, ``measure``, ``prices`` (``"current"``,
+        ``"constant"``, or None for personnel and capability), ``base_year`` (None in
+        current prices) and ``price_note``.
 
     Raises
     ------
     DataError
-        For an unknown case, level or variable.
+        For an unknown case, level, measure or prices; for ``prices="constant"`` with years
+        up to 1913, with a non-monetary measure or with a base year outside 1913-2025.
 
     Examples
     --------
@@ -239,27 +364,109 @@ def load(
     >>> df = rd.data.load("pre_wwi_blocs")
     >>> list(df.columns), int(df.index[0]), int(df.index[-1])
     (['Entente', 'Central Powers'], 1880, 1913)
+    >>> real = rd.data.load("us_ussr", prices="constant", base_year=2010)
+    >>> real.attrs["units"]
+    'thousand constant 2010 USD (US CPI-U)'
     """
     if level not in ("bloc", "actor"):
         raise DataError(f"level must be 'bloc' or 'actor', not {level!r}")
     case = _case(name)
+    measure = _measure(measure, variable)
+    _check_prices(measure, prices, base_year)
     members = [m for m in case["members"] if include_optional or not m.get("optional")]
-    actors = list(dict.fromkeys(m["actor"] for m in members))
-    bloc_of = {m["actor"]: m["bloc"] for m in members}
     start = case["start"] if start is None else start
     end = case["end"] if end is None else end
-    frame = _build(
-        actors,
-        bloc_of,
-        members if level == "bloc" else None,
-        start,
-        end,
-        variable,
-        title=case["title"],
-        note=case.get("note", ""),
-    )
+    if "file" in case:
+        frame = _file_case(name, case, members, level, start, end, measure, prices)
+    else:
+        actors = list(dict.fromkeys(m["actor"] for m in members))
+        bloc_of = {m["actor"]: m["bloc"] for m in members}
+        frame = _build(
+            actors,
+            bloc_of,
+            members if level == "bloc" else None,
+            start,
+            end,
+            measure,
+            title=case["title"],
+            note=case.get("note", ""),
+            prices=prices,
+            base_year=base_year,
+        )
     frame.attrs["case"] = name
     return frame
+
+
+def _file_case(
+    name: str,
+    case: dict[str, Any],
+    members: list[dict],
+    level: str,
+    start: int,
+    end: int,
+    measure: str,
+    prices: str,
+) -> pd.DataFrame:
+    """A case read from its own bundled file (e.g. Richardson's figures), not from COW."""
+    units = case["units"]
+    if measure != "milex":
+        raise DataError(
+            f"{name!r} holds military expenditure only ({units}); measure={measure!r} is "
+            "available for the COW cases, e.g. load('pre_wwi_blocs', measure='milper')"
+        )
+    with _package_file(case["file"]).open("r", encoding="utf-8") as handle:
+        table = pd.read_csv(handle, comment="#").set_index("year")
+    first, last = int(table.index.min()), int(table.index.max())
+    start, end = int(start), int(end)
+    if end < start:
+        raise DataError(f"end year {end} is before start year {start}")
+    if start < first or end > last:
+        raise DataError(
+            f"{name!r} covers {first}-{last}, not {start}-{end}; pick start and end in "
+            f"{first}-{last}"
+        )
+    if prices == "constant" and start < _UNIT_BREAK:
+        raise _sterling_error(f"{name!r}", start, min(end, _UNIT_BREAK - 1), units)
+    columns = [m["column"] for m in members]
+    wide = table.loc[start:end, columns].astype(float)
+    wide.index = wide.index.astype("int64")
+    wide.index.name = "year"
+    wide.columns.name = None
+    if level == "bloc":
+        wide = _bloc_totals(wide, [{**m, "actor": m["column"]} for m in members])
+    wide.attrs = {
+        "source": case["source"],
+        "version": case.get("version", ""),
+        "citation": case["citation"],
+        "licence": case["licence"],
+        "file": case["file"],
+        "variable": measure,
+        "measure": measure,
+        "units": units,
+        "unit_before": units,
+        "unit_after": units,
+        "unit_break": None,
+        "prices": "current",
+        "base_year": None,
+        "price_note": "",
+        "title": case["title"],
+        "note": case.get("note", ""),
+        "members": [dict(m) for m in members],
+        "replaced": [],
+        "treatments": [],
+    }
+    _warn_if_blocked(wide, f"{case['title']}, {start}-{end}")
+    return wide
+
+
+def _warn_if_blocked(frame: pd.DataFrame, what: str) -> None:
+    report = check(frame)
+    if not report.ok:
+        warnings.warn(
+            f"{what}: this table needs a choice before fitting.\n" + report.summary(),
+            RichardsonWarning,
+            stacklevel=4,
+        )
 
 
 def _build(
@@ -271,6 +478,8 @@ def _build(
     variable: str,
     title: str,
     note: str,
+    prices: str = "current",
+    base_year: int = 2010,
 ) -> pd.DataFrame:
     if variable not in _VARIABLES:
         raise DataError(f"variable must be one of {_VARIABLES}, not {variable!r}")
@@ -284,6 +493,11 @@ def _build(
     end = int(rows["year"].max()) if end is None else int(end)
     if end < start:
         raise DataError(f"end year {end} is before start year {start}")
+    before, after = _UNITS[variable]
+    if prices == "constant" and start < _UNIT_BREAK:
+        raise _sterling_error(
+            f"{title}, {start}-{end},", start, min(end, _UNIT_BREAK - 1), f"COW milex: {before}"
+        )
     wide = rows.pivot(index="year", columns="stateabb", values=variable)
     wide = wide.reindex(index=np.arange(start, end + 1), columns=actors)
     wide.index.name = "year"
@@ -302,7 +516,6 @@ def _build(
     replaced = absent_rows + replaced
     if members is not None:
         wide = _bloc_totals(wide, members)
-    before, after = _UNITS[variable]
     straddles = variable == "milex" and start < _UNIT_BREAK <= end
     if variable == "milex":
         units = (
@@ -315,10 +528,14 @@ def _build(
     wide.attrs = {
         **COW,
         "variable": variable,
+        "measure": variable,
         "units": units,
         "unit_before": before,
         "unit_after": after,
         "unit_break": _UNIT_BREAK if straddles else None,
+        "prices": "current" if variable == "milex" else None,
+        "base_year": None,
+        "price_note": "",
         "title": title,
         "note": note,
         "members": [dict(m) for m in members]
@@ -327,14 +544,11 @@ def _build(
         "replaced": replaced,
         "treatments": [],
     }
-    report = check(wide)
-    if not report.ok:
-        warnings.warn(
-            f"{title}, {start}-{end}: this table needs a choice before fitting.\n"
-            + report.summary(),
-            RichardsonWarning,
-            stacklevel=3,
-        )
+    if prices == "constant":
+        wide = deflate(wide, price_index(_DEFLATOR), base_year)
+        wide.attrs["unit_before"] = wide.attrs["unit_after"] = wide.attrs["units"]
+        wide.attrs["price_note"] = _price_note(actors)
+    _warn_if_blocked(wide, f"{title}, {start}-{end}")
     return wide
 
 
@@ -355,136 +569,3 @@ def _bloc_totals(wide: pd.DataFrame, members: list[dict]) -> pd.DataFrame:
         )
     out.attrs = {}
     return out
-
-
-def read_csv(
-    path: str | Path,
-    year: str = "year",
-    columns: Sequence[str] | Mapping[str, str] | None = None,
-    actor: str | None = None,
-    value: str | None = None,
-    units: str = "",
-    unit_break: int | None = None,
-    missing: Sequence[float] = (-9,),
-    source: str = "",
-    citation: str = "",
-    licence: str = "",
-    **read_options: Any,
-) -> pd.DataFrame:
-    """Read your own spending series (e.g. a SIPRI download) with the same checks as :func:`load`.
-
-    The file may be wide (a year column and one column per actor) or long (year, actor and
-    value columns: pass ``actor=`` and ``value=``). Lines starting with ``#`` are comments.
-    Nothing is dropped or reordered: repeated or unsorted years are reported, not fixed.
-
-    Parameters
-    ----------
-    path : str or Path
-        CSV file.
-    year : str
-        Name of the year column.
-    columns : sequence of str or mapping, optional
-        Columns to keep (wide files), or a mapping original name -> actor name.
-    actor, value : str, optional
-        For long files: the column naming the actor and the column of the values.
-    units : str
-        Unit of the values (e.g. ``"million constant 2022 USD"``), stored in ``attrs``.
-    unit_break : int, optional
-        First year of a new unit, if the file changes unit; reported by :func:`check`.
-    missing : sequence of float
-        Codes meaning "missing" (replaced by NaN and recorded in ``attrs["replaced"]``).
-    source, citation, licence : str
-        Provenance stored in ``attrs``.
-    **read_options
-        Passed to :func:`pandas.read_csv` (``sep``, ``encoding``, ...).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Year index, one column per actor, provenance and check results in ``attrs``. A
-        :class:`~richardson.RichardsonWarning` lists anything that blocks a fit.
-
-    Raises
-    ------
-    DataError
-        If the file cannot be read or the named columns do not exist.
-    """
-    path = Path(path)
-    try:
-        raw = pd.read_csv(path, comment="#", **read_options)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read {path}: {err}") from err
-    if year not in raw.columns:
-        raise DataError(
-            f"{path}: no year column {year!r}{did_you_mean(year, map(str, raw.columns))}; "
-            f"columns are {list(raw.columns)}; pass year='...'"
-        )
-    if (actor is None) != (value is None):
-        raise DataError(
-            "for a long file pass both actor='column of names' and value='column of values'"
-        )
-    if actor is not None:
-        for col in (actor, value):
-            if col not in raw.columns:
-                raise DataError(
-                    f"{path}: no column {col!r}{did_you_mean(col, map(str, raw.columns))}"
-                )
-        counts = raw.groupby([year, actor]).size()
-        if (counts > 1).any():
-            first = counts[counts > 1].index[0]
-            raise DataError(
-                f"{path}: {first[1]!r} has more than one row for year {first[0]}; "
-                "keep one row per actor and year"
-            )
-        wide = raw.pivot(index=year, columns=actor, values=value)
-        wide = wide.loc[raw[year].drop_duplicates().to_numpy()]
-    else:
-        wide = raw.set_index(year)
-    if columns is not None:
-        names = list(columns.keys()) if isinstance(columns, Mapping) else list(columns)
-        absent = [c for c in names if c not in wide.columns]
-        if absent:
-            raise DataError(f"{path}: no column(s) {absent}; columns are {list(wide.columns)}")
-        wide = wide[names]
-        if isinstance(columns, Mapping):
-            wide = wide.rename(columns=dict(columns))
-    wide.columns = [str(c) for c in wide.columns]
-    wide.index.name = "year"
-    numeric = wide.apply(pd.to_numeric, errors="coerce") if len(wide.columns) else wide
-    replaced = []
-    for column in wide.columns:
-        bad = wide[column].notna() & numeric[column].isna()
-        replaced += [
-            {
-                "column": column,
-                "year": int(y),
-                "value": float("nan"),
-                "reason": f"text {wide.loc[y, column]!r} in the file",
-            }
-            for y in wide.index[bad.to_numpy()]
-        ]
-    values, coded = _replace_missing(numeric, "value", missing, zero_is_missing=False)
-    values.attrs = {
-        "source": source or str(path),
-        "version": "",
-        "citation": citation,
-        "licence": licence,
-        "variable": "value",
-        "units": units,
-        "unit_break": unit_break,
-        "unit_before": units,
-        "unit_after": units,
-        "title": path.stem,
-        "note": "",
-        "members": [{"actor": c, "bloc": c} for c in values.columns],
-        "replaced": replaced + coded,
-        "treatments": [],
-    }
-    report = check(values)
-    if not report.ok:
-        warnings.warn(
-            f"{path.name}: this table needs a choice before fitting.\n" + report.summary(),
-            RichardsonWarning,
-            stacklevel=2,
-        )
-    return values
