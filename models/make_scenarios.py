@@ -13,30 +13,30 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 import richardson as rd
 
 HERE = Path(__file__).resolve().parent
-DATA = Path("/work/shared/data/nmc_v6_milex.csv")
 COW = "Correlates of War NMC v6.0 milex (Singer, Bremer and Stuckey 1972; Singer 1987)"
 ILLUSTRATIVE = "illustrative"
 
 
-def cow() -> pd.DataFrame:
-    return pd.read_csv(DATA, comment="#")
+def _cow_value(abb: str, year: int, measure: str) -> float:
+    """One state-year of the Correlates of War table bundled with the package (rd.data)."""
+    value = float(rd.data.load_states([abb], year, year, measure=measure)[abb].iloc[0])
+    if not np.isfinite(value):
+        raise ValueError(f"COW {measure} of {abb} in {year} is missing (-9)")
+    return value
 
 
-def milex(frame: pd.DataFrame, abb: str, year: int, scale: float) -> float:
-    row = frame[(frame["stateabb"] == abb) & (frame["year"] == year)]
-    value = float(row["milex"].iloc[0])
-    if value < 0:
-        raise ValueError(f"COW milex of {abb} in {year} is missing (-9)")
-    return value / scale
+def milex(abb: str, year: int, scale: float) -> float:
+    """COW military expenditure (current prices) divided by ``scale``."""
+    return _cow_value(abb, year, "milex") / scale
 
 
-def cinc(frame: pd.DataFrame, abb: str, year: int) -> float:
-    return float(frame[(frame["stateabb"] == abb) & (frame["year"] == year)]["cinc"].iloc[0])
+def cinc(abb: str, year: int) -> float:
+    """COW composite index of national capability (share of the system, 0-1)."""
+    return _cow_value(abb, year, "cinc")
 
 
 def sources(model: rd.Model, default: str, specific: dict[str, str] | None = None) -> rd.Model:
@@ -63,10 +63,10 @@ def equilibrium_linear(model: rd.Model, params: dict | None = None) -> np.ndarra
 
 
 # ---------------------------------------------------------------------- scenarios
-def classic(frame: pd.DataFrame) -> tuple[rd.Model, str]:
+def classic() -> tuple[rd.Model, str]:
     years = range(1909, 1914)
     total = np.array(
-        [sum(milex(frame, s, y, 1000) for s in ("FRN", "RUS", "GMY", "AUH")) for y in years]
+        [sum(milex(s, y, 1000) for s in ("FRN", "RUS", "GMY", "AUH")) for y in years]
     )
     growth = np.diff(total)
     middle = 0.5 * (total[1:] + total[:-1])
@@ -74,8 +74,8 @@ def classic(frame: pd.DataFrame) -> tuple[rd.Model, str]:
     v0 = -intercept / slope
     a = 0.2
     k = slope + a
-    entente0 = milex(frame, "FRN", 1909, 1000) + milex(frame, "RUS", 1909, 1000)
-    central0 = milex(frame, "GMY", 1909, 1000) + milex(frame, "AUH", 1909, 1000)
+    entente0 = milex("FRN", 1909, 1000) + milex("RUS", 1909, 1000)
+    central0 = milex("GMY", 1909, 1000) + milex("AUH", 1909, 1000)
     model = rd.alliance_model(
         ["Entente", "Central Powers"],
         {"Entente": ["Entente"], "Central Powers": ["Central Powers"]},
@@ -116,13 +116,13 @@ Regime: runaway (k > a, so k^2 > a^2: the spiral Richardson found before 1914)."
     return model, header
 
 
-def pre_1914(frame: pd.DataFrame) -> tuple[rd.Model, str]:
+def pre_1914() -> tuple[rd.Model, str]:
     rate = 0.8
     a, c = 0.2, -0.05
     k = (rate + a - 2 * c) / 3
     actors = ["France", "Russia", "United Kingdom", "Germany", "Austria-Hungary", "Italy"]
     abb = ["FRN", "RUS", "UKG", "GMY", "AUH", "ITA"]
-    initial = [milex(frame, s, 1909, 1000) for s in abb]
+    initial = [milex(s, 1909, 1000) for s in abb]
     model = rd.alliance_model(
         actors,
         {"Triple Entente": actors[:3], "Triple Alliance": actors[3:]},
@@ -156,10 +156,10 @@ Regime: runaway (dominant eigenvalue 3k + 2c - a = {rate}/year > 0)."""
     return model, header
 
 
-def nato_warsaw(frame: pd.DataFrame) -> tuple[rd.Model, str]:
+def nato_warsaw() -> tuple[rd.Model, str]:
     actors = ["USA", "United Kingdom", "France", "West Germany", "Soviet Union", "Poland"]
     abb = ["USA", "UKG", "FRN", "GFR", "RUS", "POL"]
-    initial = [milex(frame, s, 1955, 1e6) for s in abb]
+    initial = [milex(s, 1955, 1e6) for s in abb]
     a = 0.25
     model = rd.alliance_model(
         actors,
@@ -187,10 +187,10 @@ balance)."""
     return model, header
 
 
-def greece_turkey(frame: pd.DataFrame) -> tuple[rd.Model, str]:
+def greece_turkey() -> tuple[rd.Model, str]:
     actors = ["Greece", "Turkey", "USA", "Soviet Union"]
     abb = ["GRC", "TUR", "USA", "RUS"]
-    initial = [milex(frame, s, 1970, 1e6) for s in abb]
+    initial = [milex(s, 1970, 1e6) for s in abb]
     model = rd.alliance_model(
         actors,
         {"NATO": actors[:3], "Warsaw Pact": actors[3:]},
@@ -229,11 +229,11 @@ superpower pair -0.1, -0.3). Setting c above a = 0.5 makes it a runaway inside N
     return model, header
 
 
-def east_asia(frame: pd.DataFrame) -> tuple[rd.Model, str]:
+def east_asia() -> tuple[rd.Model, str]:
     actors = ["USA", "Japan", "South Korea", "China", "North Korea"]
     abb = ["USA", "JPN", "ROK", "CHN", "PRK"]
-    initial = [milex(frame, s, 2014, 1e6) if s != "PRK" else 4.0 for s in abb]
-    capacity = [cinc(frame, s, 2014) for s in abb]
+    initial = [milex(s, 2014, 1e6) if s != "PRK" else 4.0 for s in abb]
+    capacity = [cinc(s, 2014) for s in abb]
     model = rd.alliance_model(
         actors,
         {"US alliances": actors[:3], "China-DPRK": actors[3:]},
@@ -285,15 +285,15 @@ Regime: saturation (the linear part is a runaway, but every escalation term is d
     return model, header
 
 
-def russia_ukraine(frame: pd.DataFrame) -> tuple[rd.Model, str]:
+def russia_ukraine() -> tuple[rd.Model, str]:
     actors = ["Russia", "Ukraine", "NATO Europe", "USA", "Finland"]
-    europe = sum(milex(frame, s, 2014, 1e6) for s in ("UKG", "FRN", "GMY", "ITA", "POL"))
+    europe = sum(milex(s, 2014, 1e6) for s in ("UKG", "FRN", "GMY", "ITA", "POL"))
     initial = [
-        milex(frame, "RUS", 2014, 1e6),
-        milex(frame, "UKR", 2014, 1e6),
+        milex("RUS", 2014, 1e6),
+        milex("UKR", 2014, 1e6),
         europe,
-        milex(frame, "USA", 2014, 1e6),
-        milex(frame, "FIN", 2014, 1e6),
+        milex("USA", 2014, 1e6),
+        milex("FIN", 2014, 1e6),
     ]
     reaction = {
         ("Russia", "Ukraine"): 0.3,
@@ -502,13 +502,8 @@ def check(name: str, model: rd.Model) -> None:
 
 
 def main() -> int:
-    frame = cow() if DATA.exists() else None
     for name, build in SCENARIOS.items():
-        needs_data = build.__code__.co_argcount == 1
-        if needs_data and frame is None:
-            print(f"skipping {name}: {DATA} not found", file=sys.stderr)
-            continue
-        model, header = build(frame) if needs_data else build()
+        model, header = build()
         check(name, model)
         path = rd.save_model(model, HERE / f"{name}.toml", header=header)
         assert rd.load_model(path) == model, name

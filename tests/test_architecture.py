@@ -5,6 +5,7 @@ new ``from ..fitting import ...`` inside ``richardson/analysis/`` fails this tes
 """
 
 import ast
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -168,3 +169,30 @@ def test_modules_are_readable_in_one_sitting():
         if source.count("\n") > 650
     }
     assert long == {}
+
+
+def project_files(root: Path) -> list[Path]:
+    """Files of the project: what git tracks or would track (ignored files left out)."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    return [root / name for name in listed if (root / name).is_file()]
+
+
+def test_no_file_names_a_path_of_the_machine_it_was_written_on():
+    root = PACKAGE.parent
+    machine = ("/work/", "/root/", "/home/", "/tmp/", "C:\\Users")
+    named = []
+    for path in project_files(root):
+        if path == Path(__file__).resolve() or path.suffix == ".png":
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        named += [f"{path.relative_to(root)}: {m}" for m in machine if m in text]
+    assert named == []
