@@ -22,6 +22,7 @@ Richardson, L. F. (1960). *Arms and Insecurity*. Pittsburgh: Boxwood Press.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,10 +31,11 @@ import pandas as pd
 import sympy as sp
 
 from ..data import check
-from ..errors import DataError, FitError, RichardsonError, did_you_mean
+from ..errors import DataError, FitError, RichardsonError, RichardsonWarning, did_you_mean
 from ..model.core import Model, Parameter
 from .difference import LEVELS
 from .estimators import _fit_difference, _fit_ode, _Observations
+from .price_basis import NOMINAL_FIXES, price_basis
 from .result import _CI_METHODS, FitResult
 
 __all__ = ["fit", "richardson_total", "METHODS"]
@@ -183,6 +185,7 @@ def fit(
     seed: int | None = 0,
     verdict: bool = True,
     margin_over: Sequence[str] | None = None,
+    allow_nominal: bool = False,
 ) -> FitResult:
     """Fit a model to spending series.
 
@@ -238,6 +241,13 @@ def fit(
     margin_over : sequence of str, optional
         Parameters over which :func:`richardson.escalation_margin` searches (its default
         when omitted).
+    allow_nominal : bool
+        Draw a verdict even from series in current prices (or money of unstated basis, or
+        series without units over more than ten calendar years). By default the verdict
+        is withheld from such series (``regime`` and ``escalation`` None, the reason in
+        ``withheld``, one :class:`~richardson.RichardsonWarning`), because inflation
+        enters a constant-coefficient fit as growth and reads as runaway escalation. With
+        ``allow_nominal=True`` the verdict is drawn and the summary carries the caveat.
 
     Returns
     -------
@@ -291,6 +301,16 @@ def fit(
             "method='ode' use the bootstrap"
         )
     observations = _align(model, data, columns, method)
+    basis = price_basis(data)
+    withheld = None
+    if verdict and not basis.supports_verdict:
+        if allow_nominal:
+            caveat = (
+                f"verdict drawn although {basis.reason} (allow_nominal=True): read it as "
+                "a statement about nominal spending, not about the arms race"
+            )
+        else:
+            withheld = f"No regime verdict: {basis.reason}. To fix: {NOMINAL_FIXES}."
     initial_names = [f"{s}(t0)" for s in model.states]
     fixed_values = _fixed_values(model, fixed, initial_names, observations)
     options = {
@@ -307,6 +327,7 @@ def fit(
         "columns": observations.columns,
         "fixed": dict(fixed_values),
         "margin_over": None if margin_over is None else tuple(margin_over),
+        "allow_nominal": bool(allow_nominal),
     }
     if method == "difference":
         result = _fit_difference(model, observations, fixed_values, options)
@@ -321,8 +342,14 @@ def fit(
                 "fit each period between interventions separately"
             )
         result = _fit_ode(model, observations, fixed_values, bounds, start, options)
-    if verdict:
+    object.__setattr__(result, "price_basis", basis.kind)
+    if withheld:
+        object.__setattr__(result, "withheld", withheld)
+        warnings.warn(withheld, RichardsonWarning, stacklevel=2)
+    elif verdict:
         regime, escalation, notes = _verdicts(result.fitted_model, margin_over)
+        if not basis.supports_verdict:
+            notes = (caveat, *notes)
         object.__setattr__(result, "regime", regime)
         object.__setattr__(result, "escalation", escalation)
         object.__setattr__(result, "notes", result.notes + notes)

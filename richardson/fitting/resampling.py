@@ -64,6 +64,9 @@ class BootstrapResult:
         Wall time, seconds.
     notes : tuple of str
         Failures recorded during the verdicts.
+    withheld : str or None
+        Why the resamples were not classified although verdicts were asked for (the fit's
+        own ``withheld``: e.g. series in current prices); there is then no ``P(runaway)``.
     """
 
     fit: Any
@@ -76,6 +79,7 @@ class BootstrapResult:
     seed: int | None
     elapsed: float
     notes: tuple[str, ...] = field(default=())
+    withheld: str | None = None
 
     @property
     def n(self) -> int:
@@ -85,8 +89,7 @@ class BootstrapResult:
     @property
     def p_runaway(self) -> float:
         """Share of converged resamples whose fitted model is classified ``"runaway"``."""
-        if self.regimes is None:
-            raise FitError("this bootstrap ran without verdicts; call bootstrap(verdicts=True)")
+        self._require_verdicts()
         valid = self.converged & (self.regimes.to_numpy() != "")
         return (
             float(np.mean(self.regimes.to_numpy()[valid] == "runaway")) if valid.any() else math.nan
@@ -96,6 +99,7 @@ class BootstrapResult:
         """Wilson interval of ``P(runaway)`` for the Monte-Carlo error of ``n`` resamples."""
         import scipy.stats
 
+        self._require_verdicts()
         valid = self.converged & (self.regimes.to_numpy() != "")
         count = int(valid.sum())
         if count == 0:
@@ -108,10 +112,15 @@ class BootstrapResult:
 
     def regime_shares(self) -> pd.Series:
         """Share of each regime among the converged resamples."""
-        if self.regimes is None:
-            raise FitError("this bootstrap ran without verdicts; call bootstrap(verdicts=True)")
+        self._require_verdicts()
         valid = self.regimes[self.converged]
         return valid.replace("", "unclassified").value_counts(normalize=True)
+
+    def _require_verdicts(self) -> None:
+        if self.withheld:
+            raise FitError(f"no P(runaway) from this bootstrap. {self.withheld}")
+        if self.regimes is None:
+            raise FitError("this bootstrap ran without verdicts; call bootstrap(verdicts=True)")
 
     def intervals(self, level: float = 0.95) -> pd.DataFrame:
         """Percentile intervals of the free estimates (converged resamples)."""
@@ -127,6 +136,8 @@ class BootstrapResult:
 
     def margin_quantiles(self, q: Sequence[float] = (0.025, 0.5, 0.975)) -> pd.Series:
         """Quantiles of the escalation margin (``inf`` counts as larger than any number)."""
+        if self.withheld:
+            raise FitError(f"no escalation margins from this bootstrap. {self.withheld}")
         if self.margins is None:
             raise FitError("this bootstrap ran without margins; call bootstrap(margins=True)")
         values = np.sort(self.margins[self.converged & ~np.isnan(self.margins)])
@@ -161,6 +172,8 @@ class BootstrapResult:
                 f"{low:.3f}-{high:.3f})",
                 "Regimes: " + ", ".join(f"{k} {v:.1%}" for k, v in self.regime_shares().items()),
             ]
+        if self.withheld:
+            lines += ["", "P(runaway) and escalation margins: withheld", f"  {self.withheld}"]
         if self.margins is not None:
             finite = self.margins[self.converged & np.isfinite(self.margins)]
             quantiles = self.margin_quantiles()
@@ -395,7 +408,8 @@ def bootstrap(
         Show a tqdm progress bar; by default when there is more than one chunk.
     verdicts : bool
         Classify every resample (:func:`richardson.classify`) for the regime shares and
-        ``P(runaway)``.
+        ``P(runaway)``. Ignored (no verdicts, no margins) when the fit withheld its own
+        verdict (``result.withheld``, e.g. series in current prices).
     margins : bool
         Measure every resample's escalation margin (:func:`richardson.escalation_margin`).
     margin_over : sequence of str, optional
@@ -413,6 +427,9 @@ def bootstrap(
     if int(n) != n or n < 1:
         raise FitError(f"n must be a positive whole number, not {n}")
     n = int(n)
+    withheld = result.withheld if (verdicts or margins) else None
+    if result.withheld:
+        verdicts = margins = False
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     margin_over = (
@@ -519,6 +536,7 @@ def bootstrap(
         seed=seed,
         elapsed=time.perf_counter() - started,
         notes=notes,
+        withheld=withheld,
     )
 
 

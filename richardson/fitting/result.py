@@ -89,6 +89,13 @@ class FitResult:
         :func:`richardson.escalation_margin` of the fitted model.
     options : mapping
         The options the fit ran with.
+    withheld : str or None
+        Why no verdict was drawn (``regime`` and ``escalation`` are then None), e.g.
+        series in current prices; None when a verdict was drawn or not asked for.
+    price_basis : str
+        The data's price basis as :func:`richardson.fitting.price_basis.price_basis` read
+        it: ``"constant"``, ``"non-monetary"``, ``"current"``, ``"unknown money"``,
+        ``"unknown"`` or ``"short"``.
     """
 
     model: Model
@@ -116,6 +123,8 @@ class FitResult:
     escalation: Any
     options: Mapping[str, Any]
     regressions: tuple[Any, ...] = ()
+    withheld: str | None = None
+    price_basis: str = ""
     _problem: Any = field(default=None, repr=False)
     _theta: Any = field(default=None, repr=False)
 
@@ -426,6 +435,8 @@ def _summary(result: FitResult) -> str:
             f"Start: {result.diagnostics['start']}; {len(starts)} start point(s), RSS "
             + ", ".join(_fmt(s["cost"]) for s in starts)
         )
+    if result.withheld:
+        lines += ["", "Regime: withheld", f"  {result.withheld}"]
     if result.regime is not None:
         lines += ["", f"Regime: {result.regime.name}", f"  {result.regime.explanation}"]
     if result.escalation is not None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import RichardsonError
+from ..errors import FitError, RichardsonError
 from ._style import new_axes, paper_style
 
 if TYPE_CHECKING:
@@ -146,7 +146,11 @@ def bootstrap_margin(
     """
     ax = new_axes(ax)
     if result.margins is None:
-        raise ValueError("this bootstrap has no margins; run it with margins=True")
+        raise FitError(
+            f"no escalation margins to draw. {result.withheld}"
+            if result.withheld
+            else "this bootstrap has no margins; run it with margins=True"
+        )
     values = result.margins[result.converged]
     finite = values[np.isfinite(values)]
     with paper_style():
