@@ -2,9 +2,11 @@
 
 Each scenario is built with :func:`richardson.alliance_model`, checked against the regime it
 claims (eigenvalues of the linear part, or simulation for the nonlinear ones) and written
-with :func:`richardson.save_model`. Values taken from data are read from the Correlates of
-War NMC v6 extract (``milex``); everything else is labelled ``illustrative`` in the
-parameter's ``source`` field and in the file header.
+with :func:`richardson.save_model`. Values taken from data are read from the package's bundled
+series (``rd.data``): Correlates of War NMC v6 ``milex`` in constant 2010 US dollars (deflated
+by the US CPI-U) from 1914 on, in the year's own pounds before (no open sterling deflator is
+bundled), and Richardson's own 1909-1913 table for the classic fit; everything else is
+labelled ``illustrative`` in the parameter's ``source`` field and in the file header.
 """
 
 from __future__ import annotations
@@ -18,19 +20,27 @@ import richardson as rd
 
 HERE = Path(__file__).resolve().parent
 COW = "Correlates of War NMC v6.0 milex (Singer, Bremer and Stuckey 1972; Singer 1987)"
+DEFLATED = (
+    f"{COW}, deflated to constant 2010 USD by the US CPI-U (an approximation for non-US states)"
+)
+USD = "billion constant 2010 USD (US CPI-U)"
+BASE_YEAR = 2010
 ILLUSTRATIVE = "illustrative"
 
 
 def _cow_value(abb: str, year: int, measure: str) -> float:
-    """One state-year of the Correlates of War table bundled with the package (rd.data)."""
-    value = float(rd.data.load_states([abb], year, year, measure=measure)[abb].iloc[0])
+    """One state-year of the Correlates of War table bundled with the package (rd.data):
+    spending from 1914 on in constant 2010 USD, before 1914 in that year's pounds."""
+    dollars = measure == "milex" and year >= 1914
+    prices = {"prices": "constant", "base_year": BASE_YEAR} if dollars else {}
+    value = float(rd.data.load_states([abb], year, year, measure=measure, **prices)[abb].iloc[0])
     if not np.isfinite(value):
         raise ValueError(f"COW {measure} of {abb} in {year} is missing (-9)")
     return value
 
 
 def milex(abb: str, year: int, scale: float) -> float:
-    """COW military expenditure (current prices) divided by ``scale``."""
+    """COW military expenditure divided by ``scale`` (constant 2010 USD from 1914 on)."""
     return _cow_value(abb, year, "milex") / scale
 
 
@@ -64,18 +74,23 @@ def equilibrium_linear(model: rd.Model, params: dict | None = None) -> np.ndarra
 
 # ---------------------------------------------------------------------- scenarios
 def classic() -> tuple[rd.Model, str]:
-    years = range(1909, 1914)
-    total = np.array(
-        [sum(milex(s, y, 1000) for s in ("FRN", "RUS", "GMY", "AUH")) for y in years]
+    """Richardson's own line, refitted to his own figures with its 95% interval."""
+    table = rd.data.load("richardson_1909_1913")
+    total = rd.data.aggregate(table, {"total": ["Entente", "Central Powers"]})
+    line = rd.fit(
+        rd.richardson_total(state_unit=table.attrs["units"]),
+        total,
+        method="difference",
+        level_at="midpoint",
+        verdict=False,
     )
-    growth = np.diff(total)
-    middle = 0.5 * (total[1:] + total[:-1])
-    slope, intercept = np.polyfit(middle, growth, 1)
-    v0 = -intercept / slope
+    slope = line.params["growth"]
+    v0 = -line.params["grievance"] / slope
+    low, high = line.conf_int().loc["growth"]
     a = 0.2
     k = slope + a
-    entente0 = milex("FRN", 1909, 1000) + milex("RUS", 1909, 1000)
-    central0 = milex("GMY", 1909, 1000) + milex("AUH", 1909, 1000)
+    entente0 = round(float(table.loc[1909, "Entente"]), 6)
+    central0 = round(float(table.loc[1909, "Central Powers"]), 6)
     model = rd.alliance_model(
         ["Entente", "Central Powers"],
         {"Entente": ["Entente"], "Central Powers": ["Central Powers"]},
@@ -90,17 +105,21 @@ def classic() -> tuple[rd.Model, str]:
         metadata={
             "regime": "runaway",
             "fit": {
-                "series": "COW milex FRN+RUS+GMY+AUH 1909-1913",
+                "series": "Richardson (1960) via Braun: FRN+RUS+GMY+AUH 1909-1913",
                 "method": "OLS of dV/dt on mean V (Richardson 1960)",
                 "rate_per_year": float(slope),
+                "rate_95ci": [float(low), float(high)],
                 "V0": float(v0),
+                "prices": "current pounds (Richardson's own figures; no open sterling "
+                "deflator is bundled)",
             },
-            "sources": [COW, "Richardson (1960), Arms and Insecurity, ch. 3"],
+            "sources": [table.attrs["source"], "Richardson (1960), Arms and Insecurity, ch. 3"],
         },
     )
     fit = (
-        f"fitted: d(x+y)/dt = {slope:.3f} (x + y - {v0:.1f}) from {COW}, "
-        "FRN+RUS+GMY+AUH 1909-1913 (OLS, Richardson's method)"
+        f"fitted: d(x+y)/dt = {slope:.3f} (95% CI {low:.3f} to {high:.3f}) (x + y - {v0:.1f}) "
+        "to Richardson's own 1909-1913 figures (Richardson 1960 via Braun; OLS of the yearly "
+        "change on the mean of consecutive totals, his method; million current GBP)"
     )
     model = sources(
         model, ILLUSTRATIVE, {"k_": fit + "; k = rate + a", "g_": fit + "; g = -rate V0/2"}
@@ -108,10 +127,14 @@ def classic() -> tuple[rd.Model, str]:
     header = f"""Classic Richardson two-nation arms race: Entente (France + Russia) vs
 Central Powers (Germany + Austria-Hungary), 1909-1913, in million current GBP.
 dx/dt = k y - a x + g, dy/dt = k x - a y + g (Richardson's symmetric form).
-Sources: k - a = {slope:.3f}/year and the grievance g = -(k - a) V0 / 2 with V0 = {v0:.1f} are
-FITTED to the bloc total V = x + y from {COW} (OLS of dV/dt on V, Richardson 1960
-reported 0.73/year and 194 for his series). The split of k - a into k and a is not identified
-by the total: a = 0.2/year is ILLUSTRATIVE. Initial values: COW milex 1909.
+Sources: k - a = {slope:.3f}/year (95% CI {low:.3f} to {high:.3f}, OLS t interval on four yearly
+changes) and the grievance g = -(k - a) V0 / 2 with V0 = {v0:.1f} are FITTED to the bloc total
+V = x + y of Richardson's own figures (Richardson 1960, Arms and Insecurity, as retold by
+Braun; he reported 0.73/year and 194) by his method. This replicates his published line on
+his nominal figures: no openly licensed sterling deflator is bundled, so the runaway it
+encodes is Richardson's reading, not a constant-price estimate. The split of k - a into k and
+a is not identified by the total: a = 0.2/year is ILLUSTRATIVE. Initial values: Richardson's
+1909 figures.
 Regime: runaway (k > a, so k^2 > a^2: the spiral Richardson found before 1914)."""
     return model, header
 
@@ -134,7 +157,10 @@ def pre_1914() -> tuple[rd.Model, str]:
         state_unit="million GBP (current)",
         name="Triple Entente vs Triple Alliance, 1909-1913",
         description="Six great powers in two blocs with burden sharing inside each bloc",
-        metadata={"regime": "runaway", "sources": [COW]},
+        metadata={
+            "regime": "runaway",
+            "sources": [COW + " (1909 pounds: no open sterling deflator is bundled)"],
+        },
     )
     model = sources(
         model,
@@ -169,18 +195,19 @@ def nato_warsaw() -> tuple[rd.Model, str]:
         ally_coupling=-0.02,
         grievance=[0.1 * a * x for x in initial],
         initial=initial,
-        state_unit="billion USD (current)",
+        state_unit=USD,
         name="NATO vs Warsaw Pact, from 1955",
         description="Cold War blocs: reaction across the Iron Curtain, burden sharing (free "
         "riding) inside each alliance",
-        metadata={"regime": "stable_balance", "sources": [COW]},
+        metadata={"regime": "stable_balance", "sources": [DEFLATED]},
     )
     model = sources(model, ILLUSTRATIVE, {"g_": "illustrative: 0.1 a x_1955 (COW milex 1955)"})
     header = f"""NATO (USA, UK, France, West Germany) vs Warsaw Pact (Soviet Union, Poland),
-from 1955, billion current USD. (The GDR's 1955 value is missing in COW, so it is left out.)
+from 1955, billion constant 2010 USD (COW milex deflated by the US CPI-U). (The GDR's 1955
+value is missing in COW, so it is left out.)
 Terms: reaction k = 0.05/year across blocs, burden sharing c = -0.02/year inside each bloc
 (allies free-ride on each other's spending), fatigue a = {a}/year, grievance g.
-Sources: initial values are COW milex 1955 ({COW}); grievances are 0.1 a x_1955; k, c, a are
+Sources: initial values are COW milex 1955 ({DEFLATED}); grievances are 0.1 a x_1955; k, c, a are
 ILLUSTRATIVE.
 Regime: stable_balance (all eigenvalues negative: the blocs settle at a high but finite
 balance)."""
@@ -210,20 +237,20 @@ def greece_turkey() -> tuple[rd.Model, str]:
         fatigue={"Greece": 0.5, "Turkey": 0.5, "USA": 0.2, "Soviet Union": 0.2},
         grievance={"Greece": 0.2, "Turkey": 0.3, "USA": 8.0, "Soviet Union": 8.0},
         initial=initial,
-        state_unit="billion USD (current)",
+        state_unit=USD,
         name="Greece and Turkey inside NATO facing the Soviet Union, from 1970",
         description="Intra-alliance rivalry (positive ally coupling, distrust) between two "
         "NATO members that also face a common adversary",
-        metadata={"regime": "stable_balance", "sources": [COW]},
+        metadata={"regime": "stable_balance", "sources": [DEFLATED]},
     )
     model = sources(model, ILLUSTRATIVE)
     header = f"""Greece and Turkey inside NATO, with the USA, facing the Soviet Union; from 1970,
-billion current USD.
+billion constant 2010 USD (COW milex deflated by the US CPI-U).
 Terms: distrust among allies as a POSITIVE ally coupling c = 0.3/year between Greece and
 Turkey (each arms against the other although both are in NATO), small burden sharing towards
 the USA (c = -0.001/year), misperception d = 0.5 of the Soviet threat by both, reaction
 USA <-> Soviet Union k = 0.1/year.
-Sources: initial values are COW milex 1970 ({COW}); all parameters are ILLUSTRATIVE.
+Sources: initial values are COW milex 1970 ({DEFLATED}); all parameters are ILLUSTRATIVE.
 Regime: stable_balance (the Greece-Turkey block has eigenvalues -a +/- c = -0.2, -0.8; the
 superpower pair -0.1, -0.3). Setting c above a = 0.5 makes it a runaway inside NATO."""
     return model, header
@@ -259,13 +286,13 @@ def east_asia() -> tuple[rd.Model, str]:
             "North Korea": 8.0,
         },
         initial=initial,
-        state_unit="billion USD (current)",
+        state_unit=USD,
         name="US-Japan-ROK vs China-DPRK, from 2014",
         description="East Asian alliances with power asymmetry (CINC), entrapment of the "
         "smaller allies and economic ceilings",
         metadata={
             "regime": "saturation",
-            "sources": [COW],
+            "sources": [DEFLATED],
             "check": "linear part runaway; trajectories stop at a stable state just "
             "below the ceilings M",
         },
@@ -273,12 +300,13 @@ def east_asia() -> tuple[rd.Model, str]:
     model = sources(
         model, ILLUSTRATIVE, {"k_": "illustrative; scaled by (E_j/E_i)^0.5 with E = COW CINC 2014"}
     )
-    header = f"""US-Japan-ROK vs China-DPRK, from 2014, billion current USD.
+    header = f"""US-Japan-ROK vs China-DPRK, from 2014, billion constant 2010 USD (COW milex deflated by
+the US CPI-U).
 Terms: adversary reaction k between specific pairs, power asymmetry (reactions scaled by
 (E_j/E_i)^0.5 with E the COW CINC 2014 shares, computed at build time), entrapment of Japan
 and South Korea (e = 0.1: they react to threats facing their allies), economic ceilings M.
-Sources: initial values are COW milex 2014 ({COW}) except North Korea (missing in COW:
-4 billion USD, ILLUSTRATIVE); capacities are COW CINC 2014; k, a = 0.05/year, g, M and
+Sources: initial values are COW milex 2014 ({DEFLATED}) except North Korea (missing in COW:
+4 billion 2010 USD, ILLUSTRATIVE); capacities are COW CINC 2014; k, a = 0.05/year, g, M and
 gamma = 0.5 are ILLUSTRATIVE.
 Regime: saturation (the linear part is a runaway, but every escalation term is damped by
 (1 - x_i/M_i), so spending settles just below the ceilings)."""
@@ -332,12 +360,16 @@ def russia_ukraine() -> tuple[rd.Model, str]:
         grievance=grievance,
         enlargement={"Finland": "NATO"},
         initial=initial,
-        state_unit="billion USD (current)",
+        state_unit=USD,
         name="Russia, Ukraine and NATO from 2014",
         description="Crimea/Donbas shock in 2014 (pulses in grievance) and NATO enlargement "
         "(Finland joins in 2023) on top of a Richardson balance",
-        metadata={"regime": "stable_balance", "time_origin": "t = calendar year", "sources": [COW],
-                  "simulation": {"t0": 2014.0, "t1": 2040.0}},
+        metadata={
+            "regime": "stable_balance",
+            "time_origin": "t = calendar year",
+            "sources": [DEFLATED],
+            "simulation": {"t0": 2014.0, "t1": 2040.0},
+        },
     )
     model = sources(
         model,
@@ -354,12 +386,13 @@ def russia_ukraine() -> tuple[rd.Model, str]:
             ),
         }
     )
-    header = f"""Russia, Ukraine and NATO from 2014, billion current USD; time is the calendar year.
+    header = f"""Russia, Ukraine and NATO from 2014, billion constant 2010 USD (COW milex deflated by the US
+CPI-U); time is the calendar year.
 Actors: Russia, Ukraine, NATO Europe (UK + France + Germany + Italy + Poland), USA, Finland
 (prospective NATO member). Interventions: the 2014 shock is a pulse in Russia's grievance
 (+15 for 2 years) and Ukraine's (+2 for 3 years); enlargement is a step of join_Finland
 from 0 to 1 in 2023, which switches on Finland's ally couplings with NATO.
-Sources: initial values are COW milex 2014 ({COW}; NATO Europe is the sum of its five
+Sources: initial values are COW milex 2014 ({DEFLATED}; NATO Europe is the sum of its five
 members); grievances are CALIBRATED so that the 2014 values are the equilibrium before the
 shock; reactions, couplings, a = {a}/year and the shock sizes are ILLUSTRATIVE.
 Regime: stable_balance (the system returns to a balance after the shock; enlargement shifts

@@ -142,21 +142,35 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _years(text: str | None) -> tuple[int | None, int | None]:
+    if not text:
+        return None, None
+    start, sep, stop = text.partition(":")
+    usage = f"--years expects START:STOP (e.g. 1950:1988), got {text!r}"
+    if not sep:
+        raise UsageError(usage)
+    try:
+        return (int(start) if start else None), (int(stop) if stop else None)
+    except ValueError as err:
+        raise UsageError(usage) from err
+
+
 def _fit(args: argparse.Namespace) -> int:
     from .. import data as datasets
     from ..fitting.estimate import fit
+    from ._basis import load_real
 
     model = _load(args.model)
     source = args.data
-    frame = (
-        datasets.read_csv(source)
-        if Path(source).suffix.lower() == ".csv"
-        else datasets.load(source)
-    )
-    if args.years:
-        start, _, stop = args.years.partition(":")
-        frame = frame.loc[int(start) : int(stop)]
-    result = fit(model, frame, method=args.method)
+    start, stop = _years(args.years)
+    if Path(source).suffix.lower() == ".csv":
+        frame = datasets.read_csv(source)
+        if start is not None or stop is not None:
+            frame = frame.loc[start:stop]
+    else:
+        frame = load_real(source, start, stop, args.measure, args.prices, args.base_year)
+    print(f"data: {source}, {frame.index.min()}-{frame.index.max()}, {frame.attrs.get('units')}")
+    result = fit(model, frame, method=args.method, allow_nominal=args.allow_nominal)
     print(result.summary())
     if args.bootstrap:
         print()
@@ -249,6 +263,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--method", default="ode", choices=["ode", "difference"], help="fitting method"
     )
     sub.add_argument("--years", metavar="START:STOP", help="restrict to these years")
+    sub.add_argument(
+        "--measure",
+        default="auto",
+        choices=["auto", "milex", "milper"],
+        help="bundled series: spending or personnel (auto: personnel before 1914, else spending)",
+    )
+    sub.add_argument(
+        "--prices",
+        default="auto",
+        choices=["auto", "constant", "current"],
+        help="bundled spending: constant (US CPI-U) or current prices (auto: constant from 1914)",
+    )
+    sub.add_argument(
+        "--base-year", type=int, default=2010, help="base year of constant prices (default 2010)"
+    )
+    sub.add_argument(
+        "--allow-nominal",
+        action="store_true",
+        help="give a regime verdict even on current-price series (inflation reads as growth)",
+    )
     sub.add_argument(
         "--bootstrap", type=int, default=0, metavar="N", help="residual bootstrap samples"
     )

@@ -303,7 +303,9 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
         _attempt(report, "The fit", lambda: _fit_section(report, scenario, dataset, fits))
 
 
-#: Historical fits of the main job: (title, bundled case, years, actors, fit options).
+#: Historical fits of the main job: (title, bundled case, years, actors, fit options). Each
+#: is loaded on a real basis (:func:`._basis.load_real`): personnel before 1914, constant
+#: 2010 dollars after.
 HISTORICAL_FITS = (
     (
         "Pre-1914 Europe: Entente vs Central Powers",
@@ -314,6 +316,13 @@ HISTORICAL_FITS = (
     ),
     ("Cold War: USA vs USSR", "us_ussr", (1950, 1988), ("USA", "USSR"), {}),
     (
+        "Cold War blocs: NATO vs Warsaw Pact",
+        "nato_warsaw_pact",
+        (1957, 1989),
+        ("NATO", "Warsaw Pact"),
+        {"log": True},
+    ),
+    (
         "Intra-alliance rivalry: Greece vs Turkey",
         "greece_turkey",
         (1952, 2016),
@@ -323,15 +332,29 @@ HISTORICAL_FITS = (
 )
 
 
+def _data_basis(frame: pd.DataFrame) -> str:
+    """One sentence on what the fitted series measure, for the report."""
+    attrs = frame.attrs
+    if attrs.get("measure") == "milper":
+        return (
+            f"Data basis: military personnel ({attrs.get('units')}), COW NMC v6.0: no openly "
+            "licensed deflator for pre-1914 pounds is bundled, so spending is not used."
+        )
+    note = attrs.get("price_note", "")
+    return f"Data basis: military spending in {attrs.get('units')}, COW NMC v6.0. {note}"
+
+
 def _historical_fits(report: Report, n_bootstrap: int) -> None:
-    from .. import data
     from ..fitting.estimate import fit
+    from ._basis import load_real
 
     report.heading("Historical fits")
     report.text(
         "Richardson's two-nation model fitted by least squares on its solved trajectories to the "
-        "bundled Correlates of War series (current prices: inflation alone looks like escalation "
-        "to a linear model, so read the verdicts as nominal), with profile-likelihood intervals "
+        "bundled Correlates of War series on a real basis: spending in constant 2010 US dollars "
+        "(deflated by the US CPI-U) from 1914 on, military personnel before (no open deflator "
+        "for pounds is bundled). Current-price series would read inflation as escalation, so "
+        "the toolkit gives no verdict on them. Each fit has profile-likelihood intervals "
         f"and a {n_bootstrap}-sample residual bootstrap for P(runaway)."
     )
     for title, case, (start, end), actors, options in HISTORICAL_FITS:
@@ -339,14 +362,17 @@ def _historical_fits(report: Report, n_bootstrap: int) -> None:
         def one_fit(
             title=title, case=case, start=start, end=end, actors=actors, options=options
         ) -> None:
-            frame = data.load(case, start=start, end=end)
+            frame = load_real(case, start=start, end=end)
             model = richardson2(actors=actors, state_unit=frame.attrs["units"])
             result = fit(model, frame, **options)
             boot = result.bootstrap(n_bootstrap, seed=1, margins=False)
+            low, high = boot.p_runaway_interval()
             report.heading(f"{title}, {start}-{end}", 3)
+            report.text(_data_basis(frame))
             report.text(
                 f"Verdict: {result.regime.name.replace('_', ' ')}; P(runaway) over the bootstrap "
-                f"= {boot.p_runaway:.2f}. {result.regime.explanation}"
+                f"= {boot.p_runaway:.2f} (Monte-Carlo 95% interval {low:.2f}-{high:.2f}). "
+                f"{result.regime.explanation}"
             )
             report.preformatted(result.summary())
             ax = result.plot(bootstrap=boot, logy=bool(options.get("log")))
@@ -358,13 +384,11 @@ def _historical_fits(report: Report, n_bootstrap: int) -> None:
 
 
 def _fit_section(report: Report, scenario: Scenario, dataset: str, fits: dict[str, object]) -> None:
-    from .. import data
     from ..fitting.estimate import fit
+    from ._basis import load_real
 
-    frame = data.load(dataset)
-    years = scenario.model.metadata.get("fit_years")
-    if years:
-        frame = frame.loc[int(years[0]) : int(years[1])]
+    years = scenario.model.metadata.get("fit_years") or (None, None)
+    frame = load_real(dataset, start=years[0], end=years[1])
     columns = {
         state: actor
         for state, actor in zip(scenario.model.states, scenario.model.actors, strict=True)
@@ -373,6 +397,7 @@ def _fit_section(report: Report, scenario: Scenario, dataset: str, fits: dict[st
     result = fit(scenario.model, frame, method="ode", columns=columns or None)
     fits[scenario.key] = result
     report.heading(f"Fit to {dataset}", 3)
+    report.text(_data_basis(frame))
     report.preformatted(result.summary())
     ax = result.plot()
     report.figure(ax.figure, f"{scenario.key}_fit", f"{scenario.model.name}: fit to {dataset}")

@@ -343,6 +343,12 @@ def fit(
             )
         result = _fit_ode(model, observations, fixed_values, bounds, start, options)
     object.__setattr__(result, "price_basis", basis.kind)
+    if basis.units and model.state_unit and model.state_unit != basis.units:
+        unit_note = (
+            f"the model's state unit {model.state_unit!r} is not the data's "
+            f"{basis.units!r}: levels, grievances and initial states are in the data's units"
+        )
+        object.__setattr__(result, "notes", (unit_note, *result.notes))
     if withheld:
         object.__setattr__(result, "withheld", withheld)
         warnings.warn(withheld, RichardsonWarning, stacklevel=2)

@@ -140,6 +140,28 @@ def test_fit_verb_on_bundled_series(capsys):
     assert "k_Entente_Central_Powers" in out and "AIC" in out
 
 
+def test_fit_verb_uses_a_real_basis_and_withholds_nominal_verdicts(capsys):
+    import richardson as rd
+
+    model = str(MODELS / "classic_two_nation.toml")
+    args = ["fit", model, "--data", "pre_wwi_blocs", "--years", "1880:1913"]
+    assert main([*args, "--method", "difference"]) == 0
+    out = capsys.readouterr().out
+    assert "data: pre_wwi_blocs, 1880-1913, thousand personnel" in out
+    assert "the model's state unit 'million GBP (current)' is not the data's" in out
+    assert "Regime: " in out and "Regime: withheld" not in out
+    with pytest.warns(rd.RichardsonWarning, match="current prices"):
+        assert main([*args, "--measure", "milex", "--method", "difference"]) == 0
+    out = capsys.readouterr().out
+    assert "thousand current GBP" in out and "Regime: withheld" in out
+    assert main([*args, "--measure", "milex", "--method", "difference", "--allow-nominal"]) == 0
+    out = capsys.readouterr().out
+    assert "Regime: withheld" not in out and "allow_nominal=True" in out
+    assert main([*args, "--prices", "constant"]) == 1  # no open deflator for pounds
+    assert "deflate" in capsys.readouterr().err
+    assert main(["fit", model, "--data", "pre_wwi_blocs", "--years", "1880-1913"]) == 2
+
+
 def test_errors_are_one_line_with_exit_code(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('[model]\nname = "x"\n[equations]\nx = "__import__(\'os\')"\n')
