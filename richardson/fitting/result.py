@@ -227,7 +227,11 @@ class FitResult:
                     "the covariance is not finite (parameters not identifiable); "
                     "pass samples= from a bootstrap instead"
                 )
-            draws = rng.multivariate_normal(mean, cov, size=n_samples, method="eigh")
+            # normal draws through the eigen-decomposition of the symmetrised covariance;
+            # rounding can leave tiny negative eigenvalues (estimates at a bound): clipped to 0
+            values, vectors = np.linalg.eigh(0.5 * (cov + cov.T))
+            scale = np.sqrt(np.clip(values, 0.0, None))
+            draws = mean + (rng.standard_normal((n_samples, mean.size)) * scale) @ vectors.T
             samples = pd.DataFrame(draws, columns=list(self.free))
         model = self.fitted_model
         problem = _band_problem(self, times)
