@@ -3,7 +3,11 @@
 For a model whose right-hand side is linear in its parameters, ``f(y, p) = Phi(y) p``
 (every Richardson-type model: reaction, fatigue and grievance terms), the yearly change
 ``(y[t+1] - y[t]) / (t_{t+1} - t_t)`` is regressed on the columns of ``Phi`` evaluated at
-the mid-year level ``(y[t] + y[t+1]) / 2`` (or at the start of the year). For a map
+the level at the start of each year ``y[t]`` (the default) or at mid-year
+``(y[t] + y[t+1]) / 2`` (Richardson's own choice). The mid-year level is biased towards
+"unstable": for any stationary series ``Cov(y[t+1] - y[t], (y[t] + y[t+1]) / 2) = 0``, so the
+population slope on the mid-year level is zero whatever the true stability, and a stable
+system's negative slope (its fatigue) is lost. For a map
 (``kind="map"``) the next value ``y[t+1]`` is regressed on ``Phi(y[t])``. Equations that share
 a parameter are stacked into one regression; the others are fitted one by one.
 """
@@ -101,7 +105,7 @@ def fit_differences(
     times: np.ndarray,
     observed: np.ndarray,
     fixed: dict[str, float],
-    level: str = "midpoint",
+    level: str = "start",
     hac: bool = False,
     hac_lags: int | None = None,
     conf_level: float = 0.95,
@@ -118,8 +122,9 @@ def fit_differences(
         Observed states in model-state order.
     fixed : dict
         Parameter name -> value held fixed (moved to the response side).
-    level : {"midpoint", "start"}
-        Where the regressors are evaluated for an ODE model.
+    level : {"start", "midpoint"}
+        Where the regressors are evaluated for an ODE model: at the start of each year
+        (unbiased for stable systems) or at mid-year (Richardson's replication).
     hac : bool
         Newey-West (HAC) standard errors, robust to autocorrelated and heteroskedastic errors.
     hac_lags : int, optional

@@ -181,7 +181,7 @@ def fit(
     level: float = 0.95,
     hac: bool = False,
     hac_lags: int | None = None,
-    level_at: str = "midpoint",
+    level_at: str = "start",
     seed: int | None = 0,
     verdict: bool = True,
     margin_over: Sequence[str] | None = None,
@@ -231,9 +231,11 @@ def fit(
         Newey-West standard errors for the difference regression (autocorrelated errors).
     hac_lags : int, optional
         Lags for ``hac``.
-    level_at : {"midpoint", "start"}
-        Difference fit: evaluate levels at mid-year (mean of consecutive years, as
-        Richardson did) or at the start of each year.
+    level_at : {"start", "midpoint"}
+        Difference fit: evaluate levels at the start of each year (the default) or at
+        mid-year (the mean of consecutive years, as Richardson did). The mid-year level has
+        population slope zero for any stationary series, so it calls stable systems
+        unstable; keep it for replicating Richardson (see ``docs/fitting.md``).
     seed : int, optional
         Seed of the random start points.
     verdict : bool
@@ -266,7 +268,8 @@ def fit(
     >>> import richardson as rd
     >>> df = rd.data.load("pre_wwi_blocs").loc[1909:1913]
     >>> total = rd.data.aggregate(df, {"total": ["Entente", "Central Powers"]})
-    >>> ft = rd.fit(rd.richardson_total(), total, method="difference", verdict=False)
+    >>> ft = rd.fit(rd.richardson_total(), total, method="difference", level_at="midpoint",
+    ...             verdict=False)
     >>> round(ft.params["growth"], 3)
     0.832
     """
@@ -342,6 +345,13 @@ def fit(
                 "fit each period between interventions separately"
             )
         result = _fit_ode(model, observations, fixed_values, bounds, start, options)
+    if verdict and withheld is None and result.problems:
+        withheld = (
+            "No regime verdict: "
+            + "; ".join(result.problems)
+            + ". To fix: fix those parameters at values you can justify (fixed=...), fit a "
+            "model without them, or use more data."
+        )
     object.__setattr__(result, "price_basis", basis.kind)
     if basis.units and model.state_unit and model.state_unit != basis.units:
         unit_note = (

@@ -32,9 +32,12 @@ class _Observations:
 
 def _with_fitted(
     model: Model, values: Mapping[str, float], initial: Mapping[str, float], source: str
-) -> tuple[Model, list[str]]:
-    """The model with fitted defaults; values outside declared bounds widen them, with a note."""
-    notes = []
+) -> tuple[Model, list[str], list[str]]:
+    """The model with fitted defaults; values outside declared bounds widen them, with a note.
+
+    Returns the fitted model, the notes and the names of the estimates outside their bounds.
+    """
+    notes, outside = [], []
     updates = {}
     for name, value in values.items():
         if name not in model.param_index or not math.isfinite(value):
@@ -48,13 +51,50 @@ def _with_fitted(
                 "against the model's sign assumption, not as a physical value"
             )
             lower, upper = min(lower, value), max(upper, value)
+            outside.append(name)
         updates[name] = Parameter(
             name, value, (lower, upper), parameter.unit, parameter.description, source
         )
     fitted = model.with_params(updates)
     from dataclasses import replace
 
-    return replace(fitted, initial=dict(initial)), notes
+    return replace(fitted, initial=dict(initial)), notes, outside
+
+
+#: Fewest residual degrees of freedom (observations minus free estimates) a fit accepts.
+MIN_RESIDUAL_DOF = 2
+
+
+def _check_dof(n_obs: int, q: int, what: str) -> None:
+    if n_obs - q < MIN_RESIDUAL_DOF:
+        raise FitError(
+            f"{what}: {n_obs} observations for {q} free estimates leave {n_obs - q} residual "
+            f"degrees of freedom; at least {MIN_RESIDUAL_DOF} are needed ({q + MIN_RESIDUAL_DOF} "
+            "observations). Use more years or fix some parameters (fixed=...)"
+        )
+
+
+def _estimability(
+    at_bound: list[str], outside: list[str], unidentified: list[str]
+) -> tuple[str, ...]:
+    """Reasons, one sentence each, why the estimates cannot carry a verdict."""
+    problems = []
+    if at_bound:
+        problems.append(
+            f"the estimates of {at_bound} sit on their bounds: the data push them against the "
+            "model's constraints, so a verdict would rest on the constraint, not on the data"
+        )
+    if outside:
+        problems.append(
+            f"the estimates of {outside} have the wrong sign (outside their declared bounds): "
+            "the data contradict the model's sign assumptions"
+        )
+    if unidentified:
+        problems.append(
+            f"{unidentified} are not identifiable from these data (their effects cannot be "
+            "told apart: standard errors undefined)"
+        )
+    return tuple(problems)
 
 
 def _information(loglike: float, q: int, n_obs: int) -> tuple[float, float]:
@@ -92,7 +132,12 @@ def _fit_difference(
     )
     intervals.attrs = {"level": options["level"], "method": "t"}
     initial = dict(zip(model.states, obs.values[0].tolist(), strict=True))
-    fitted_model, notes = _with_fitted(model, raw.values, initial, "fit (difference regression)")
+    for regression, names in zip(raw.regressions, raw.columns, strict=True):
+        _check_dof(int(regression.nobs), len(names), "method='difference'")
+    fitted_model, notes, outside = _with_fitted(
+        model, raw.values, initial, "fit (difference regression)"
+    )
+    unidentified = [n for n in free if not math.isfinite(raw.stderr[n])]
     steps = np.diff(obs.times)[:, None]
     if model.kind == "ode":
         ahead = obs.values[:-1] + steps * raw.fitted_response
@@ -129,6 +174,7 @@ def _fit_difference(
         escalation=None,
         options=options,
         regressions=raw.regressions,
+        problems=_estimability([], outside, unidentified),
         _problem=raw,
     )
 
@@ -227,8 +273,7 @@ def _fit_ode(
     rss = float(residual @ residual)
     n_obs, q = residual.size, len(names)
     dof = n_obs - q
-    if dof <= 0:
-        raise FitError(f"{n_obs} observations for {q} estimates; use more data or fix parameters")
+    _check_dof(n_obs, q, "method='ode'")
     notes = list(obs.notes)
     sigma2 = rss / dof
     covariance, rank, condition = _covariance(jac, sigma2)
@@ -259,9 +304,10 @@ def _fit_ode(
     stderr.update(dict(zip(names, stderr_free.tolist(), strict=True)))
     predicted = problem.solve(theta[:, None], sensitivities=False)[0][:, :, 0]
     initial = {s: values[f"{s}(t0)"] for s in model.states}
-    fitted_model, bound_notes = _with_fitted(
+    fitted_model, bound_notes, outside = _with_fitted(
         model, values, initial, "fit (trajectory least squares)"
     )
+    unidentified = _unidentified(jac, names) if rank < q else []
     notes += bound_notes
     loglike = -0.5 * n_obs * (math.log(2 * math.pi * rss / n_obs) + 1.0)
     aic, bic = _information(loglike, q, n_obs)
@@ -314,6 +360,7 @@ def _fit_ode(
         regime=None,
         escalation=None,
         options=options,
+        problems=_estimability(at_bound, outside, unidentified),
         _problem=problem,
         _theta=theta,
     )
@@ -323,6 +370,15 @@ def _fit_ode(
         intervals = _wald(provisional, options["level"])
     object.__setattr__(provisional, "intervals", intervals)
     return provisional
+
+
+def _unidentified(jac: np.ndarray, names: tuple[str, ...]) -> list[str]:
+    """Estimates that move along the null space of the (column-scaled) residual Jacobian."""
+    scale = np.linalg.norm(jac, axis=0)
+    _, singular, vt = np.linalg.svd(jac / np.where(scale > 0, scale, 1.0), full_matrices=True)
+    tol = singular.max() * max(jac.shape) * np.finfo(float).eps
+    null = vt[int(np.sum(singular > tol)) :]
+    return [n for n, weight in zip(names, np.abs(null).max(axis=0), strict=True) if weight > 0.1]
 
 
 def _covariance(jac: np.ndarray, sigma2: float) -> tuple[np.ndarray, int, float]:

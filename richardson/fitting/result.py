@@ -92,6 +92,9 @@ class FitResult:
     withheld : str or None
         Why no verdict was drawn (``regime`` and ``escalation`` are then None), e.g.
         series in current prices; None when a verdict was drawn or not asked for.
+    problems : tuple of str
+        Why the estimates cannot carry a verdict, one sentence each: estimates on their
+        bounds, with the wrong sign, or not identifiable. Any problem withholds the verdict.
     price_basis : str
         The data's price basis as :func:`richardson.fitting.price_basis.price_basis` read
         it: ``"constant"``, ``"non-monetary"``, ``"current"``, ``"unknown money"``,
@@ -125,6 +128,7 @@ class FitResult:
     regressions: tuple[Any, ...] = ()
     withheld: str | None = None
     price_basis: str = ""
+    problems: tuple[str, ...] = ()
     _problem: Any = field(default=None, repr=False)
     _theta: Any = field(default=None, repr=False)
 

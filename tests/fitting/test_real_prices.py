@@ -88,18 +88,15 @@ def test_bootstrap_of_a_nominal_fit_gives_no_p_runaway(us_ussr_current):
     assert len(boot.intervals()) == len(result.free)  # the estimates still have intervals
 
 
-def test_allow_nominal_gives_the_verdict_with_its_caveat(us_ussr_current):
+def test_allow_nominal_gives_the_verdict_with_its_caveat():
+    nominal, _ = inflated(stable_with_shocks(0))
     with warnings.catch_warnings():
         warnings.simplefilter("error", rd.RichardsonWarning)  # no guard warning
         result = rd.fit(
-            cold_war_model(us_ussr_current),
-            us_ussr_current,
-            method="difference",
-            allow_nominal=True,
-            margin_over=["k"],
+            rd.richardson2(), nominal, method="difference", allow_nominal=True, margin_over=["k"]
         )
     assert result.regime is not None and result.withheld is None
-    assert result.regime.name in rd.REGIMES
+    assert result.regime.name == "runaway"  # what inflation does to a stable system
     assert any("allow_nominal=True" in note and "nominal" in note for note in result.notes)
     assert "allow_nominal=True" in result.summary()
 
@@ -157,8 +154,8 @@ def test_series_without_units_over_decades_are_withheld_with_the_fix():
 @pytest.mark.filterwarnings("ignore:fit at a bound:richardson.errors.RichardsonWarning")
 @pytest.mark.parametrize("method", ["difference", "ode"])
 def test_inflation_reads_as_runaway_and_deflation_removes_it(method):
-    """Six seeded stable systems inflated by 4% a year: the nominal fit (allowed) calls every
-    one runaway; deflated by the same index, every one is a stable balance. Measured on 10
+    """Six seeded stable systems inflated by 4% a year: the nominal fit calls every one
+    runaway; deflated by the same index, every one is a stable balance. Measured on 10
     seeds per method: 10 of 10 both ways."""
     options = {"level_at": "start"} if method == "difference" else {}
     nominal_verdicts, deflated_verdicts = [], []
@@ -166,17 +163,12 @@ def test_inflation_reads_as_runaway_and_deflation_removes_it(method):
         nominal, index = inflated(stable_with_shocks(seed))
         deflated = rd.data.deflate(nominal, index, base_year=1960)
         assert_allclose(deflated.to_numpy(), stable_with_shocks(seed).to_numpy(), rtol=1e-12)
-        fitted = rd.fit(
-            rd.richardson2(),
-            nominal,
-            method=method,
-            allow_nominal=True,
-            margin_over=["k"],
-            **options,
-        )
-        nominal_verdicts.append(fitted.regime.name)
-        fitted = rd.fit(rd.richardson2(), deflated, method=method, margin_over=["k"], **options)
-        deflated_verdicts.append(fitted.regime.name)
+        # the regime of each fitted model (a fit with an estimate at a bound withholds its own
+        # verdict; the estimator's reading of inflation is what is measured here)
+        fitted = rd.fit(rd.richardson2(), nominal, method=method, verdict=False, **options)
+        nominal_verdicts.append(rd.classify(fitted.fitted_model).name)
+        fitted = rd.fit(rd.richardson2(), deflated, method=method, verdict=False, **options)
+        deflated_verdicts.append(rd.classify(fitted.fitted_model).name)
     assert nominal_verdicts == ["runaway"] * 6
     assert deflated_verdicts == ["stable_balance"] * 6
 
