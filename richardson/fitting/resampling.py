@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from ..errors import FitError, RichardsonError, RichardsonWarning
 from ..model.core import Model
+from .blocks import ResamplingScheme, choose_scheme, resampled_rows
 from .ode import TrajectoryProblem, batched_least_squares, least_squares
 
 if TYPE_CHECKING:
@@ -64,6 +65,8 @@ class BootstrapResult:
         Wall time, seconds.
     notes : tuple of str
         Failures recorded during the verdicts.
+    scheme : ResamplingScheme
+        How the years were drawn (single years or moving blocks) and why.
     withheld : str or None
         Why the resamples were not classified although verdicts were asked for (the fit's
         own ``withheld``: e.g. series in current prices); there is then no ``P(runaway)``.
@@ -80,11 +83,17 @@ class BootstrapResult:
     elapsed: float
     notes: tuple[str, ...] = field(default=())
     withheld: str | None = None
+    scheme: ResamplingScheme | None = None
 
     @property
     def n(self) -> int:
         """Number of finished resamples."""
         return len(self.samples)
+
+    @property
+    def failed_share(self) -> float:
+        """Share of finished resamples whose refit did not converge (left out of the shares)."""
+        return float(np.mean(~self.converged)) if self.n else math.nan
 
     @property
     def p_runaway(self) -> float:
@@ -153,7 +162,12 @@ class BootstrapResult:
             f"Residual bootstrap of the {fit.method} fit of {fit.model.name or 'model'}: "
             f"{self.n} of {self.n_requested} resamples"
             + ("" if self.complete else " (INTERRUPTED: partial result)")
-            + f", {int(self.converged.sum())} converged, seed {self.seed}, {self.elapsed:.1f} s",
+            + f", {int(self.converged.sum())} converged ({self.failed_share:.0%} failed), seed "
+            f"{self.seed}, {self.elapsed:.1f} s",
+        ]
+        if self.scheme is not None:
+            lines.append(f"Resampled: {self.scheme.describe()}")
+        lines += [
             "",
             "Percentile intervals (95%):",
             f"  {'name':<18}{'estimate':>12}{'2.5%':>12}{'median':>12}{'97.5%':>12}",
@@ -376,6 +390,8 @@ def bootstrap(
     verdicts: bool = True,
     margins: bool = True,
     margin_over: Sequence[str] | None = None,
+    scheme: str = "auto",
+    block_length: int | None = None,
 ) -> BootstrapResult:
     """Residual bootstrap of a fit.
 
@@ -414,6 +430,13 @@ def bootstrap(
         Measure every resample's escalation margin (:func:`richardson.escalation_margin`).
     margin_over : sequence of str, optional
         Parameters over which the margin is searched; the fit's choice by default.
+    scheme : {"auto", "iid", "block"}
+        Which years are drawn: single years, or moving blocks of consecutive years that keep
+        the residuals' autocorrelation. ``"auto"`` picks blocks when any series' lag-1
+        residual autocorrelation exceeds ``2 / sqrt(T)`` (see :mod:`.blocks`); the summary
+        names the scheme and why.
+    block_length : int, optional
+        Years per block; by default ``max(2, round(T ** (1/3)))``.
 
     Returns
     -------
@@ -445,11 +468,14 @@ def bootstrap(
     chunks: list[_Chunk] = []
     if result.method == "ode":
         problem = result._problem
-        target = problem.target()[:, 0]
-        fitted_scale = target - _residuals(result)
-        residuals = _resampled_residuals(
-            _residuals(result), len(problem.times), problem.n, len(free), n, rng
+        residual = _residuals(result)
+        resampling = choose_scheme(
+            residual.reshape(len(problem.times), problem.n), scheme, block_length
         )
+        rows = resampled_rows(len(problem.times), n, resampling, rng)
+        target = problem.target()[:, 0]
+        fitted_scale = target - residual
+        residuals = _resampled_residuals(residual, len(problem.times), problem.n, len(free), rows)
         targets = fitted_scale[:, None] + residuals
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
@@ -469,7 +495,9 @@ def bootstrap(
                 )
             )
     else:
-        theta = _difference_resamples(result, n, rng)
+        resampling = choose_scheme(_difference_residuals(result), scheme, block_length)
+        rows = resampled_rows(len(result.data) - 1, n, resampling, rng)
+        theta = _difference_resamples(result, rows)
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
             chunks.append(
@@ -537,6 +565,7 @@ def bootstrap(
         elapsed=time.perf_counter() - started,
         notes=notes,
         withheld=withheld,
+        scheme=resampling,
     )
 
 
@@ -547,20 +576,35 @@ def _residuals(result: FitResult) -> np.ndarray:
 
 
 def _resampled_residuals(
-    residual: np.ndarray, n_times: int, n_series: int, q: int, n: int, rng: np.random.Generator
+    residual: np.ndarray, n_times: int, n_series: int, q: int, rows: np.ndarray
 ) -> np.ndarray:
-    """``(N, n)`` residual draws: whole years resampled, centred per series, dof-inflated."""
+    """``(N, n)`` residual draws: whole years (``rows``, shape ``(n, T)``, from
+    :func:`.blocks.resampled_rows`), centred per series, dof-inflated."""
     matrix = residual.reshape(n_times, n_series)
     matrix = matrix - matrix.mean(axis=0)
     matrix *= math.sqrt(residual.size / max(residual.size - q, 1))
-    rows = rng.integers(0, n_times, size=(n, n_times))
     draws = matrix[rows]  # (n, T, n_series)
-    return draws.reshape(n, n_times * n_series).T
+    return draws.reshape(rows.shape[0], n_times * n_series).T
 
 
-def _difference_resamples(result: FitResult, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Closed-form OLS refits of all resamples: ``(Q, n)`` in ``result.free`` order."""
+def _difference_residuals(result: FitResult) -> np.ndarray:
+    """Residuals of the difference regressions as ``(T - 1, s)``: yearly changes by equation
+    (stacked regressions are split back into their equations)."""
+    n_changes = len(result.data) - 1
+    columns = []
+    for regression in result._problem.regressions:
+        resid = np.asarray(regression.resid)
+        columns += list(resid.reshape(-1, n_changes)) if resid.size % n_changes == 0 else []
+    return np.array(columns).T if columns else np.zeros((n_changes, 0))
+
+
+def _difference_resamples(result: FitResult, rows: np.ndarray) -> np.ndarray:
+    """Closed-form OLS refits of all resamples: ``(Q, n)`` in ``result.free`` order. The same
+    resampled years (``rows``, shape ``(n, T - 1)``) serve every equation, so the correlation
+    between the equations' shocks is kept."""
     raw = result._problem
+    n = rows.shape[0]
+    n_changes = len(result.data) - 1
     theta = np.empty((len(result.free), n))
     position = {name: i for i, name in enumerate(result.free)}
     for regression, names in zip(raw.regressions, raw.columns, strict=True):
@@ -568,8 +612,8 @@ def _difference_resamples(result: FitResult, n: int, rng: np.random.Generator) -
         resid = np.asarray(regression.resid)
         k = X.shape[1]
         scale = math.sqrt(len(resid) / max(len(resid) - k, 1))
-        centred = (resid - resid.mean()) * scale
-        draws = centred[rng.integers(0, len(resid), size=(n, len(resid)))]
+        centred = ((resid - resid.mean()) * scale).reshape(-1, n_changes)  # (equations, T-1)
+        draws = centred[:, rows].transpose(1, 0, 2).reshape(n, -1)  # equation-major, as X
         response = np.asarray(regression.fittedvalues)[:, None] + draws.T
         beta = np.linalg.lstsq(X, response, rcond=None)[0]  # (k, n)
         for row, name in enumerate(names):
