@@ -60,6 +60,7 @@ def test_blocks_keep_the_spread_that_single_years_lose():
     assert 0.6 < np.mean(ratios["block"]) < 1.2
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:fit at a bound:richardson.errors.RichardsonWarning")
 def test_bootstrap_names_its_scheme():
     """Levels wandering around a balance with AR(0.8) deviations: the trajectory fit's residuals
