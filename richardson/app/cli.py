@@ -13,7 +13,7 @@ from pathlib import Path
 
 from ..errors import RichardsonError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "console"]
 
 
 class UsageError(Exception):
@@ -319,5 +319,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def console() -> int:
+    """The installed ``richardson`` command: :func:`main`, with warnings as one line each
+    (``richardson: warning: ...``) instead of Python's file-and-line form."""
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+        print(f"richardson: warning: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        return main()
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -344,6 +344,20 @@ def _data_basis(frame: pd.DataFrame) -> str:
     return f"Data basis: military spending in {attrs.get('units')}, COW NMC v6.0. {note}"
 
 
+def _verdict_text(result: object, boot: object) -> str:
+    """The verdict of a fit with its bootstrap, or why there is none."""
+    if result.regime is None:
+        return (
+            f"Verdict: withheld. {result.withheld or 'The fitted model could not be classified.'}"
+        )
+    low, high = boot.p_runaway_interval()
+    return (
+        f"Verdict: {result.regime.name.replace('_', ' ')}; P(runaway) over the bootstrap "
+        f"= {boot.p_runaway:.2f} (Monte-Carlo 95% interval {low:.2f}-{high:.2f}; "
+        f"{boot.scheme.describe()}). {result.regime.explanation}"
+    )
+
+
 def _historical_fits(report: Report, n_bootstrap: int) -> None:
     from ..fitting.estimate import fit
     from ._basis import load_real
@@ -366,14 +380,9 @@ def _historical_fits(report: Report, n_bootstrap: int) -> None:
             model = richardson2(actors=actors, state_unit=frame.attrs["units"])
             result = fit(model, frame, **options)
             boot = result.bootstrap(n_bootstrap, seed=1, margins=False)
-            low, high = boot.p_runaway_interval()
             report.heading(f"{title}, {start}-{end}", 3)
             report.text(_data_basis(frame))
-            report.text(
-                f"Verdict: {result.regime.name.replace('_', ' ')}; P(runaway) over the bootstrap "
-                f"= {boot.p_runaway:.2f} (Monte-Carlo 95% interval {low:.2f}-{high:.2f}). "
-                f"{result.regime.explanation}"
-            )
+            report.text(_verdict_text(result, boot))
             report.preformatted(result.summary())
             ax = result.plot(bootstrap=boot, logy=bool(options.get("log")))
             report.figure(

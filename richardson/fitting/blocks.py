@@ -42,7 +42,8 @@ class ResamplingScheme:
     Attributes
     ----------
     kind : str
-        ``"iid"`` (single years) or ``"block"`` (moving blocks of consecutive years).
+        ``"iid"`` (single years), ``"block"`` (moving blocks of consecutive years) or
+        ``"parametric"`` (series simulated from a fitted noise model, ``method="var"``).
     block_length : int
         Years per block (1 for ``"iid"``).
     reason : str
@@ -54,11 +55,10 @@ class ResamplingScheme:
     reason: str
 
     def describe(self) -> str:
-        what = (
-            "single years"
-            if self.kind == "iid"
-            else f"moving blocks of {self.block_length} consecutive years"
-        )
+        what = {
+            "iid": "single years",
+            "parametric": "parametric: series simulated from the fitted model",
+        }.get(self.kind, f"moving blocks of {self.block_length} consecutive years")
         return f"{what} ({self.reason})"
 
 

@@ -37,11 +37,12 @@ from .difference import LEVELS
 from .estimators import _fit_difference, _fit_ode, _Observations
 from .price_basis import NOMINAL_FIXES, price_basis
 from .result import _CI_METHODS, FitResult
+from .var import fit_var
 
 __all__ = ["fit", "richardson_total", "METHODS"]
 
 #: Fitting methods of :func:`fit`.
-METHODS = ("ode", "difference")
+METHODS = ("ode", "difference", "var")
 
 
 def richardson_total(growth: float = 0.5, grievance: float = 0.0, state_unit: str = "") -> Model:
@@ -175,6 +176,7 @@ def fit(
     bounds: Mapping[str, tuple[float, float]] | None = None,
     start: Mapping[str, float] | None = None,
     n_starts: int = 1,
+    search: str = "global",
     log: bool = False,
     fit_initial: bool = True,
     ci: str = "profile",
@@ -216,6 +218,12 @@ def fit(
     n_starts : int
         Number of start points (the first as above, the others perturbed at random by a
         factor ``exp(N(0, 0.5))``); the best fit is kept and all are reported.
+    search : {"global", "local"}
+        ODE fit: ``"global"`` adds the best few of a batched Sobol screen of starting points
+        around the start (a factor 10 either way, and up to the typical size for parameters
+        that start at zero) to the local refinements, so that a fit does not stop in a local
+        minimum with the wrong actor's reaction at 0; ``"local"`` refines only the start and
+        its ``n_starts - 1`` perturbations. Ignored when ``start`` is given.
     log : bool
         Fit ``log(spending)`` (relative errors): for series that differ by orders of
         magnitude or grow exponentially. Needs positive data and predictions.
@@ -283,21 +291,23 @@ def fit(
         raise FitError(f"level must lie between 0 and 1, not {level}")
     if level_at not in LEVELS:
         raise FitError(f"level_at must be one of {LEVELS}, not {level_at!r}")
+    if search not in ("global", "local"):
+        raise FitError(f"search must be 'global' or 'local', not {search!r}")
     if int(n_starts) != n_starts or n_starts < 1:
         raise FitError(f"n_starts must be a positive whole number, not {n_starts}")
-    if method == "difference":
+    if method in ("difference", "var"):
         ode_only = {
             "log": log,
             "bounds": bounds,
             "start": start,
-            "n_starts": n_starts > 1,
+            "n_starts": n_starts > 1 and method == "difference",
             "fit_initial": not fit_initial,
+            "hac": method == "var" and (hac or hac_lags is not None),
         }
         given = [name for name, used in ode_only.items() if used]
         if given:
-            raise FitError(
-                f"option(s) {given} apply to method='ode' only; drop them or use method='ode'"
-            )
+            where = "method='ode'" if "hac" not in given else "method='difference'"
+            raise FitError(f"option(s) {given} apply to {where} only; drop them or change method")
     elif hac or hac_lags is not None:
         raise FitError(
             "hac applies to method='difference' only (OLS standard errors); for "
@@ -326,6 +336,7 @@ def fit(
         "hac_lags": hac_lags,
         "level_at": level_at,
         "n_starts": int(n_starts),
+        "search": search,
         "seed": seed,
         "columns": observations.columns,
         "fixed": dict(fixed_values),
@@ -334,6 +345,8 @@ def fit(
     }
     if method == "difference":
         result = _fit_difference(model, observations, fixed_values, options)
+    elif method == "var":
+        result = fit_var(model, observations, fixed_values, options)
     else:
         if model.kind != "ode":
             raise FitError(

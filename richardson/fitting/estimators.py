@@ -253,13 +253,17 @@ def _fit_ode(
     theta0, start_note = _start(model, obs, fixed, start, names, p_base, y0)
     starts = [theta0]
     rng = np.random.default_rng(options["seed"])
+    q_model = len(free_params)
     for _ in range(options["n_starts"] - 1):
         jitter = theta0.copy()
-        q_model = len(free_params)
         jitter[:q_model] *= np.exp(rng.normal(0.0, 0.5, q_model))
         jitter[q_model:] *= np.exp(rng.normal(0.0, 0.05, len(theta0) - q_model))
         starts.append(jitter)
     target = problem.target()
+    if options.get("search", "global") == "global" and start is None:
+        screened = _screened_starts(problem, target, theta0, model, names, q_model, rng)
+        starts += screened
+        start_note += f" and the {len(screened)} best of a Sobol screen around them"
     runs = [least_squares(problem, s, target) for s in starts]
     best = min(runs, key=lambda r: (not np.isfinite(r.cost), 2 * r.cost))
     theta = best.x
@@ -369,7 +373,87 @@ def _fit_ode(
     else:
         intervals = _wald(provisional, options["level"])
     object.__setattr__(provisional, "intervals", intervals)
+    extra = []
+    if intervals.attrs.get("wald_fallback"):
+        extra.append(
+            f"the profile of {list(intervals.attrs['wald_fallback'])} had zero width although "
+            "their standard errors are positive: their intervals are Wald intervals"
+        )
+    lowest = intervals.attrs.get("lower_objective")
+    if lowest is not None:
+        message = (
+            f"a profile refit met RSS {lowest:.6g} < {rss:.6g} at the optimum: the fit stopped "
+            "in a local minimum; refit with more starts (n_starts=20) or other start values"
+        )
+        extra.append(message)
+        warnings.warn(message, RichardsonWarning, stacklevel=3)
+    if extra:
+        object.__setattr__(provisional, "notes", provisional.notes + tuple(extra))
     return provisional
+
+
+#: Candidates of the global screen of the trajectory fit (a Sobol set) and how many of the best
+#: are refined locally.
+SCREEN_POINTS = 256
+SCREEN_KEEP = 6
+
+
+def _screened_starts(
+    problem: TrajectoryProblem,
+    target: np.ndarray,
+    theta0: np.ndarray,
+    model: Model,
+    names: tuple[str, ...],
+    q_model: int,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """The best few of a Sobol screen of starting points around ``theta0``.
+
+    Each model parameter ranges over a factor 10 either way of its start (log scale), or,
+    where the start is zero (an estimate clipped to its bound), from 0 to the typical size of
+    the parameters with the same unit; initial states vary by 10%. All candidates are solved
+    in one batched call; the ``SCREEN_KEEP`` lowest objectives become local starts. A start
+    of zero never moves under multiplicative jitter, which is how a local fit gets stuck with
+    the reaction of the wrong actor at 0.
+    """
+    import scipy.stats
+
+    n_points = SCREEN_POINTS if problem.compiled.is_linear else SCREEN_POINTS // 4
+    unit = scipy.stats.qmc.Sobol(len(theta0), seed=rng).random(n_points)  # (m, Q) in [0, 1)
+    candidates = np.empty((len(theta0), n_points))
+    magnitude = np.abs(theta0)
+    for j in range(len(theta0)):
+        if j >= q_model:  # initial state
+            candidates[j] = theta0[j] * (0.9 + 0.2 * unit[:, j])
+            continue
+        same = [
+            magnitude[i]
+            for i in range(q_model)
+            if model.params[names[i]].unit == model.params[names[j]].unit and magnitude[i] > 0
+        ]
+        if magnitude[j] > 0:
+            candidates[j] = theta0[j] * np.exp(np.log(10.0) * (2.0 * unit[:, j] - 1.0))
+        else:
+            candidates[j] = unit[:, j] * (float(np.median(same)) if same else 1.0)
+    candidates = np.clip(candidates, problem.lower[:, None], problem.upper[:, None])
+    residual, _, ok = problem.residuals(candidates, np.repeat(target, n_points, axis=1), False)
+    with np.errstate(invalid="ignore"):
+        cost = np.where(ok, np.sum(residual**2, axis=0), np.inf)
+    order = [i for i in np.argsort(cost) if np.isfinite(cost[i])]
+    # the best candidates that differ from each other: in the model parameters, relative to
+    # their spread over the screen, at least a quarter of the box apart
+    spread = np.ptp(candidates[:q_model], axis=1)
+    spread = np.where(spread > 0, spread, 1.0)
+    kept: list[int] = []
+    for i in order:
+        if all(
+            np.max(np.abs(candidates[:q_model, i] - candidates[:q_model, j]) / spread) > 0.25
+            for j in kept
+        ):
+            kept.append(i)
+        if len(kept) == SCREEN_KEEP:
+            break
+    return [candidates[:, i].copy() for i in kept]
 
 
 def _unidentified(jac: np.ndarray, names: tuple[str, ...]) -> list[str]:

@@ -475,6 +475,8 @@ def profile_intervals(
     -------
     (lower, upper) : ndarray
         Limits, shape ``(len(which),)``.
+    lowest : float
+        The lowest RSS met by any profile refit: below ``rss`` the optimum was only local.
     """
     q = len(theta)
     dof = max(n_obs - q, 1)
@@ -537,4 +539,6 @@ def profile_intervals(
                 out[position] = bound
             else:
                 out[position] = sign * math.inf
-    return lower, upper
+    finite = np.isfinite(result.cost)
+    lowest = float(np.min(result.cost[finite])) if finite.any() else math.inf
+    return lower, upper, lowest

@@ -28,6 +28,7 @@ from ..errors import FitError, RichardsonError, RichardsonWarning
 from ..model.core import Model
 from .blocks import ResamplingScheme, choose_scheme, resampled_rows
 from .ode import TrajectoryProblem, batched_least_squares, least_squares
+from .var import var_resamples
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -495,9 +496,13 @@ def bootstrap(
                 )
             )
     else:
-        resampling = choose_scheme(_difference_residuals(result), scheme, block_length)
-        rows = resampled_rows(len(result.data) - 1, n, resampling, rng)
-        theta = _difference_resamples(result, rows)
+        if result.method == "var":  # parametric: new shocks from the fitted noise model
+            resampling = ResamplingScheme("parametric", 0, "new Gaussian shocks from the fit")
+            theta = var_resamples(result, n, rng)
+        else:
+            resampling = choose_scheme(_difference_residuals(result), scheme, block_length)
+            rows = resampled_rows(len(result.data) - 1, n, resampling, rng)
+            theta = _difference_resamples(result, rows)
         for start in range(0, n, chunk_size):
             stop = min(start + chunk_size, n)
             chunks.append(

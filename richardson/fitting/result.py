@@ -165,7 +165,7 @@ class FitResult:
         method = method or self.intervals.attrs.get("method", "wald")
         if level == self.level and method == self.intervals.attrs.get("method"):
             return self.intervals.copy()
-        if self.method == "difference" or method != "profile":
+        if self.method in ("difference", "var") or method != "profile":
             return _wald(self, level)
         return _profile(self, level)
 
@@ -332,13 +332,18 @@ def _band_problem(result: FitResult, times: np.ndarray) -> TrajectoryProblem:
 
 def _wald(result: FitResult, level: float) -> pd.DataFrame:
     dof = max(result.n_obs - len(result.free), 1)
-    t = scipy.stats.t.ppf(0.5 + level / 2.0, dof)
+    # maximum likelihood (var): normal quantiles; least squares: t with the residual dof
+    t = (
+        scipy.stats.norm.ppf(0.5 + level / 2.0)
+        if result.method == "var"
+        else scipy.stats.t.ppf(0.5 + level / 2.0, dof)
+    )
     values = np.array([result.params[n] for n in result.free])
     errors = np.array([result.stderr[n] for n in result.free])
     frame = pd.DataFrame(
         {"lower": values - t * errors, "upper": values + t * errors}, index=list(result.free)
     )
-    frame.attrs = {"level": level, "method": "wald" if result.method == "ode" else "t"}
+    frame.attrs = {"level": level, "method": "t" if result.method == "difference" else "wald"}
     return frame
 
 
@@ -348,16 +353,32 @@ def _profile(result: FitResult, level: float) -> pd.DataFrame:
     errors = np.array([result.stderr[n] for n in result.free])
     which = list(range(problem.q_model))
     covariance = result.covariance.to_numpy()
-    low, high = profile_intervals(
+    low, high, lowest = profile_intervals(
         problem, theta, errors, covariance, result.rss, result.n_obs, level, which
     )
     frame = _wald(result, level)
+    wald = frame.copy()
     frame.iloc[which, 0] = low
     frame.iloc[which, 1] = high
+    # a profile of zero width with a positive standard error is a failed profile (a refit
+    # that did not move), not certainty: those parameters keep their Wald interval
+    width = frame["upper"].to_numpy() - frame["lower"].to_numpy()
+    scale = np.maximum(1.0, np.abs(theta))
+    collapsed = [
+        result.free[j]
+        for j in which
+        if width[j] <= 1e-12 * scale[j] and np.isfinite(errors[j]) and errors[j] > 0
+    ]
+    frame.loc[collapsed] = wald.loc[collapsed]
+    note = "profile likelihood for model parameters; Wald for initial states"
+    if collapsed:
+        note += f"; Wald for {collapsed}, whose profile had zero width"
     frame.attrs = {
         "level": level,
         "method": "profile",
-        "note": "profile likelihood for model parameters; Wald for initial states",
+        "note": note,
+        "wald_fallback": tuple(collapsed),
+        "lower_objective": lowest if lowest < result.rss * (1.0 - 1e-6) else None,
     }
     return frame
 
@@ -376,10 +397,13 @@ def _summary(result: FitResult) -> str:
     data = result.data
     years = f"{int(data.index[0])}-{int(data.index[-1])}"
     what = data.attrs.get("case") or data.attrs.get("title") or "data"
-    method = (
-        "trajectory least squares (solved ODE, forward sensitivities)"
-        if result.method == "ode"
-        else f"difference regression (OLS of yearly change on {result.options['level_at']} level)"
+    method = {
+        "ode": "trajectory least squares (solved ODE, forward sensitivities)",
+        "var": "exact discrete-time likelihood of the model with yearly shocks (VAR(1) with "
+        "transition expm(A dt), maximum likelihood)",
+    }.get(
+        result.method,
+        f"difference regression (OLS of yearly change on {result.options['level_at']} level)",
     )
     scale = "log(spending)" if result.options.get("log") else "spending"
     lines = [
@@ -439,8 +463,9 @@ def _summary(result: FitResult) -> str:
             + " (near 2: no autocorrelation; near 0: the model misses a systematic pattern)"
         )
         starts = result.diagnostics["starts"]
+        objective = "-2 log-likelihood" if result.method == "var" else "RSS"
         lines.append(
-            f"Start: {result.diagnostics['start']}; {len(starts)} start point(s), RSS "
+            f"Start: {result.diagnostics['start']}; {len(starts)} start point(s), {objective} "
             + ", ".join(_fmt(s["cost"]) for s in starts)
         )
     if result.withheld:

@@ -219,7 +219,7 @@ def test_synthetic_recovery_coverage():
 def test_fixed_bounds_starts_log_and_information_criteria():
     data = synthetic(0.05, 2)
     model = rd.richardson2(**TRUE)
-    free = rd.fit(model, data, verdict=False, ci="wald", n_starts=3, seed=1)
+    free = rd.fit(model, data, verdict=False, ci="wald", n_starts=3, seed=1, search="local")
     assert len(free.diagnostics["starts"]) == 3
     coupled_off = rd.fit(model, data, fixed={"k": 0.0, "l": 0.0}, verdict=False, ci="wald")
     assert coupled_off.params["k"] == 0.0 and "k" not in coupled_off.free
@@ -475,3 +475,51 @@ def test_coefficients_of_the_same_term_are_not_identifiable():
         result = rd.fit(model, data, ci="wald", start={"k": 0.2, "c": 0.1}, margin_over=["k"])
     assert result.regime is None
     assert "['k', 'c'] are not identifiable" in result.withheld
+
+
+@pytest.mark.slow
+def test_global_search_finds_the_better_optimum_of_greece_turkey():
+    """Greece-Turkey in constant prices, log fit: a local fit from the difference estimates
+    stops at RSS 13.63 (Greece does not react, Turkey does); the global screen finds 13.00
+    with the reactions reversed, the optimum of 40 random starts (measured)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rd.RichardsonWarning)
+        data = rd.data.load("greece_turkey", prices="constant")
+        model = rd.richardson2(actors=("Greece", "Turkey"), state_unit=data.attrs["units"])
+        local = rd.fit(model, data, log=True, search="local", ci="wald", verdict=False)
+        default = rd.fit(model, data, log=True, ci="wald", verdict=False)
+        many = rd.fit(model, data, log=True, n_starts=40, ci="wald", verdict=False)
+    assert default.rss <= many.rss * (1 + 1e-6)
+    assert local.rss > default.rss * 1.03  # the local fit really is stuck
+    with pytest.raises(rd.FitError, match="search must be"):
+        rd.fit(model, data, search="everywhere")
+
+
+@pytest.mark.slow
+def test_collapsed_profiles_fall_back_to_wald_and_lower_objectives_warn(monkeypatch):
+    """A profile refit that does not move gives lower = upper = estimate although the
+    standard error is positive: that is a failed profile, not certainty, and the interval
+    falls back to Wald. A profile refit below the optimum's RSS means a local optimum."""
+    import richardson.fitting.result as result_module
+
+    data = synthetic(0.1, 4)
+    honest = rd.fit(rd.richardson2(**TRUE), data, verdict=False)
+    wald = rd.fit(rd.richardson2(**TRUE), data, verdict=False, ci="wald")
+
+    def collapsed(problem, theta, stderr, covariance, rss, n_obs, level, which):
+        return theta[which].copy(), theta[which].copy(), rss
+
+    monkeypatch.setattr(result_module, "profile_intervals", collapsed)
+    fallback = rd.fit(rd.richardson2(**TRUE), data, verdict=False)
+    model_params = ["k", "l", "a", "b", "g", "h"]
+    assert_allclose(fallback.intervals.loc[model_params], wald.intervals.loc[model_params])
+    assert any("zero width" in note for note in fallback.notes)
+    assert not np.allclose(honest.intervals.loc[model_params], wald.intervals.loc[model_params])
+
+    def lower(problem, theta, stderr, covariance, rss, n_obs, level, which):
+        return theta[which] - 1.0, theta[which] + 1.0, 0.5 * rss
+
+    monkeypatch.setattr(result_module, "profile_intervals", lower)
+    with pytest.warns(rd.RichardsonWarning, match="local minimum"):
+        stuck = rd.fit(rd.richardson2(**TRUE), data, verdict=False)
+    assert any("local minimum" in note for note in stuck.notes)
