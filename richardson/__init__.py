@@ -50,7 +50,17 @@ from .errors import (
     SimulationError,
     UnknownSymbolError,
 )
-from .fitting import BootstrapResult, FitResult, bootstrap, fit, richardson_total
+from .fitting import (
+    BootstrapResult,
+    CouplingTest,
+    FitResult,
+    TrendDiagnostics,
+    bootstrap,
+    coupling_test,
+    fit,
+    richardson_total,
+    trend_diagnostics,
+)
 from .io import from_vensim, load_model, save_model, simulate_pysd, to_vensim
 from .model import (
     TIME,
@@ -79,6 +89,7 @@ __all__ = [
     "CodimTwoPoint",
     "CompiledModel",
     "ContinuationError",
+    "CouplingTest",
     "DataError",
     "DimensionMismatchError",
     "DuplicateNameError",
@@ -105,6 +116,7 @@ __all__ = [
     "Step",
     "TIME",
     "Trajectory",
+    "TrendDiagnostics",
     "TriggerPoint",
     "UnknownSymbolError",
     "alliance_model",
@@ -113,6 +125,7 @@ __all__ = [
     "compile_model",
     "continuation",
     "continue_bifurcation",
+    "coupling_test",
     "data",
     "equilibria",
     "escalation_margin",
@@ -138,4 +151,5 @@ __all__ = [
     "step",
     "sweep",
     "to_vensim",
+    "trend_diagnostics",
 ]

@@ -33,6 +33,8 @@ import sympy as sp
 from ..data import check
 from ..errors import DataError, FitError, RichardsonError, RichardsonWarning, did_you_mean
 from ..model.core import Model, Parameter
+from .bounds import at_bound_sentence, verdict_beyond_bounds
+from .diagnostics import trend_diagnostics
 from .difference import LEVELS
 from .estimators import _fit_difference, _fit_ode, _Observations
 from .price_basis import NOMINAL_FIXES, price_basis
@@ -342,6 +344,7 @@ def fit(
         "fixed": dict(fixed_values),
         "margin_over": None if margin_over is None else tuple(margin_over),
         "allow_nominal": bool(allow_nominal),
+        "bounds": dict(bounds or {}),
     }
     if method == "difference":
         result = _fit_difference(model, observations, fixed_values, options)
@@ -358,6 +361,13 @@ def fit(
                 "fit each period between interventions separately"
             )
         result = _fit_ode(model, observations, fixed_values, bounds, start, options)
+    if verdict and withheld is None and result.at_bound:
+        robust, bound_note = verdict_beyond_bounds(result, result.at_bound)
+        if robust:
+            kept = tuple(p for p in result.problems if p != at_bound_sentence(result.at_bound))
+            object.__setattr__(result, "problems", kept)
+        if bound_note:
+            object.__setattr__(result, "notes", (*result.notes, bound_note))
     if verdict and withheld is None and result.problems:
         withheld = (
             "No regime verdict: "
@@ -365,6 +375,13 @@ def fit(
             + ". To fix: fix those parameters at values you can justify (fixed=...), fit a "
             "model without them, or use more data."
         )
+    try:  # auxiliary: a series the tests cannot handle (uneven years, constant) goes without
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            trend = trend_diagnostics(result.data, log=bool(options.get("log", False)))
+        object.__setattr__(result, "diagnostics", {**result.diagnostics, "trend": trend.as_dict()})
+    except (DataError, ValueError, ArithmeticError, np.linalg.LinAlgError):
+        pass
     object.__setattr__(result, "price_basis", basis.kind)
     if basis.units and model.state_unit and model.state_unit != basis.units:
         unit_note = (

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import DataError, FitError, RichardsonWarning, did_you_mean
 from ..model.core import Model, Parameter
+from .bounds import at_bound_sentence
 from .difference import fit_differences, is_linear_in_params
 from .ode import TrajectoryProblem, least_squares
 from .result import FitResult, _profile, _wald
@@ -80,10 +81,7 @@ def _estimability(
     """Reasons, one sentence each, why the estimates cannot carry a verdict."""
     problems = []
     if at_bound:
-        problems.append(
-            f"the estimates of {at_bound} sit on their bounds: the data push them against the "
-            "model's constraints, so a verdict would rest on the constraint, not on the data"
-        )
+        problems.append(at_bound_sentence(at_bound))
     if outside:
         problems.append(
             f"the estimates of {outside} have the wrong sign (outside their declared bounds): "
@@ -365,6 +363,7 @@ def _fit_ode(
         escalation=None,
         options=options,
         problems=_estimability(at_bound, outside, unidentified),
+        at_bound=tuple(at_bound),
         _problem=problem,
         _theta=theta,
     )

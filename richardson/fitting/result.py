@@ -94,7 +94,10 @@ class FitResult:
         series in current prices; None when a verdict was drawn or not asked for.
     problems : tuple of str
         Why the estimates cannot carry a verdict, one sentence each: estimates on their
-        bounds, with the wrong sign, or not identifiable. Any problem withholds the verdict.
+        bounds (when the verdict changes with them moved beyond their bounds), with the
+        wrong sign, or not identifiable. Any problem withholds the verdict.
+    at_bound : tuple of str
+        Free estimates that sit on a bound of their parameter.
     price_basis : str
         The data's price basis as :func:`richardson.fitting.price_basis.price_basis` read
         it: ``"constant"``, ``"non-monetary"``, ``"current"``, ``"unknown money"``,
@@ -129,6 +132,7 @@ class FitResult:
     withheld: str | None = None
     price_basis: str = ""
     problems: tuple[str, ...] = ()
+    at_bound: tuple[str, ...] = ()
     _problem: Any = field(default=None, repr=False)
     _theta: Any = field(default=None, repr=False)
 
@@ -450,6 +454,8 @@ def _summary(result: FitResult) -> str:
     lines.append("")
     if result.method == "difference":
         for label, d in result.diagnostics.items():
+            if label == "trend":
+                continue
             lines.append(
                 f"Regression {label}: n = {d['n_obs']}, R^2 = {_fmt(d['r_squared'])}, "
                 f"Durbin-Watson = {_fmt(d['durbin_watson'])}, Jarque-Bera p = "
@@ -468,6 +474,9 @@ def _summary(result: FitResult) -> str:
             f"Start: {result.diagnostics['start']}; {len(starts)} start point(s), {objective} "
             + ", ".join(_fmt(s["cost"]) for s in starts)
         )
+    trend = result.diagnostics.get("trend")
+    if trend:
+        lines += ["", "Trend and unit roots:"] + [f"  {sentence}" for sentence in trend["lines"]]
     if result.withheld:
         lines += ["", "Regime: withheld", f"  {result.withheld}"]
     if result.regime is not None:

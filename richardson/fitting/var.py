@@ -494,6 +494,7 @@ def fit_var(
         escalation=None,
         options=options,
         problems=_estimability(at_bound, outside, unidentified),
+        at_bound=tuple(at_bound),
         _problem=replace(problem, theta=theta, F=F, c=c, Q=Q, scale=refit_scale),
         _theta=theta,
     )

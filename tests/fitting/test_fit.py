@@ -440,25 +440,39 @@ def test_too_few_residual_degrees_of_freedom_are_refused():
 
 
 @pytest.mark.filterwarnings("ignore:fit at a bound:richardson.errors.RichardsonWarning")
-def test_estimates_on_a_bound_keep_their_numbers_but_withhold_the_verdict():
-    """Data from a system in which y *lowers* its spending when x arms (l = -0.3): with the
-    model's sign assumption l >= 0 the estimate sits on its bound, and the verdict is
-    withheld with the reason; fixing l at 0 (a stated choice) gives the verdict back."""
+def test_a_verdict_that_rests_on_a_bound_is_withheld_and_one_that_does_not_stands():
+    """A runaway race (k l = 0.3 > a b = 0.225) fitted with reactions held below 0.2 and
+    fatigues above 0.3, bounds under which no runaway is possible: the estimates sit on them,
+    the constrained fit says stable, the fit without the bounds says runaway, so the verdict
+    rests on the constraints and is withheld. A stable race whose
+    y *lowers* its spending when x arms (l = -0.3) fitted with l >= 0: l sits on 0, but
+    without the bound the fit is just as stable, so that verdict stands, with a note."""
     x, y, k, l_, a, b, g, h = sp.symbols("x y k l a b g h")
-    values = {"k": 0.3, "l": -0.3, "a": 0.6, "b": 0.5, "g": 2.0, "h": 3.0}
-    truth = rd.Model(["x", "y"], values, [k * y - a * x + g, l_ * x - b * y + h])
     times = np.arange(0.0, 30.0)
-    clean = rd.simulate(truth, (0, 29), y0=[1.0, 8.0], t_eval=times).values
-    noisy = clean + np.random.default_rng(3).normal(0.0, 0.05, clean.shape)
-    data = pd.DataFrame(noisy, index=np.arange(30), columns=["x", "y"])
+
+    def data_of(values, y0):
+        truth = rd.Model(["x", "y"], values, [k * y - a * x + g, l_ * x - b * y + h])
+        clean = rd.simulate(truth, (0, 29), y0=y0, t_eval=times).values
+        noisy = clean * np.exp(np.random.default_rng(3).normal(0.0, 0.01, clean.shape))
+        return pd.DataFrame(noisy, index=np.arange(30), columns=["x", "y"])
+
+    runaway = data_of({"k": 0.6, "l": 0.5, "a": 0.5, "b": 0.45, "g": 1.0, "h": 1.0}, [5, 4])
     with pytest.warns(rd.RichardsonWarning, match="No regime verdict") as caught:
-        result = rd.fit(rd.richardson2(), data, margin_over=["k"])
-    assert result.params["l"] == pytest.approx(0.0, abs=1e-6)  # the number is kept
+        boxed = {"k": (0.0, 0.2), "l": (0.0, 0.2), "a": (0.3, 5.0), "b": (0.3, 5.0)}
+        result = rd.fit(rd.richardson2(), runaway, bounds=boxed, margin_over=["g"])
+    assert result.params["k"] == pytest.approx(0.2, abs=1e-6)  # the number is kept
+    assert rd.classify(result.fitted_model).name == "stable_balance"  # what the bound says
     assert result.regime is None and result.escalation is None
-    assert "['l'] sit on their bounds" in result.withheld and "fixed=" in result.withheld
+    assert "sit on their bounds" in result.withheld and "'k'" in result.withheld
+    assert "fixed=" in result.withheld
     assert any(str(w.message) == result.withheld for w in caught)
-    fixed = rd.fit(rd.richardson2(), data, fixed={"l": 0.0}, margin_over=["k"])
-    assert fixed.regime is not None and fixed.problems == ()
+    assert any("regime runaway" in note for note in result.notes)  # what the data say
+
+    stable = data_of({"k": 0.3, "l": -0.3, "a": 0.6, "b": 0.5, "g": 2.0, "h": 3.0}, [1, 8])
+    result = rd.fit(rd.richardson2(), stable, margin_over=["k"])
+    assert result.params["l"] == pytest.approx(0.0, abs=1e-6)
+    assert result.regime is not None and result.regime.name == "stable_balance"
+    assert any("the constraint does not decide it" in note for note in result.notes)
 
 
 def test_coefficients_of_the_same_term_are_not_identifiable():
