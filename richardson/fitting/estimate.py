@@ -225,7 +225,8 @@ def fit(
         around the start (a factor 10 either way, and up to the typical size for parameters
         that start at zero) to the local refinements, so that a fit does not stop in a local
         minimum with the wrong actor's reaction at 0; ``"local"`` refines only the start and
-        its ``n_starts - 1`` perturbations. Ignored when ``start`` is given.
+        its ``n_starts - 1`` perturbations. Ignored when ``start`` is given, and for models
+        nonlinear in their states (the screen would cost several fits: use ``n_starts``).
     log : bool
         Fit ``log(spending)`` (relative errors): for series that differ by orders of
         magnitude or grow exponentially. Needs positive data and predictions.

@@ -258,7 +258,9 @@ def _fit_ode(
         jitter[q_model:] *= np.exp(rng.normal(0.0, 0.05, len(theta0) - q_model))
         starts.append(jitter)
     target = problem.target()
-    if options.get("search", "global") == "global" and start is None:
+    # the screen costs one batched solve: cheap for linear models (exact propagation), a
+    # multiple of the whole fit for nonlinear ones, which refine n_starts perturbations only
+    if options.get("search", "global") == "global" and start is None and compiled.is_linear:
         screened = _screened_starts(problem, target, theta0, model, names, q_model, rng)
         starts += screened
         start_note += f" and the {len(screened)} best of a Sobol screen around them"
@@ -417,7 +419,7 @@ def _screened_starts(
     """
     import scipy.stats
 
-    n_points = SCREEN_POINTS if problem.compiled.is_linear else SCREEN_POINTS // 4
+    n_points = SCREEN_POINTS
     unit = scipy.stats.qmc.Sobol(len(theta0), seed=rng).random(n_points)  # (m, Q) in [0, 1)
     candidates = np.empty((len(theta0), n_points))
     magnitude = np.abs(theta0)

@@ -31,6 +31,16 @@ __all__ = [
 #: A member whose predicted spending exceeds this multiple of the largest observation is
 #: frozen and counted as failed (the parameters describe a runaway far from the data).
 BLOW_UP = 1e4
+#: Right-hand-side evaluations of one batched explicit solve, and of one member's stiff solve,
+#: before it is abandoned (a solve that needs more is stiff or running away: a smooth 30-year
+#: solve takes a few hundred).
+
+BATCH_RHS_BUDGET = 3_000
+MEMBER_RHS_BUDGET = 6_000
+
+
+class _OverBudget(Exception):
+    """Raised inside a right-hand side when a solve has used up its evaluations."""
 
 
 @dataclass(eq=False)
@@ -118,22 +128,48 @@ class TrajectoryProblem:
         free = self.free_params
         width = n * (1 + q) if sensitivities else n
 
-        def rhs(t: float, flat: np.ndarray) -> np.ndarray:
-            z = flat.reshape(width, m)
-            y = z[:n]
-            rate = np.empty_like(z)
-            rate[:n] = compiled.rhs(t, y, params)
-            if sensitivities:
-                s = z[n:].reshape(n, q, m)
-                jac = compiled.jac(t, y, params)
-                ds = np.einsum("ijm,jqm->iqm", jac, s)
-                if qm:
-                    ds[:, :qm] += compiled.jac_p(t, y, params)[:, free]
-                rate[n:] = ds.reshape(n * q, m)
-            stopped = ~np.all(np.isfinite(y) & (np.abs(y) < cap), axis=0)
-            if stopped.any():
-                rate[:, stopped] = 0.0
-            return rate.ravel()
+        def make_rhs(p: np.ndarray, columns: int, budget: int):  # noqa: ANN202
+            calls = [0]
+
+            def rhs(t: float, flat: np.ndarray) -> np.ndarray:
+                calls[0] += 1
+                if calls[0] > budget:
+                    raise _OverBudget
+                z = flat.reshape(width, columns)
+                y = z[:n]
+                rate = np.empty_like(z)
+                rate[:n] = compiled.rhs(t, y, p)
+                if sensitivities:
+                    s = z[n:].reshape(n, q, columns)
+                    jac = compiled.jac(t, y, p)
+                    ds = np.einsum("ijm,jqm->iqm", jac, s)
+                    if qm:
+                        ds[:, :qm] += compiled.jac_p(t, y, p)[:, free]
+                    rate[n:] = ds.reshape(n * q, columns)
+                stopped = ~np.all(np.isfinite(y) & (np.abs(y) < cap), axis=0)
+                if stopped.any():
+                    rate[:, stopped] = 0.0
+                return rate.ravel()
+
+            return rhs
+
+        def integrate(p: np.ndarray, z: np.ndarray, method: str, budget: int) -> np.ndarray:
+            columns = z.shape[1]
+            try:
+                solution = solve_ivp(
+                    make_rhs(p, columns, budget),
+                    (t[0], t[-1]),
+                    z.ravel(),
+                    method=method,
+                    t_eval=t,
+                    rtol=self.rtol,
+                    atol=1e-12,
+                )
+            except _OverBudget:
+                return np.full((len(t), width, columns), np.nan)
+            if solution.status == 0 and solution.y.shape[1] == len(t):
+                return solution.y.T.reshape(-1, width, columns)
+            return np.full((len(t), width, columns), np.nan)
 
         z0 = np.zeros((width, m))
         z0[:n] = initial
@@ -147,21 +183,18 @@ class TrajectoryProblem:
             if self.exact_linear and compiled.is_linear and compiled.is_autonomous:
                 states = self._propagate_linear(params, z0, sensitivities)
             else:
-                solution = solve_ivp(
-                    rhs,
-                    (t[0], t[-1]),
-                    z0.ravel(),
-                    method="RK45",
-                    t_eval=t,
-                    rtol=self.rtol,
-                    atol=1e-12,
-                )
-                solved = solution.status == 0 and solution.y.shape[1] == len(t)
-                states = (
-                    solution.y.T.reshape(-1, width, m)
-                    if solved
-                    else np.full((len(t), width, m), np.nan)
-                )
+                # one batched explicit solve while no member is stiff; past the budget (a
+                # member whose parameters make the system stiff sets the step size for all),
+                # each member alone with LSODA, which switches to a stiff method, within its
+                # own budget: a member that still does not finish is a failed solve, not a hang
+                states = integrate(params, z0, "RK45", BATCH_RHS_BUDGET)
+                if m > 1 and not np.all(np.isfinite(states)):
+                    for j in np.nonzero(~np.all(np.isfinite(states), axis=(0, 1)))[0]:
+                        states[:, :, j : j + 1] = integrate(
+                            params[:, j : j + 1], z0[:, j : j + 1], "LSODA", MEMBER_RHS_BUDGET
+                        )
+                elif m == 1 and not np.all(np.isfinite(states)):
+                    states = integrate(params, z0, "LSODA", MEMBER_RHS_BUDGET)
         predicted = states[:, :n]
         ok = np.all(np.isfinite(predicted) & (np.abs(predicted) < cap), axis=(0, 1))
         if self.log:
