@@ -359,6 +359,7 @@ def _verdict_text(result: object, boot: object) -> str:
 
 
 def _historical_fits(report: Report, n_bootstrap: int) -> None:
+    from ..fitting.coupling import coupling_test
     from ..fitting.estimate import fit
     from ._basis import load_real
 
@@ -368,8 +369,12 @@ def _historical_fits(report: Report, n_bootstrap: int) -> None:
         "bundled Correlates of War series on a real basis: spending in constant 2010 US dollars "
         "(deflated by the US CPI-U) from 1914 on, military personnel before (no open deflator "
         "for pounds is bundled). Current-price series would read inflation as escalation, so "
-        "the toolkit gives no verdict on them. Each fit has profile-likelihood intervals "
-        f"and a {n_bootstrap}-sample residual bootstrap for P(runaway)."
+        "the toolkit gives no verdict on them. Each case shows a test of whether the actors "
+        "react to each other, the fit with yearly shocks (method='var', parametric bootstrap) "
+        "and the trajectory fit (profile-likelihood intervals, residual bootstrap in blocks "
+        f"when the years are autocorrelated), each with {n_bootstrap} resamples for "
+        "P(runaway), unit-root diagnostics in the summary, and a verdict or the reason why "
+        "there is none."
     )
     for title, case, (start, end), actors, options in HISTORICAL_FITS:
 
@@ -378,11 +383,17 @@ def _historical_fits(report: Report, n_bootstrap: int) -> None:
         ) -> None:
             frame = load_real(case, start=start, end=end)
             model = richardson2(actors=actors, state_unit=frame.attrs["units"])
-            result = fit(model, frame, **options)
-            boot = result.bootstrap(n_bootstrap, seed=1, margins=False)
             report.heading(f"{title}, {start}-{end}", 3)
             report.text(_data_basis(frame))
-            report.text(_verdict_text(result, boot))
+            report.text("Coupling test: " + " ".join(coupling_test(frame).lines()))
+            shocks = fit(model, frame, method="var")
+            report.text(
+                "With yearly shocks (method='var'): "
+                + _verdict_text(shocks, shocks.bootstrap(n_bootstrap, seed=1, margins=False))
+            )
+            result = fit(model, frame, **options)
+            boot = result.bootstrap(n_bootstrap, seed=1, margins=False)
+            report.text("As one smooth path (method='ode'): " + _verdict_text(result, boot))
             report.preformatted(result.summary())
             ax = result.plot(bootstrap=boot, logy=bool(options.get("log")))
             report.figure(
