@@ -62,6 +62,30 @@ def _with_fitted(
     return replace(fitted, initial=dict(initial)), notes, outside
 
 
+def _at_bound(
+    names: tuple[str, ...] | list[str],
+    theta: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    notes: list[str],
+) -> list[str]:
+    """Estimates within 1e-6 (relative) of a finite bound; adds a note and warns if any."""
+    at_bound = [
+        n
+        for n, v, lo, hi in zip(names, theta, lower, upper, strict=True)
+        if (np.isfinite(lo) and abs(v - lo) <= 1e-6 * (1 + abs(lo)))
+        or (np.isfinite(hi) and abs(v - hi) <= 1e-6 * (1 + abs(hi)))
+    ]
+    if at_bound:
+        message = (
+            f"fit at a bound for {at_bound}: the data push the estimate against the "
+            "model's constraint; its standard error and interval are not reliable"
+        )
+        notes.append(message)
+        warnings.warn(message, RichardsonWarning, stacklevel=4)
+    return at_bound
+
+
 #: Fewest residual degrees of freedom (observations minus free estimates) a fit accepts.
 MIN_RESIDUAL_DOF = 2
 
@@ -287,19 +311,7 @@ def _fit_ode(
             "from these data (standard errors are NaN); fix some of them"
         )
     stderr_free = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-    at_bound = [
-        n
-        for n, v, lo, hi in zip(names, theta, lower, upper, strict=True)
-        if (np.isfinite(lo) and abs(v - lo) <= 1e-6 * (1 + abs(lo)))
-        or (np.isfinite(hi) and abs(v - hi) <= 1e-6 * (1 + abs(hi)))
-    ]
-    if at_bound:
-        message = (
-            f"fit at a bound for {at_bound}: the data push the estimate against the "
-            "model's constraint; its standard error and interval are not reliable"
-        )
-        notes.append(message)
-        warnings.warn(message, RichardsonWarning, stacklevel=3)
+    at_bound = _at_bound(names, theta, lower, upper, notes)
     values = {name: float(fixed.get(name, model.params[name].value)) for name in model.param_names}
     for name in initial_names:
         values[name] = float(y0[initial_names.index(name)])

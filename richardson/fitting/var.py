@@ -27,10 +27,17 @@ import scipy.linalg
 import scipy.optimize
 import scipy.stats
 
-from ..errors import FitError, RichardsonWarning
+from ..errors import FitError
 from ..model.core import Model
 from .difference import fit_differences, is_linear_in_params
-from .estimators import _check_dof, _estimability, _information, _Observations, _with_fitted
+from .estimators import (
+    _at_bound,
+    _check_dof,
+    _estimability,
+    _information,
+    _Observations,
+    _with_fitted,
+)
 from .result import FitResult
 
 __all__ = [
@@ -412,19 +419,9 @@ def fit_var(
             "from these data (standard errors are NaN); fix some of them"
         )
     errors = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-    at_bound = [
-        name
-        for name, v, (lo, hi) in zip(names, theta, bounds, strict=True)
-        if (np.isfinite(lo) and abs(v - lo) <= 1e-6 * (1 + abs(lo)))
-        or (np.isfinite(hi) and abs(v - hi) <= 1e-6 * (1 + abs(hi)))
-    ]
-    if at_bound:
-        message = (
-            f"fit at a bound for {at_bound}: the data push the estimate against the "
-            "model's constraint; its standard error and interval are not reliable"
-        )
-        notes.append(message)
-        warnings.warn(message, RichardsonWarning, stacklevel=3)
+    at_bound = _at_bound(
+        names, theta, np.array([b[0] for b in bounds]), np.array([b[1] for b in bounds]), notes
+    )
     sigma = _implied_sigma(problem.system(theta)[0], Q, dt)
     if sigma is not None and np.linalg.eigvalsh(sigma).min() < -1e-8 * np.abs(sigma).max():
         notes.append(
