@@ -27,14 +27,13 @@ def at_bound_sentence(names: list[str] | tuple[str, ...]) -> str:
     )
 
 
-def _moved(model: Model, changes: dict[str, float], lift: bool = False) -> Model:
-    """The model with new values for some parameters; ``lift`` removes their bounds."""
+def _unbounded(model: Model, names: list[str]) -> Model:
+    """The model with the bounds of ``names`` lifted to (-inf, inf)."""
     updates = {}
-    for name, value in changes.items():
+    for name in names:
         p = model.params[name]
-        low, high = (-math.inf, math.inf) if lift else p.bounds
         updates[name] = Parameter(
-            name, value, (min(low, value), max(high, value)), p.unit, p.description, p.source
+            name, p.value, (-math.inf, math.inf), p.unit, p.description, p.source
         )
     return model.with_params(updates)
 
@@ -58,7 +57,7 @@ def verdict_beyond_bounds(result: Any, at_bound: tuple[str, ...]) -> tuple[bool,
     names = [n for n in at_bound if n in result.model.params]
     if not names:
         return True, ""
-    free = _moved(result.model, {n: result.params[n] for n in names}, lift=True)
+    free = _unbounded(result.model, names)
     options = result.options
     keep = ("method", "log", "fit_initial", "level", "n_starts", "search", "seed", "level_at")
     try:

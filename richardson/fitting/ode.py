@@ -127,6 +127,7 @@ class TrajectoryProblem:
         cap = BLOW_UP * max(1.0, float(np.nanmax(np.abs(self.observed))))
         free = self.free_params
         width = n * (1 + q) if sensitivities else n
+        t = self.times
 
         def make_rhs(p: np.ndarray, columns: int, budget: int):  # noqa: ANN202
             calls = [0]
@@ -177,7 +178,6 @@ class TrajectoryProblem:
             s0 = np.zeros((n, q, m))
             s0[np.arange(n), qm + np.arange(n)] = 1.0
             z0[n:] = s0.reshape(n * q, m)
-        t = self.times
         self.n_solves[0] += 1
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if self.exact_linear and compiled.is_linear and compiled.is_autonomous:
@@ -188,13 +188,10 @@ class TrajectoryProblem:
                 # each member alone with LSODA, which switches to a stiff method, within its
                 # own budget: a member that still does not finish is a failed solve, not a hang
                 states = integrate(params, z0, "RK45", BATCH_RHS_BUDGET)
-                if m > 1 and not np.all(np.isfinite(states)):
-                    for j in np.nonzero(~np.all(np.isfinite(states), axis=(0, 1)))[0]:
-                        states[:, :, j : j + 1] = integrate(
-                            params[:, j : j + 1], z0[:, j : j + 1], "LSODA", MEMBER_RHS_BUDGET
-                        )
-                elif m == 1 and not np.all(np.isfinite(states)):
-                    states = integrate(params, z0, "LSODA", MEMBER_RHS_BUDGET)
+                for j in np.flatnonzero(~np.all(np.isfinite(states), axis=(0, 1))):
+                    states[:, :, j : j + 1] = integrate(
+                        params[:, j : j + 1], z0[:, j : j + 1], "LSODA", MEMBER_RHS_BUDGET
+                    )
         predicted = states[:, :n]
         ok = np.all(np.isfinite(predicted) & (np.abs(predicted) < cap), axis=(0, 1))
         if self.log:
