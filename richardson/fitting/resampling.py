@@ -24,10 +24,17 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..errors import FitError, RichardsonError, RichardsonWarning
-from ..model.core import Model
+from ..errors import FitError, RichardsonWarning
 from .blocks import ResamplingScheme, choose_scheme, resampled_rows
-from .ode import TrajectoryProblem, batched_least_squares, least_squares
+from .refits import (
+    REFIT_ITERATIONS,
+    _Chunk,
+    _portable,
+    _problem_fields,
+    _refit_rate_limit,
+    _run_chunk,
+    _verdict_region,
+)
 from .var import var_resamples
 
 if TYPE_CHECKING:
@@ -133,15 +140,16 @@ class BootstrapResult:
             raise FitError("this bootstrap ran without verdicts; call bootstrap(verdicts=True)")
 
     def intervals(self, level: float = 0.95) -> pd.DataFrame:
-        """Percentile intervals of the free estimates (converged resamples)."""
+        """Percentile intervals of the free estimates (converged resamples).
+
+        Order statistics (no interpolation), so that an estimate at infinity (a ceiling a
+        resample does not reach) is an ``inf`` limit rather than NaN.
+        """
         alpha = (1.0 - level) / 2.0
         good = self.samples[self.converged]
+        quantile = lambda p: good.quantile(p, interpolation="nearest")  # noqa: E731
         return pd.DataFrame(
-            {
-                "lower": good.quantile(alpha),
-                "median": good.median(),
-                "upper": good.quantile(1.0 - alpha),
-            }
+            {"lower": quantile(alpha), "median": quantile(0.5), "upper": quantile(1.0 - alpha)}
         )
 
     def margin_quantiles(self, q: Sequence[float] = (0.025, 0.5, 0.975)) -> pd.Series:
@@ -198,8 +206,18 @@ class BootstrapResult:
                 f"{quantiles.iloc[0]:.3g} to {quantiles.iloc[2]:.3g}; {share:.1%} of resamples "
                 "have a finite margin"
             )
-        if self.notes:
-            lines += ["", "Notes:"] + [f"  - {note}" for note in self.notes]
+        notes = list(self.notes)
+        if self.failed_share > 0.05:
+            notes.insert(
+                0,
+                f"{self.failed_share:.0%} of the refits did not converge within their limit "
+                f"({REFIT_ITERATIONS} batched iterations): the model is weakly identified from "
+                "these data (estimates drift along flat directions); the shares and intervals "
+                "above are over the converged resamples only. Fixing or bounding parameters "
+                "makes the model identifiable.",
+            )
+        if notes:
+            lines += ["", "Notes:"] + [f"  - {note}" for note in notes]
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -218,167 +236,6 @@ class BootstrapResult:
         )
 
 
-# ---------------------------------------------------------------------- picklable jobs
-def _portable(model: Model) -> dict[str, Any]:
-    """Plain-data description of a model that pickles (rebuilt in worker processes)."""
-    return {
-        "states": list(model.states),
-        "params": dict(model.params),
-        "rhs": list(model.rhs),
-        "kind": model.kind,
-        "actors": list(model.actors),
-        "blocs": {k: list(v) for k, v in model.blocs.items()},
-        "name": model.name,
-        "description": model.description,
-        "state_unit": model.state_unit,
-        "time_unit": model.time_unit,
-        "initial": dict(model.initial),
-        "metadata": dict(model.metadata),
-    }
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    """One unit of work: refit some resamples and give their verdicts."""
-
-    model: dict[str, Any]
-    kind: str  # "ode" or "difference"
-    samples: np.ndarray | None  # (Q, m) already-fitted estimates (difference)
-    problem: dict[str, Any] | None  # TrajectoryProblem fields without the compiled model
-    theta_hat: np.ndarray | None
-    targets: np.ndarray | None  # (N, m)
-    batched: bool
-    free: tuple[str, ...]
-    verdicts: bool
-    margins: bool
-    margin_over: tuple[str, ...] | None
-
-
-def _problem_fields(problem: TrajectoryProblem) -> dict[str, Any]:
-    return {
-        k: getattr(problem, k)
-        for k in (
-            "times",
-            "observed",
-            "p_base",
-            "free_params",
-            "fit_initial",
-            "y0",
-            "log",
-            "names",
-            "lower",
-            "upper",
-            "rtol",
-            "exact_linear",
-        )
-    }
-
-
-def _run_chunk(
-    chunk: _Chunk,
-) -> tuple[np.ndarray, np.ndarray, list[str] | None, np.ndarray | None, list[str]]:
-    """Worker: refit (ODE) and classify one chunk. Module-level so that it pickles."""
-    model = Model(**chunk.model)
-    if chunk.kind == "ode":
-        problem = TrajectoryProblem(compiled=model.compile(), **chunk.problem)
-        m = chunk.targets.shape[1]
-        start = np.repeat(chunk.theta_hat[:, None], m, axis=1)
-        if chunk.batched:
-            result = batched_least_squares(problem, start, chunk.targets)
-            theta, converged = result.theta.copy(), result.converged.copy()
-            # the few members still crawling along a flat valley are finished one by one
-            for j in np.nonzero(~converged)[0]:
-                single = least_squares(problem, theta[:, j], chunk.targets[:, j : j + 1])
-                if np.isfinite(single.cost) and 2 * single.cost <= result.cost[j]:
-                    theta[:, j] = single.x
-                converged[j] = bool(single.success) and np.isfinite(single.cost)
-        else:
-            theta = np.empty_like(start)
-            converged = np.zeros(m, dtype=bool)
-            for j in range(m):
-                single = least_squares(problem, chunk.theta_hat, chunk.targets[:, j : j + 1])
-                theta[:, j] = single.x
-                converged[j] = bool(single.success) and np.isfinite(single.cost)
-    else:
-        theta = chunk.samples
-        converged = np.all(np.isfinite(theta), axis=0)
-    regimes, margins, notes = None, None, []
-    if chunk.verdicts or chunk.margins:
-        regimes, margins, notes = _verdict_chunk(
-            model, chunk.free, theta, converged, chunk.verdicts, chunk.margins, chunk.margin_over
-        )
-    return theta, converged, regimes, margins, notes
-
-
-def _verdict_chunk(
-    model: Model,
-    free: tuple[str, ...],
-    theta: np.ndarray,
-    converged: np.ndarray,
-    verdicts: bool,
-    margins: bool,
-    margin_over: tuple[str, ...] | None,
-):  # noqa: ANN202
-    """Regime names and escalation margins of each column of ``theta``.
-
-    For linear models the regimes of the whole chunk come from one batched eigenvalue
-    computation (:func:`richardson.analysis.verdicts.linear_verdicts`, the test :func:`classify`
-    applies to linear models); otherwise :func:`classify` runs per resample. Margins always
-    come from :func:`richardson.escalation_margin`, per resample.
-    """
-    from ..analysis.margin import escalation_margin
-    from ..analysis.regimes import classify
-    from ..analysis.results import REGIMES
-    from ..analysis.verdicts import linear_verdicts
-
-    m = theta.shape[1]
-    regimes = [""] * m if verdicts else None
-    values = np.full(m, np.nan) if margins else None
-    notes: list[str] = []
-    param_rows = [name for name in free if name in model.param_index]
-    positions = [free.index(name) for name in param_rows]
-    compiled = model.compile()
-    batched = verdicts and compiled.is_linear and compiled.is_autonomous
-    if batched:
-        full = np.repeat(model.param_vector()[:, None], m, axis=1)
-        full[[model.param_index[n] for n in param_rows]] = theta[positions]
-        zero = np.zeros((model.n_states, m))
-        A = compiled.jac(0.0, zero, full)  # (n, n, m)
-        b = compiled.rhs(0.0, zero, full)  # (n, m)
-        with np.errstate(invalid="ignore", over="ignore"):
-            finite = np.all(np.isfinite(A), axis=(0, 1)) & np.all(np.isfinite(b), axis=0)
-            usable = converged & finite
-            codes = np.zeros(m, dtype=int)
-            if usable.any():
-                codes[usable] = linear_verdicts(A[:, :, usable], b[:, usable], model.kind == "map")[
-                    0
-                ]
-        for j in np.nonzero(usable)[0]:
-            regimes[j] = REGIMES[int(codes[j])]
-    for j in range(m):
-        if not converged[j]:
-            continue
-        params = dict(zip(param_rows, theta[positions, j].tolist(), strict=True))
-        if verdicts and not batched:
-            try:
-                regimes[j] = classify(model, params).name
-            except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
-                if len(notes) < 5:
-                    notes.append(f"resample regime failed: {err}")
-        if margins:
-            try:
-                found = (
-                    escalation_margin(model, params)
-                    if margin_over is None
-                    else escalation_margin(model, params, over=list(margin_over))
-                )
-                values[j] = found.margin
-            except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
-                if len(notes) < 5:
-                    notes.append(f"resample margin failed (left NaN): {err}")
-    return regimes, values, notes
-
-
 # ---------------------------------------------------------------------- entry point
 def bootstrap(
     result: FitResult,
@@ -389,7 +246,7 @@ def bootstrap(
     batched: bool = True,
     progress: bool | None = None,
     verdicts: bool = True,
-    margins: bool = True,
+    margins: bool | None = None,
     margin_over: Sequence[str] | None = None,
     scheme: str = "auto",
     block_length: int | None = None,
@@ -418,17 +275,21 @@ def bootstrap(
         Resamples per chunk; by default ``n`` split into about 8 chunks (at least 50 each)
         for an executor, one chunk otherwise.
     batched : bool
-        Fit all resamples of a chunk together (batched Levenberg-Marquardt; the few that
-        have not converged after its iteration limit are finished one by one); False fits
-        them one by one with ``scipy.optimize.least_squares`` (for comparison).
+        Fit all resamples of a chunk together (batched Levenberg-Marquardt, at most
+        :data:`REFIT_ITERATIONS` iterations each: a refit still improving then counts as not
+        converged); False fits them one by one with ``scipy.optimize.least_squares`` (for
+        comparison). Ceilings are refitted through their reciprocal (see
+        :mod:`.reciprocal`), so a resample that does not reach one gets ``inf``.
     progress : bool, optional
         Show a tqdm progress bar; by default when there is more than one chunk.
     verdicts : bool
         Classify every resample (:func:`richardson.classify`) for the regime shares and
         ``P(runaway)``. Ignored (no verdicts, no margins) when the fit withheld its own
         verdict (``result.withheld``, e.g. series in current prices).
-    margins : bool
+    margins : bool, optional
         Measure every resample's escalation margin (:func:`richardson.escalation_margin`).
+        By default for linear models only (exact and cheap); for a nonlinear model each
+        margin is a bisection over sampled verdicts (seconds per resample), so ask for it.
     margin_over : sequence of str, optional
         Parameters over which the margin is searched; the fit's choice by default.
     scheme : {"auto", "iid", "block"}
@@ -451,6 +312,8 @@ def bootstrap(
     if int(n) != n or n < 1:
         raise FitError(f"n must be a positive whole number, not {n}")
     n = int(n)
+    if margins is None:
+        margins = result.model.compile().is_linear
     withheld = result.withheld if (verdicts or margins) else None
     if result.withheld:
         verdicts = margins = False
@@ -485,7 +348,7 @@ def bootstrap(
                     portable,
                     "ode",
                     None,
-                    _problem_fields(problem),
+                    {**_problem_fields(problem), "max_rate": _refit_rate_limit(problem, result)},
                     result._theta,
                     targets[:, start:stop],
                     batched,
@@ -493,6 +356,7 @@ def bootstrap(
                     verdicts,
                     margins,
                     margin_over,
+                    _verdict_region(result),
                 )
             )
     else:
