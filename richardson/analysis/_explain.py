@@ -98,7 +98,11 @@ def explain_linear(
         restraint = A[0, 0] * A[1, 1]
         mutual = f"{k_name}*{l_name} = {reaction:.3g}"
         brake = f"{a_name}*{b_name} = {restraint:.3g}"
-        if name == "runaway":
+        if name == "marginal":
+            sentences.append(
+                f"Restraint exactly balances mutual reaction: {brake} = {mutual} (to rounding)."
+            )
+        elif name in ("runaway", "threshold"):
             if reaction > restraint:
                 sentences.append(f"Mutual reaction outweighs restraint: {mutual} > {brake}.")
             else:
@@ -113,15 +117,46 @@ def explain_linear(
             f"The reaction-minus-fatigue matrix (K - diag(a)) has its largest eigenvalue at "
             f"{rate:+.3g} per {unit}: "
             + (
-                "the combined feedback of reactions, including indirect loops through allies and "
-                "rivals, outweighs the restraint of costs."
-                if name == "runaway"
+                "the combined feedback of reactions balances the restraint of costs exactly."
+                if name == "marginal"
+                else "the combined feedback of reactions, including indirect loops through "
+                "allies and rivals, outweighs the restraint of costs."
+                if name in ("runaway", "threshold")
                 else "the restraint of costs outweighs the combined feedback of reactions, "
                 "including "
                 "indirect loops through allies and rivals."
             )
         )
     balance = found[0] if found else None
+    if name == "marginal":
+        sentences.append(
+            "The growth rate is zero and the grievances do not push spending along the neutral "
+            "direction: spending neither escalates nor returns to one balance. There is a line "
+            "of balances, and each start comes to rest where it meets it; any shock moves the "
+            "resting point for good."
+        )
+        return " ".join(sentences)
+    if name == "threshold":
+        from .verdicts import threshold_balance
+
+        balance_state, _ = threshold_balance(A, b)
+        grievances = _grievance_text(model, b)
+        below = "falls to zero: the system disarms" if np.all(b <= 0) else "falls back"
+        sentences.append(
+            f"But goodwill (negative grievances: {grievances}) creates a balance at "
+            f"({state_text(model, balance_state)}) that is a threshold (a saddle): starting "
+            f"below it, spending {below}; starting above it, the excess of spending over the "
+            "threshold grows without bound"
+            + (
+                f", doubling about every {doubling:.2g} {plural(unit)} (growth rate "
+                f"{rate:.3g} per {unit})."
+                if math.isfinite(doubling)
+                else "."
+            )
+            + " This is Richardson's unstable case with goodwill: a crisis that lifts spending "
+            "past the threshold starts a race that does not stop by itself."
+        )
+        return " ".join(sentences)
     if name == "runaway":
         who = "both" if n == 2 else "every actor"
         if math.isfinite(doubling):
@@ -136,12 +171,11 @@ def explain_linear(
             )
         if n > 2:
             sentences.append(f"The escalation is led by {_leading_actors(model, A)}.")
-        if balance is not None and np.all(balance.state > 0):
+        if balance is not None and np.all(balance.state >= 0):
             sentences.append(
-                f"The balance at ({state_text(model, balance.state)}) is a threshold (a "
-                f"{balance.kind}): starting above it, spending escalates; starting well below it, "
-                "spending falls towards zero instead. This is Richardson's unstable case with "
-                "goodwill (negative grievances)."
+                f"The balance at ({state_text(model, balance.state)}) is unstable (a "
+                f"{balance.kind}) and offers no refuge: spending leaves it from every side "
+                "that can be reached."
             )
         elif balance is not None:
             sentences.append(
@@ -189,6 +223,25 @@ def explain_linear(
             f"settle at ({state_text(model, floored)})" + (f"; {damping}." if damping else ".")
         )
     return " ".join(sentences)
+
+
+def fate_text(model: Model, start: np.ndarray, fate: str | None, side: str | None) -> str:
+    """The sentence on where a given start goes (``side``: of the threshold, if any)."""
+    where = f"From the start given ({state_text(model, start)})"
+    if fate is None:
+        return f"{where}, spending had not settled by the end of the simulated horizon."
+    if side is not None:
+        verb = "runs away" if fate == "runaway" else f"falls back ({fate.replace('_', ' ')})"
+        return f"{where}, spending lies {side} the threshold and {verb}."
+    words = {
+        "runaway": "spending runs away",
+        "disarmament": "spending falls to zero",
+        "stable_balance": "spending settles at a stable balance",
+        "saturation": "spending settles at the ceiling balance",
+        "oscillatory": "spending keeps cycling",
+        "marginal": "spending comes to rest on the line of balances",
+    }
+    return f"{where}, {words.get(fate, fate.replace('_', ' '))}."
 
 
 def _grievance_text(model: Model, b: np.ndarray) -> str:

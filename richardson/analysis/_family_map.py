@@ -21,7 +21,8 @@ import numpy as np
 
 from ._abscissa import family_abscissa
 from ._spectral import family_perron, is_metzler, metzler_perron
-from .verdicts import verdict_codes
+from .results import REGIMES
+from .verdicts import _edge_codes, verdict_codes
 
 #: Grid points at which the per-axis reconstruction is checked against full Jacobians.
 CHECK_POINTS = 6
@@ -135,7 +136,25 @@ def few_entry_map(
         view[axis] = shape[axis]
         if lines.size:
             no_grievance &= np.all(table <= 0.0, axis=0).reshape(view)
-    return verdict_codes(growth, leading_imag, no_grievance.ravel(), scale), growth
+    codes = verdict_codes(growth, leading_imag, no_grievance.ravel(), scale)
+    edge = np.flatnonzero(codes == REGIMES.index("runaway"))
+    if edge.size:  # threshold and marginal cases need the full systems at those points
+        stack = np.repeat(common.reshape(-1, 1), edge.size, axis=1)
+        stack[entries] = values[:, edge]
+        b_edge = np.repeat(b_base[:, None], edge.size, axis=1)
+        where = np.unravel_index(edge, shape)
+        for axis, (_, _, lines, table) in enumerate(per_axis):
+            if lines.size:
+                b_edge[lines] = table[:, where[axis]]
+        codes[edge] = _edge_codes(
+            stack.reshape(n, n, edge.size),
+            b_edge,
+            codes[edge],
+            growth[edge],
+            leading_imag[edge],
+            scale[edge],
+        )
+    return codes, growth
 
 
 @functools.lru_cache(maxsize=64)

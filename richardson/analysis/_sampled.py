@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..model.core import Model
-from ._explain import half_life_text, names_list, plural, state_text
+from ._explain import fate_text, half_life_text, names_list, plural, state_text
 from .results import REGIMES, Equilibrium, Regime
 
 __all__ = ["classify_sampled"]
@@ -106,8 +106,11 @@ def classify_sampled(
     n_samples: int,
     horizon: float | None,
     seed: int,
+    start: np.ndarray | None = None,
 ) -> Regime:
-    """The verdict from balances and sampled runs (see :func:`richardson.classify`)."""
+    """The verdict from balances and sampled runs (see :func:`richardson.classify`).
+
+    ``start`` (optional) is simulated with the sampled starts; its outcome is the fate."""
     n = model.n_states
     discrete = model.kind == "map"
     scale = float(np.max(upper - lower))
@@ -120,6 +123,8 @@ def classify_sampled(
     seeds = [e.state + 1e-4 * max(1.0, scale) * rng.standard_normal(n) for e in found if e.stable]
     if seeds:
         starts = np.concatenate([starts, np.array(seeds).T], axis=1)
+    if start is not None:
+        starts = np.concatenate([starts, np.asarray(start, dtype=float)[:, None]], axis=1)
     T = _horizon(found, horizon, discrete)
     ceiling = 10.0 * float(np.max(np.abs(upper)))
     floor = 0.0 if np.all(lower >= 0) else None
@@ -153,13 +158,18 @@ def classify_sampled(
                 outcomes.append(f"rest{len(rests) - 1}")
     rests = [np.mean(final[idx], axis=0) for idx in members]
     sampled = outcomes[:n_random]
-    counts = {label: sampled.count(label) / n_random for label in dict.fromkeys(outcomes)}
+    # the given start is judged, not counted: the regime is the parameters' alone
+    judged = outcomes[:-1] if start is not None else outcomes
+    counts = {label: sampled.count(label) / n_random for label in dict.fromkeys(judged)}
     attractors = [label for label in counts if label != "unsettled"]
     stable = [e for e in found if e.stable]
     growth = max((e.growth_rate for e in found), default=math.nan)
-    at_floor = [np.all(r <= 1e-6 * max(1.0, scale)) for r in rests]
+    at_floor = [np.all(np.abs(r) <= 1e-6 * max(1.0, scale)) for r in rests]
     low_growth = _growth_at(compiled, p, lower)
-    if len(attractors) >= 2:
+    finite = [label for label in attractors if label != "runaway"]
+    if "runaway" in attractors and len(finite) == 1:
+        name = "threshold"
+    elif len(attractors) >= 2:
         name = "bistable"
     elif not attractors:
         name = "stable_balance" if stable else "runaway"
@@ -196,6 +206,11 @@ def classify_sampled(
         low_growth,
         discrete,
     )
+    fate = side = None
+    if start is not None:
+        fate = _fate(outcomes[-1], at_floor)
+        side = _side(name, fate)
+        explanation += " " + fate_text(model, start, fate, side)
     doubling = math.inf
     return Regime(
         name=name,
@@ -207,7 +222,27 @@ def classify_sampled(
         method="sampled",
         outcomes=readable,
         time_unit=model.time_unit if not discrete else "step",
+        fate=fate,
+        start=None if start is None else dict(zip(model.states, start.tolist(), strict=True)),
     )
+
+
+def _fate(outcome: str, at_floor: list[bool]) -> str | None:
+    """Regime name of one run's outcome (None while it has not settled)."""
+    if outcome == "runaway":
+        return "runaway"
+    if outcome == "cycle":
+        return "oscillatory"
+    if outcome.startswith("rest"):
+        return "disarmament" if at_floor[int(outcome[4:])] else "stable_balance"
+    return None
+
+
+def _side(name: str, fate: str | None) -> str | None:
+    """Which side of the threshold a start with this fate lies on (threshold regimes only)."""
+    if name != "threshold" or fate is None:
+        return None
+    return "above" if fate == "runaway" else "below"
 
 
 def _growth_at(compiled: Any, p: np.ndarray, state: np.ndarray) -> float:
@@ -252,6 +287,28 @@ def _explain(
     n_runs = len(escaped)
     sentences: list[str] = []
     saddles = [e for e in found if e.kind == "saddle"]
+    if name == "threshold":
+        finite = next(label for label in counts if label not in ("runaway", "unsettled"))
+        if finite == "cycle":
+            settled = "sustained cycles"
+        else:
+            settled = f"a stable balance ({state_text(model, rests[int(finite[4:])])}"
+        unstable = saddles or [e for e in found if not e.stable]
+        through = (
+            f" through the {unstable[0].kind} at ("
+            + "), (".join(state_text(model, e.state) for e in unstable)
+            + ")"
+            if unstable
+            else ""
+        )
+        sentences.append(
+            f"There is {settled}{'; ' if finite != 'cycle' else ' ('}"
+            f"{_share(counts[finite])} of the sampled starts of the region searched end "
+            f"there), but beyond a threshold{through} spending escalates without bound "
+            f"({_share(counts.get('runaway', 0.0))} of them). A crisis that pushes spending past "
+            "the threshold starts a race that does not stop by itself."
+        )
+        return " ".join(sentences)
     if name == "bistable":
         parts = []
         ordered = sorted(range(len(rests)), key=lambda i: float(np.sum(rests[i])))

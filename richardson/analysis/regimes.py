@@ -44,6 +44,7 @@ def classify(
     n_samples: int = 48,
     horizon: float | None = None,
     seed: int = 0,
+    y0: Any = None,
 ) -> Regime:
     """Give the regime of a parameter set, with a plain-language explanation.
 
@@ -73,6 +74,9 @@ def classify(
         balances, between 50 and 2000.
     seed : int
         Seed of the sampled starts.
+    y0 : array-like or mapping, optional
+        A start (state units) whose fate is judged as well (``Regime.fate``): where that
+        start goes, and, in a threshold regime, which side of the threshold it lies on.
 
     Returns
     -------
@@ -91,14 +95,17 @@ def classify(
     """
     _check_autonomous(model, "classify")
     p = _param_vector(model, params)
+    start = None if y0 is None else model.initial_vector(y0)
     compiled = model.compile()
     if compiled.is_linear:
-        return _classify_linear(model, compiled, p)
+        return _classify_linear(model, compiled, p, start)
     from ._sampled import classify_sampled
 
     lower, upper = _region(model, region, p)
     found = _nonlinear_equilibria(model, compiled, p, lower, upper, 200, seed, 1e-10)
-    return classify_sampled(model, compiled, p, found, lower, upper, int(n_samples), horizon, seed)
+    return classify_sampled(
+        model, compiled, p, found, lower, upper, int(n_samples), horizon, seed, start
+    )
 
 
 def _floored_balance(A: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -127,8 +134,10 @@ def _floored_balance(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.maximum(x, 0.0)
 
 
-def _classify_linear(model: Model, compiled: Any, p: np.ndarray) -> Regime:
-    from ._explain import explain_linear
+def _classify_linear(
+    model: Model, compiled: Any, p: np.ndarray, start: np.ndarray | None = None
+) -> Regime:
+    from ._explain import explain_linear, fate_text
 
     A, b = _linear_parts(compiled, p)
     discrete = model.kind == "map"
@@ -136,12 +145,17 @@ def _classify_linear(model: Model, compiled: Any, p: np.ndarray) -> Regime:
     name = REGIMES[int(codes[0])]
     found = _linear_equilibria(model, compiled, p)
     rate = float(growth[0])
-    doubling = math.log(2.0) / rate if name == "runaway" and rate > 0 and not discrete else math.inf
+    grows = name in ("runaway", "threshold") and rate > 0 and not discrete
+    doubling = math.log(2.0) / rate if grows else math.inf
     if discrete and name == "runaway":
         radius = rate + 1.0
         doubling = math.log(2.0) / math.log(radius) if radius > 1 else math.inf
     floored = _floored_balance(A, b) if not discrete else None
     explanation = explain_linear(model, A, b, name, rate, doubling, found, floored)
+    fate = None
+    if start is not None:
+        fate, side = _linear_fate(A, b, name, start, floored)
+        explanation += " " + fate_text(model, start, fate, side)
     return Regime(
         name=name,
         explanation=explanation,
@@ -151,4 +165,48 @@ def _classify_linear(model: Model, compiled: Any, p: np.ndarray) -> Regime:
         params=dict(zip(model.param_names, p.tolist(), strict=True)),
         method="linear",
         time_unit=model.time_unit,
+        fate=fate,
+        start=None if start is None else dict(zip(model.states, start.tolist(), strict=True)),
     )
+
+
+def _linear_fate(
+    A: np.ndarray, b: np.ndarray, name: str, start: np.ndarray, floored: np.ndarray | None
+) -> tuple[str, str | None]:
+    """Where ``start`` goes under ``x' = A x + b`` (spending floored at zero), and its side.
+
+    Exact: in a threshold regime the sign of ``w . (x0 - x*)`` (see
+    :func:`~.verdicts.threshold_balance`) decides; a start below falls back to the floored
+    balance (zero spending: disarmament). Every other regime is the fate of every start.
+    """
+    if name != "threshold":
+        return name, None
+    from .verdicts import threshold_balance
+
+    balance, w = threshold_balance(A, b)
+    if float(w @ (start - balance)) > 0:
+        return "runaway", "above"
+    if np.all(b <= 0):
+        return "disarmament", "below"  # zero spending is a resting point, the saddle repels
+    # mixed grievances: where the floored flow comes to rest is found by simulating it
+    return _floored_rest(A, b, start), "below"
+
+
+def _floored_rest(A: np.ndarray, b: np.ndarray, start: np.ndarray) -> str:
+    """Regime name of where ``x' = A x + b`` from ``start``, floored at zero, comes to rest."""
+    from scipy.integrate import solve_ivp
+
+    rates = np.abs(np.linalg.eigvals(A).real)
+    slowest = max(float(rates[rates > 1e-12].min()) if np.any(rates > 1e-12) else 0.1, 1e-3)
+    horizon = float(np.clip(50.0 / slowest, 50.0, 5000.0))
+
+    def floored(t: float, x: np.ndarray) -> np.ndarray:
+        rate = A @ x + b
+        return np.where((x <= 0) & (rate < 0), 0.0, rate)
+
+    run = solve_ivp(floored, (0.0, horizon), np.maximum(start, 0.0), method="LSODA", rtol=1e-8)
+    final = np.maximum(run.y[:, -1], 0.0)
+    top = max(1.0, float(np.abs(start).max()), float(np.abs(b).max()))
+    if not run.success or np.max(final) > 1e6 * top:
+        return "runaway"
+    return "disarmament" if np.all(final <= 1e-9 * top) else "stable_balance"

@@ -19,7 +19,16 @@ from ..errors import ModelError
 __all__ = ["REGIMES", "KINDS", "Equilibrium", "Regime"]
 
 #: The closed set of regime names (see the design notes).
-REGIMES = ("stable_balance", "runaway", "disarmament", "bistable", "oscillatory", "saturation")
+REGIMES = (
+    "stable_balance",
+    "runaway",
+    "disarmament",
+    "bistable",
+    "oscillatory",
+    "saturation",
+    "threshold",
+    "marginal",
+)
 
 #: The closed set of equilibrium kinds.
 KINDS = (
@@ -108,8 +117,12 @@ class Regime:
     Attributes
     ----------
     name : str
-        One of ``"stable_balance"``, ``"runaway"``, ``"disarmament"``, ``"bistable"``,
-        ``"oscillatory"``, ``"saturation"``.
+        One of :data:`REGIMES`: ``"stable_balance"``, ``"runaway"``, ``"disarmament"``,
+        ``"bistable"`` (two or more *finite* stable states), ``"oscillatory"``,
+        ``"saturation"``, ``"threshold"`` (a balance exists, but beyond a threshold through
+        a saddle spending runs away: Richardson's unstable case with goodwill) or
+        ``"marginal"`` (a zero growth rate with no forcing that drives growth: no growth
+        and no convergence, e.g. a line of balances).
     explanation : str
         One paragraph in plain language, with the numbers.
     equilibria : tuple of Equilibrium
@@ -129,6 +142,12 @@ class Regime:
         For ``"sampled"``: share of sampled starts ending in each outcome.
     time_unit : str
         The model's time unit.
+    fate : str or None
+        Where the start given to :func:`classify` (``y0``) goes: ``"runaway"``, or the
+        regime of the balance it reaches (``"stable_balance"``, ``"disarmament"``, ...);
+        None when no start was given (or, for sampled verdicts, it had not settled).
+    start : mapping or None
+        That start, state -> value.
     """
 
     name: str
@@ -140,10 +159,14 @@ class Regime:
     method: str = "linear"
     outcomes: Mapping[str, float] = field(default_factory=dict)
     time_unit: str = "year"
+    fate: str | None = None
+    start: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         if self.name not in REGIMES:
             raise ModelError(f"regime name must be one of {REGIMES}, not {self.name!r}")
+        if self.fate is not None and self.fate not in REGIMES:
+            raise ModelError(f"fate must be one of {REGIMES}, not {self.fate!r}")
         object.__setattr__(self, "equilibria", tuple(self.equilibria))
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
         object.__setattr__(self, "outcomes", MappingProxyType(dict(self.outcomes)))
@@ -155,7 +178,12 @@ class Regime:
 
     def summary(self) -> str:
         """Plain text for an appendix: verdict, explanation, balances and parameters."""
-        lines = [f"Regime: {self.name.replace('_', ' ')}", "", _wrap(self.explanation), ""]
+        lines = [f"Regime: {self.name.replace('_', ' ')}"]
+        if self.start is not None:
+            where = ", ".join(f"{k} = {v:.4g}" for k, v in self.start.items())
+            fate = (self.fate or "not settled").replace("_", " ")
+            lines.append(f"Fate of the start ({where}): {fate}")
+        lines += ["", _wrap(self.explanation), ""]
         if self.equilibria:
             lines.append("Balances:")
             lines += [f"  {eq.summary()}" for eq in self.equilibria]
@@ -197,6 +225,8 @@ _REGIME_COLOURS = {
     "bistable": "#6a1b9a",
     "oscillatory": "#ef6c00",
     "saturation": "#8d6e63",
+    "threshold": "#ad1457",
+    "marginal": "#757575",
 }
 
 

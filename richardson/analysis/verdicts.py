@@ -12,7 +12,7 @@ from .results import (
     REGIMES,
 )
 
-__all__ = ["linear_verdicts", "verdict_codes"]
+__all__ = ["linear_verdicts", "threshold_balance", "verdict_codes"]
 
 
 def linear_verdicts(
@@ -90,7 +90,81 @@ def linear_verdicts(
                 leading = np.argmax(eigenvalues.real, axis=-1)
                 picked = np.take_along_axis(eigenvalues, leading[:, None], axis=-1)[:, 0]
                 growth[rest], leading_imag[rest] = picked.real, np.abs(picked.imag)
-    return verdict_codes(growth, leading_imag, np.all(b <= 0.0, axis=0), scale, discrete), growth
+    codes = verdict_codes(growth, leading_imag, np.all(b <= 0.0, axis=0), scale, discrete)
+    if not discrete:
+        codes = _edge_codes(A, b, codes, growth, leading_imag, scale)
+    return codes, growth
+
+
+def _edge_codes(
+    A: np.ndarray,
+    b: np.ndarray,
+    codes: np.ndarray,
+    growth: np.ndarray,
+    leading_imag: np.ndarray,
+    scale: np.ndarray,
+) -> np.ndarray:
+    """Refine "runaway" codes of linear ODEs into ``"marginal"`` and ``"threshold"``.
+
+    ``marginal``: the growth rate is zero (to rounding), the leading eigenvalue real, and the
+    grievances lie in the range of ``A`` (``u . b = 0`` for the left singular vector ``u`` of
+    the zero singular value), so there is a line (or plane) of balances and nothing drives
+    growth; when ``b`` is not in the range, spending grows linearly: runaway.
+
+    ``threshold``: exactly one eigenvalue with positive real part, real, whose right
+    eigenvector ``v`` points into the positive orthant (spending up), and a balance
+    ``x* = -A^-1 b >= 0`` with ``w . x* > 0`` (``w`` the left eigenvector, ``w . v > 0``):
+    the saddle at ``x*`` separates starts that run away (``w . (x0 - x*) > 0``) from those
+    that fall back, among them zero spending. Richardson's unstable case with goodwill.
+    Only systems with a negative grievance can have one (otherwise ``x*`` is negative).
+    """
+    codes = codes.copy()
+    runaway = codes == REGIMES.index("runaway")
+    tol = 1e-12 * np.maximum(scale, 1.0)
+    real = leading_imag <= tol
+    for j in np.flatnonzero(runaway & real & (np.abs(growth) <= tol)):
+        U, _, _ = np.linalg.svd(A[:, :, j])
+        if abs(float(U[:, -1] @ b[:, j])) <= 1e-9 * max(float(np.abs(b[:, j]).max()), 1.0):
+            codes[j] = REGIMES.index("marginal")
+    candidates = runaway & real & (growth > tol) & np.any(b < 0.0, axis=0)
+    for j in np.flatnonzero(candidates):
+        if threshold_balance(A[:, :, j], b[:, j]) is not None:
+            codes[j] = REGIMES.index("threshold")
+    return codes
+
+
+def threshold_balance(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(x*, w)`` when ``x' = A x + b`` has a threshold at ``x*`` (see :func:`_edge_codes`).
+
+    ``w`` is the left eigenvector of the one unstable eigenvalue, scaled so that
+    ``w . v = 1`` for its right eigenvector ``v`` (``sum(v) > 0``): a start ``x0`` runs away
+    when ``w . (x0 - x*) > 0`` and falls back when it is negative.
+    """
+    scale = max(float(np.abs(A).max()), 1e-300)
+    eigenvalues, right = np.linalg.eig(A)
+    unstable = eigenvalues.real > 1e-12 * max(scale, 1.0)
+    if unstable.sum() != 1:
+        return None
+    i = int(np.flatnonzero(unstable)[0])
+    if abs(eigenvalues[i].imag) > 1e-12 * max(scale, 1.0):
+        return None
+    v = right[:, i].real
+    v = v if v.sum() > 0 else -v
+    if np.any(v < -1e-9 * np.abs(v).max()):
+        return None  # the unstable direction mixes rising and falling spending
+    left_values, left = np.linalg.eig(A.T)
+    w = left[:, int(np.argmin(np.abs(left_values - eigenvalues[i])))].real
+    if abs(w @ v) < 1e-300:
+        return None
+    w = w / (w @ v)
+    try:
+        balance = np.linalg.solve(A, -b)
+    except np.linalg.LinAlgError:
+        return None
+    size = max(float(np.abs(balance).max()), 1e-300)
+    if np.any(balance < -1e-9 * size) or w @ balance <= 1e-9 * size * np.abs(w).sum():
+        return None
+    return balance, w
 
 
 def verdict_codes(

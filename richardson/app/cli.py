@@ -7,6 +7,7 @@ Errors are one clear line; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +38,23 @@ def _parse_params(items: Sequence[str]) -> dict[str, float]:
         if not sep or not name.strip():
             raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
     return values
+
+
+def _parse_start(text: str | None, states: Sequence[str]) -> dict[str, float] | None:
+    """``"10,12"`` (one value per state, in order) -> ``{state: value}``; None when absent."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        values = [float(part) for part in parts]
+    except ValueError:
+        values = []
+    if len(values) != len(states) or not all(math.isfinite(v) for v in values):
+        raise UsageError(
+            f"--y0 expects {len(states)} comma-separated numbers, one per state "
+            f"({', '.join(states)}), got {text!r}"
+        )
+    return dict(zip(states, values, strict=True))
 
 
 def _parse_grid(items: Sequence[str]) -> dict[str, object]:
@@ -108,7 +126,7 @@ def _analyze(args: argparse.Namespace) -> int:
     for eq in equilibria(model, params):
         print("  " + eq.summary())
     print()
-    print(classify(model, params).summary())
+    print(classify(model, params, y0=_parse_start(args.y0, model.states)).summary())
     print()
     over = args.over.split(",") if args.over else None
     print(escalation_margin(model, params, over=over).summary())
@@ -234,6 +252,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = verb("analyze", "balances, regime verdict in words and escalation margin", _analyze)
     sub.add_argument(
         "--over", help="comma-separated parameters for the margin (default: reactions)"
+    )
+    sub.add_argument(
+        "--y0",
+        help="a start whose fate is judged (which side of a threshold), e.g. 10,12 "
+        "(one value per state, in order)",
     )
 
     sub = verb("portrait", "phase portrait of two states", _portrait)

@@ -394,7 +394,7 @@ def fit(
         object.__setattr__(result, "withheld", withheld)
         warnings.warn(withheld, RichardsonWarning, stacklevel=2)
     elif verdict:
-        regime, escalation, notes = _verdicts(result.fitted_model, margin_over)
+        regime, escalation, notes = _verdicts(result.fitted_model, margin_over, _last_state(result))
         if not basis.supports_verdict:
             notes = (caveat, *notes)
         object.__setattr__(result, "regime", regime)
@@ -429,17 +429,31 @@ def _fixed_values(
     return values
 
 
+def _last_state(result: Any) -> np.ndarray | None:
+    """The last observed state, in model-state order (the start the verdict is judged from)."""
+    model = result.model
+    try:
+        row = result.data.iloc[-1]
+        values = [float(row[actor]) for actor in model.actors]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    state = np.array(values)
+    return state if np.all(np.isfinite(state)) else None
+
+
 def _verdicts(
-    fitted_model: Model, margin_over: Sequence[str] | None
+    fitted_model: Model, margin_over: Sequence[str] | None, last: np.ndarray | None = None
 ) -> tuple[Any, Any, tuple[str, ...]]:
-    """Regime and escalation margin of the fitted model; failures are recorded, not raised."""
+    """Regime and escalation margin of the fitted model; failures are recorded, not raised.
+
+    The regime is judged with the fate of ``last`` (the last observed state)."""
     from ..analysis.margin import escalation_margin
     from ..analysis.regimes import classify
 
     notes = []
     regime = escalation = None
     try:
-        regime = classify(fitted_model)
+        regime = classify(fitted_model, y0=last)
     except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
         notes.append(f"the fitted model could not be classified: {err}")
     try:

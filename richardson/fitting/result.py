@@ -480,7 +480,12 @@ def _summary(result: FitResult) -> str:
     if result.withheld:
         lines += ["", "Regime: withheld", f"  {result.withheld}"]
     if result.regime is not None:
-        lines += ["", f"Regime: {result.regime.name}", f"  {result.regime.explanation}"]
+        lines += ["", f"Regime: {result.regime.name}"]
+        if result.regime.start is not None:
+            year = result.data.index[-1]
+            fate = (result.regime.fate or "not settled").replace("_", " ")
+            lines.append(f"  judged from the last observed state ({year}): its fate is {fate}")
+        lines.append(f"  {result.regime.explanation}")
     if result.escalation is not None:
         lines.append(result.escalation.summary())
     if result.notes:

@@ -25,7 +25,9 @@ REGIME_COLOURS = {
     "bistable": "#ba68c8",
     "oscillatory": "#ffb74d",
     "saturation": "#bcaaa4",
-    "failed": "#9e9e9e",
+    "threshold": "#f06292",
+    "marginal": "#e0e0e0",
+    "failed": "#616161",
 }
 
 

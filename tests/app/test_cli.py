@@ -77,7 +77,7 @@ def test_simulate_verb_writes_csv_and_figure(tmp_path, capsys):
 def test_analyze_verb_gives_verdict_and_margin(capsys):
     model = str(MODELS / "classic_two_nation.toml")
     assert main(["analyze", model]) == 0
-    assert "runaway" in capsys.readouterr().out
+    assert "Regime: threshold" in capsys.readouterr().out  # Richardson's case with goodwill
     assert (
         main(
             [
@@ -189,3 +189,16 @@ def test_every_scenario_run_covers_its_interventions():
         for intervention in scenario.model.interventions:
             for moment in intervention.breakpoints():
                 assert t0 <= moment <= t1, (scenario.key, intervention, scenario.t_span)
+
+
+def test_analyze_judges_the_fate_of_a_start(capsys):
+    model = str(MODELS / "classic_two_nation.toml")
+    # Richardson's fitted 1909-1913 pair: goodwill and kl > ab, a threshold at about 97.5
+    assert main(["analyze", model, "--y0", "90,90"]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # the summary wraps its lines
+    assert "Regime: threshold" in out and "Fate of the start" in out
+    assert "lies below the threshold" in out
+    assert main(["analyze", model, "--y0", "110,110"]) == 0
+    assert "lies above the threshold and runs away" in " ".join(capsys.readouterr().out.split())
+    assert main(["analyze", model, "--y0", "1,x"]) == 2
+    assert "--y0 expects 2 comma-separated numbers" in capsys.readouterr().err

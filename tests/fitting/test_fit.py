@@ -80,7 +80,10 @@ def test_pre1914_total_line_matches_polyfit(pre_wwi):
         result.intervals.loc["growth"], [slope - t * se_slope, slope + t * se_slope], rtol=1e-10
     )
     # a positive slope means totals above the root grow without bound: Richardson's reading
-    assert slope > 0 and result.regime.name == "runaway"
+    # with a negative intercept (goodwill) that root is a threshold: Richardson's reading,
+    # and the 1913 total lies above it
+    assert slope > 0 and intercept < 0 and result.regime.name == "threshold"
+    assert result.regime.fate == "runaway" and -intercept / slope < total[-1]
     assert "runaway" in result.summary() and "growth" in result.summary()
 
 

@@ -1,0 +1,129 @@
+"""The regimes at the edges: ``threshold`` and ``marginal``, and the fate of a given start,
+on exact cases (the closed-form two-nation saddle, normal forms)."""
+
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from numpy.testing import assert_allclose
+
+import richardson as rd
+from richardson.analysis.verdicts import linear_verdicts
+
+GOODWILL = {"k": 1.2, "l": 1.1, "a": 1.0, "b": 1.1, "g": -1.0, "h": -0.5}
+
+
+def saddle(k, l, a, b, g, h):  # noqa: E741
+    """Closed form of the balance of x' = -a x + k y + g, y' = l x - b y + h."""
+    det = a * b - k * l
+    return np.array([(b * g + k * h) / det, (a * h + l * g) / det])
+
+
+def test_richardsons_unstable_case_with_goodwill_is_a_threshold():
+    regime = rd.classify(rd.richardson2(**GOODWILL))
+    assert regime.name == "threshold"
+    x_star = saddle(**GOODWILL)
+    assert_allclose(regime.equilibria[0].state, x_star, rtol=1e-12)
+    assert regime.equilibria[0].kind == "saddle"
+    # growth rate: the positive root of lambda^2 + (a + b) lambda + ab - kl = 0
+    a, b, k, l = (GOODWILL[n] for n in "abkl")  # noqa: E741
+    root = (-(a + b) + math.sqrt((a + b) ** 2 - 4 * (a * b - k * l))) / 2
+    assert_allclose(regime.growth_rate, root, rtol=1e-12)
+    assert_allclose(regime.doubling_time, math.log(2) / root, rtol=1e-12)
+    assert "excess of spending over the threshold" in regime.explanation
+    assert "goodwill" in regime.explanation
+    # the same reactions with positive grievances: no threshold, plain runaway
+    assert rd.classify(rd.richardson2(**{**GOODWILL, "g": 1.0, "h": 0.5})).name == "runaway"
+    # and with no grievance at all the balance is zero spending: every start runs away
+    assert rd.classify(rd.richardson2(**{**GOODWILL, "g": 0.0, "h": 0.0})).name == "runaway"
+
+
+@pytest.mark.parametrize("factor, fate", [(1.02, "runaway"), (0.98, "disarmament")])
+def test_fate_on_each_side_of_the_threshold(factor, fate):
+    model = rd.richardson2(**GOODWILL)
+    start = factor * saddle(**GOODWILL)
+    regime = rd.classify(model, y0=start)
+    assert regime.name == "threshold" and regime.fate == fate
+    side = "above" if fate == "runaway" else "below"
+    assert f"lies {side} the threshold" in regime.explanation
+    assert regime.start == {"x": start[0], "y": start[1]}
+    # the verdict agrees with the exact solution from that start (matrix exponential)
+    run = rd.simulate(model, (0, 40), y0=start, t_eval=[40.0], method="exact")
+    excess, initial = run.values[-1] - saddle(**GOODWILL), abs(factor - 1) * saddle(**GOODWILL)
+    # the excess over the threshold grows like exp(0.1 t): e^4 = 55 over 40 years
+    if fate == "runaway":
+        assert excess.min() > 20 * initial.max()
+    else:
+        assert excess.max() < -20 * initial.max() and run.values[-1].max() < 0
+
+
+def test_a_line_of_balances_is_marginal_and_a_forced_one_runs_away():
+    marginal = rd.classify(rd.richardson2(k=0.5, l=0.5, a=0.5, b=0.5, g=0.0, h=0.0))
+    assert marginal.name == "marginal" and abs(marginal.growth_rate) < 1e-15
+    assert "line of balances" in marginal.explanation
+    # a b = k l to rounding only (0.3 * 0.7 vs 0.21): still marginal, not runaway
+    rounded = rd.classify(rd.richardson2(k=0.21, l=1.0, a=0.3, b=0.7, g=0.0, h=0.0))
+    assert rounded.name == "marginal"
+    # a grievance along the neutral direction drives linear growth: runaway
+    forced = rd.classify(rd.richardson2(k=0.5, l=0.5, a=0.5, b=0.5, g=1.0, h=0.0))
+    assert forced.name == "runaway"
+
+
+def test_batched_verdicts_agree_with_classify_at_the_edges():
+    cases = [
+        GOODWILL,
+        {**GOODWILL, "g": 1.0, "h": 0.5},
+        {"k": 0.5, "l": 0.5, "a": 0.5, "b": 0.5, "g": 0.0, "h": 0.0},
+        {"k": 0.5, "l": 0.5, "a": 0.5, "b": 0.5, "g": 1.0, "h": 0.0},
+        {"k": 0.3, "l": 0.2, "a": 1.0, "b": 1.0, "g": 1.0, "h": 1.0},
+    ]
+    model = rd.richardson2()
+    compiled = model.compile()
+    p = np.column_stack([model.param_vector(case) for case in cases])
+    A = compiled.jac(0.0, np.zeros((2, len(cases))), p)
+    b = compiled.rhs(0.0, np.zeros((2, len(cases))), p)
+    codes, _ = linear_verdicts(A, b)
+    names = [rd.REGIMES[c] for c in codes]
+    assert names == [rd.classify(model, case).name for case in cases]
+    assert names == ["threshold", "runaway", "marginal", "runaway", "stable_balance"]
+
+
+def normal_form(r: float) -> rd.Model:
+    x, rr = sp.symbols("x r")
+    return rd.Model(["x"], {"r": r}, [rr + x**2])
+
+
+def test_saddle_node_normal_form_is_threshold_not_bistable():
+    regime = rd.classify(normal_form(-1.0), region=(-3.0, 3.0), n_samples=24)
+    assert regime.name == "threshold"
+    kinds = sorted((round(float(e.state[0]), 6), e.stable) for e in regime.equilibria)
+    assert kinds == [(-1.0, True), (1.0, False)]  # x* = -+sqrt(-r)
+    below = rd.classify(normal_form(-1.0), region=(-3.0, 3.0), n_samples=24, y0=[0.5])
+    above = rd.classify(normal_form(-1.0), region=(-3.0, 3.0), n_samples=24, y0=[1.5])
+    assert below.fate == "stable_balance" and above.fate == "runaway"
+    assert below.name == above.name == "threshold"  # the start is judged, not counted
+    assert rd.classify(normal_form(0.5), region=(-3.0, 3.0), n_samples=12).name == "runaway"
+
+
+def test_two_finite_stable_states_stay_bistable():
+    x = sp.Symbol("x")
+    pitchfork = rd.Model(["x"], {"c": 1.0}, [sp.Symbol("c") * x - x**3])
+    regime = rd.classify(pitchfork, region=(-2.0, 2.0), n_samples=24)
+    assert regime.name == "bistable"
+
+
+def test_a_fit_is_judged_from_its_last_observed_state():
+    model = rd.richardson2(**GOODWILL)
+    x_star = saddle(**GOODWILL)
+    times = np.arange(0.0, 16.0)
+    run = rd.simulate(model, (0, 15), y0=1.05 * x_star, t_eval=times, method="exact")
+    import pandas as pd
+
+    data = pd.DataFrame(run.values, index=times.astype(int), columns=["x", "y"])
+    data.attrs["units"] = "spending index"
+    result = rd.fit(rd.richardson2(), data, method="difference")
+    assert result.regime.name == "threshold"
+    assert result.regime.fate == "runaway"
+    assert_allclose(list(result.regime.start.values()), run.values[-1], rtol=1e-12)
+    assert "judged from the last observed state (15): its fate is runaway" in result.summary()
