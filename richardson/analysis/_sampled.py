@@ -166,6 +166,7 @@ def classify_sampled(
     growth = max((e.growth_rate for e in found), default=math.nan)
     at_floor = [np.all(np.abs(r) <= 1e-6 * max(1.0, scale)) for r in rests]
     low_growth = _growth_at(compiled, p, lower)
+    lyapunov = math.nan
     finite = [label for label in attractors if label != "runaway"]
     if "runaway" in attractors and len(finite) == 1:
         name = "threshold"
@@ -177,6 +178,9 @@ def classify_sampled(
         name = "runaway"
     elif attractors[0] == "cycle":
         name = "oscillatory"
+        if discrete:  # a bounded map orbit that never repeats: chaos, not a cycle
+            lyapunov = _largest_lyapunov(model, p, runs, outcomes)
+            name = "chaotic" if lyapunov > CHAOS_EXPONENT else name
     else:
         rest_index = int(attractors[0][4:])
         if at_floor[rest_index]:
@@ -205,6 +209,7 @@ def classify_sampled(
         ceiling,
         low_growth,
         discrete,
+        lyapunov,
     )
     fate = side = None
     if start is not None:
@@ -225,6 +230,29 @@ def classify_sampled(
         fate=fate,
         start=None if start is None else dict(zip(model.states, start.tolist(), strict=True)),
     )
+
+
+#: Largest Lyapunov exponent (nats per step) above which a bounded map orbit is chaotic; the
+#: finite-time estimate of a periodic orbit is negative or within about 1e-3 of zero.
+CHAOS_EXPONENT = 0.01
+
+
+def _largest_lyapunov(model: Model, p: np.ndarray, runs: np.ndarray, outcomes: list[str]) -> float:
+    """Largest Lyapunov exponent (per step) from the end of the first cycling run of a map."""
+    from ..bifurcation.maps import lyapunov_exponents
+
+    first = outcomes.index("cycle")
+    params = dict(zip(model.param_names, p.tolist(), strict=True))
+    exponents = lyapunov_exponents(
+        model, x0=runs[first, -1], transient=200, steps=4000, params=params
+    )
+    value = float(np.asarray(exponents)[0])
+    return value if math.isfinite(value) else -math.inf
+
+
+def _doubling(growth: float, discrete: bool) -> float:
+    """Doubling time of growth at ``growth`` per time unit (maps: multiplier ``1 + growth``)."""
+    return math.log(2) / (math.log1p(growth) if discrete else growth)
 
 
 def _fate(outcome: str, at_floor: list[bool]) -> str | None:
@@ -282,6 +310,7 @@ def _explain(
     ceiling,  # noqa: ANN001, ANN202
     low_growth,
     discrete,
+    lyapunov=math.nan,
 ):
     unit = "step" if discrete else (model.time_unit or "time unit")
     n_runs = len(escaped)
@@ -366,8 +395,22 @@ def _explain(
         if math.isfinite(low_growth) and low_growth > 0 and not discrete:
             sentences.append(
                 f"At low spending the escalation grows at {low_growth:.3g} per {unit}, "
-                f"doubling about every {math.log(2) / low_growth:.2g} {plural(unit)}."
+                f"doubling about every {_doubling(low_growth, discrete):.2g} {plural(unit)}."
             )
+        return " ".join(sentences)
+    if name == "chaotic":
+        cycling = [i for i, o in enumerate(outcomes) if o == "cycle"]
+        tail = runs[cycling[0]][times >= (1.0 - _TAIL) * times[-1]]
+        ranges = ", ".join(
+            f"{model.actors[j]} between {tail[:, j].min():.3g} and {tail[:, j].max():.3g}"
+            for j in range(min(model.n_states, 4))
+        )
+        sentences.append(
+            f"Spending never settles and never repeats ({ranges}): the orbit is chaotic. Its "
+            f"largest Lyapunov exponent is {lyapunov:.3g} per step (> 0), so two nearby starts "
+            f"drift apart by a factor e about every {1 / lyapunov:.2g} steps and no forecast "
+            "holds for long, although spending stays bounded."
+        )
         return " ".join(sentences)
     if name == "oscillatory":
         cycling = [i for i, o in enumerate(outcomes) if o == "cycle"]
@@ -403,7 +446,8 @@ def _explain(
     if name == "saturation":
         sentences.append(
             f"Low spending escalates (growth rate {low_growth:.3g} per {unit} at the bottom of the "
-            f"region, doubling about every {math.log(2) / low_growth:.2g} {plural(unit)}), but the "
+            f"region, doubling about every {_doubling(low_growth, discrete):.2g} {plural(unit)}), "
+            "but the "
             f"escalation stops at an economic ceiling: spending settles at "
             f"({state_text(model, rest)})" + (f"; {damping}." if damping else ".")
         )

@@ -87,7 +87,8 @@ def _kind(eigenvalues: np.ndarray, discrete: bool, scale: float) -> tuple[str, b
     tol = 1e-9 * max(1.0, scale)
     if discrete:
         growth = np.abs(eigenvalues) - 1.0
-        oscillating = np.any(np.abs(eigenvalues.imag) > tol) or np.any(eigenvalues.real < -tol)
+        # a focus turns: complex multipliers only (a negative real one flips, a node still)
+        oscillating = np.any(np.abs(eigenvalues.imag) > tol)
     else:
         growth = eigenvalues.real
         oscillating = np.any(np.abs(eigenvalues.imag) > tol)

@@ -28,6 +28,7 @@ REGIMES = (
     "saturation",
     "threshold",
     "marginal",
+    "chaotic",
 )
 
 #: The closed set of equilibrium kinds.
@@ -122,7 +123,8 @@ class Regime:
         ``"saturation"``, ``"threshold"`` (a balance exists, but beyond a threshold through
         a saddle spending runs away: Richardson's unstable case with goodwill) or
         ``"marginal"`` (a zero growth rate with no forcing that drives growth: no growth
-        and no convergence, e.g. a line of balances).
+        and no convergence, e.g. a line of balances) or ``"chaotic"`` (maps: a bounded
+        orbit with a positive largest Lyapunov exponent).
     explanation : str
         One paragraph in plain language, with the numbers.
     equilibria : tuple of Equilibrium
@@ -227,6 +229,7 @@ _REGIME_COLOURS = {
     "saturation": "#8d6e63",
     "threshold": "#ad1457",
     "marginal": "#757575",
+    "chaotic": "#4527a0",
 }
 
 

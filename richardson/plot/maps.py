@@ -27,6 +27,7 @@ REGIME_COLOURS = {
     "saturation": "#bcaaa4",
     "threshold": "#f06292",
     "marginal": "#e0e0e0",
+    "chaotic": "#9575cd",
     "failed": "#616161",
 }
 

@@ -127,3 +127,27 @@ def test_a_fit_is_judged_from_its_last_observed_state():
     assert result.regime.fate == "runaway"
     assert_allclose(list(result.regime.start.values()), run.values[-1], rtol=1e-12)
     assert "judged from the last observed state (15): its fate is runaway" in result.summary()
+
+
+def logistic(r: float) -> rd.Model:
+    x, rr = sp.symbols("x r")
+    return rd.Model(["x"], {"r": rr.subs(rr, r)}, [rr * x * (1 - x)], kind="map")
+
+
+@pytest.mark.parametrize(
+    "r, name, exponent",
+    [
+        (3.2, "oscillatory", None),  # period 2
+        (3.83, "oscillatory", None),  # the period-3 window
+        (3.9, "chaotic", 0.49),  # a chaotic band; 0.495 measured by a 10^5-step QR run
+        (4.0, "chaotic", math.log(2)),  # exact: ln 2
+    ],
+)
+def test_maps_are_chaotic_only_with_a_positive_lyapunov_exponent(r, name, exponent):
+    regime = rd.classify(logistic(r), region=(0.01, 0.99), n_samples=12)
+    assert regime.name == name
+    if exponent is not None:
+        printed = float(regime.explanation.split("exponent is ")[1].split(" per step")[0])
+        assert printed == pytest.approx(exponent, abs=0.02)
+    else:
+        assert "period of about" in regime.explanation

@@ -163,7 +163,8 @@ def test_map_fixed_point_and_multipliers():
     interior = [e for e in found if e.state[0] > 0.01]
     assert_allclose(interior[0].state, [1 - 1 / 2.5], rtol=1e-10)
     assert_allclose(interior[0].eigenvalues, [2 - 2.5], rtol=1e-10)
-    assert interior[0].stable and interior[0].kind == "stable focus"  # negative multiplier
+    # a negative real multiplier flips the deviation each step, but nothing turns: a node
+    assert interior[0].stable and interior[0].kind == "stable node"
 
 
 def test_region_must_be_well_formed():
