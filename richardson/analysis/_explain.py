@@ -140,7 +140,11 @@ def explain_linear(
         from .verdicts import threshold_balance
 
         balance_state, _ = threshold_balance(A, b)
-        grievances = _grievance_text(model, b)
+        negative = [i for i in range(len(b)) if b[i] < 0]
+        grievances = ", ".join(
+            f"{_symbolic_entry(model, i, None) or 'grievance of ' + model.actors[i]} = {b[i]:.3g}"
+            for i in negative[:6]
+        ) + (", ..." if len(negative) > 6 else "")
         below = "falls to zero: the system disarms" if np.all(b <= 0) else "falls back"
         sentences.append(
             f"But goodwill (negative grievances: {grievances}) creates a balance at "

@@ -151,3 +151,11 @@ def test_maps_are_chaotic_only_with_a_positive_lyapunov_exponent(r, name, expone
         assert printed == pytest.approx(exponent, abs=0.02)
     else:
         assert "period of about" in regime.explanation
+
+
+def test_goodwill_names_only_the_negative_grievances():
+    mixed = rd.classify(rd.richardson2(**{**GOODWILL, "h": 0.05}))
+    assert mixed.name == "threshold"
+    assert (
+        "negative grievances: g = -1)" in mixed.explanation and "h = 0.05" not in mixed.explanation
+    )
