@@ -182,7 +182,10 @@ def calibrate(
                 if result.regime is None:
                     counts["withheld"] += 1
                 else:
-                    counts[result.regime.name] += 1
+                    # heading for runaway: runaway, or a threshold the last year lies beyond
+                    regime = result.regime
+                    beyond = regime.name == "threshold" and regime.fate == "runaway"
+                    counts["runaway" if beyond else regime.name] += 1
                     if bootstrap:
                         boot = result.bootstrap(bootstrap, seed=replicate, margins=False)
                         confident += int(boot.p_runaway >= 0.95)

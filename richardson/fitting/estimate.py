@@ -38,7 +38,7 @@ from .diagnostics import trend_diagnostics
 from .difference import LEVELS
 from .estimators import _fit_difference, _fit_ode, _Observations
 from .price_basis import NOMINAL_FIXES, price_basis
-from .result import _CI_METHODS, FitResult
+from .result import _CI_METHODS, FitResult, last_observed_state
 from .var import fit_var
 
 __all__ = ["fit", "richardson_total", "METHODS"]
@@ -394,7 +394,9 @@ def fit(
         object.__setattr__(result, "withheld", withheld)
         warnings.warn(withheld, RichardsonWarning, stacklevel=2)
     elif verdict:
-        regime, escalation, notes = _verdicts(result.fitted_model, margin_over, _last_state(result))
+        regime, escalation, notes = _verdicts(
+            result.fitted_model, margin_over, last_observed_state(result)
+        )
         if not basis.supports_verdict:
             notes = (caveat, *notes)
         object.__setattr__(result, "regime", regime)
@@ -427,18 +429,6 @@ def _fixed_values(
                 f"({known}){did_you_mean(name, known)}"
             )
     return values
-
-
-def _last_state(result: Any) -> np.ndarray | None:
-    """The last observed state, in model-state order (the start the verdict is judged from)."""
-    model = result.model
-    try:
-        row = result.data.iloc[-1]
-        values = [float(row[actor]) for actor in model.actors]
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-    state = np.array(values)
-    return state if np.all(np.isfinite(state)) else None
 
 
 def _verdicts(

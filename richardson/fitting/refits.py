@@ -68,6 +68,7 @@ class _Chunk:
     margins: bool
     margin_over: tuple[str, ...] | None
     region: dict[str, tuple[float, float]] | None = None
+    last: np.ndarray | None = None  # the last observed state: the start each verdict judges
 
 
 def _problem_fields(problem: TrajectoryProblem) -> dict[str, Any]:
@@ -126,9 +127,9 @@ def _run_chunk(
     else:
         theta = chunk.samples
         converged = np.all(np.isfinite(theta), axis=0)
-    regimes, margins, notes = None, None, []
+    regimes, fates, margins, notes = None, None, None, []
     if chunk.verdicts or chunk.margins:
-        regimes, margins, notes = _verdict_chunk(
+        regimes, fates, margins, notes = _verdict_chunk(
             model,
             chunk.free,
             theta,
@@ -137,8 +138,9 @@ def _run_chunk(
             chunk.margins,
             chunk.margin_over,
             chunk.region,
+            chunk.last,
         )
-    return theta, converged, regimes, margins, notes
+    return theta, converged, regimes, fates, margins, notes
 
 
 def _verdict_chunk(
@@ -150,8 +152,14 @@ def _verdict_chunk(
     margins: bool,
     margin_over: tuple[str, ...] | None,
     region: dict[str, tuple[float, float]] | None = None,
+    last: np.ndarray | None = None,
 ):  # noqa: ANN202
-    """Regime names and escalation margins of each column of ``theta``.
+    """Regime names, fates of ``last`` and escalation margins of each column of ``theta``.
+
+    The fate is where the last observed state goes under the resample's model (exact for
+    linear models: the side of the threshold, :func:`~richardson.analysis.verdicts.
+    threshold_balance`), so that a threshold regime counts towards ``P(runaway)`` only when
+    the observed system lies beyond its threshold.
 
     Nonlinear resamples are judged on ``region`` (the box of the original fit's verdict),
     so every resample is classified on the same spending levels; an estimate at infinity
@@ -166,10 +174,11 @@ def _verdict_chunk(
     from ..analysis.margin import escalation_margin
     from ..analysis.regimes import classify
     from ..analysis.results import REGIMES
-    from ..analysis.verdicts import linear_verdicts
+    from ..analysis.verdicts import linear_verdicts, threshold_balance
 
     m = theta.shape[1]
     regimes = [""] * m if verdicts else None
+    fates: list[str] | None = [""] * m if verdicts else None
     values = np.full(m, np.nan) if margins else None
     notes: list[str] = []
     param_rows = [name for name in free if name in model.param_index]
@@ -191,7 +200,10 @@ def _verdict_chunk(
                     0
                 ]
         for j in np.nonzero(usable)[0]:
-            regimes[j] = REGIMES[int(codes[j])]
+            regimes[j] = fates[j] = REGIMES[int(codes[j])]
+            if regimes[j] == "threshold" and last is not None:
+                balance, w = threshold_balance(A[:, :, j], b[:, j])
+                fates[j] = "runaway" if float(w @ (last - balance)) > 0 else "below"
     limits: dict[tuple[str, ...], Model] = {}
     for j in range(m):
         if not converged[j]:
@@ -204,7 +216,8 @@ def _verdict_chunk(
         params = {name: value for name, value in params.items() if name not in infinite}
         if verdicts and not batched:
             try:
-                regimes[j] = classify(judged, params, region=region).name
+                regime = classify(judged, params, region=region, y0=last)
+                regimes[j], fates[j] = regime.name, regime.fate or ""
             except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
                 if len(notes) < 5:
                     notes.append(f"resample regime failed: {err}")
@@ -220,7 +233,7 @@ def _verdict_chunk(
             except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
                 if len(notes) < 5:
                     notes.append(f"resample margin failed (left NaN): {err}")
-    return regimes, values, notes
+    return regimes, fates, values, notes
 
 
 def _verdict_region(result: FitResult) -> dict[str, tuple[float, float]] | None:

@@ -35,6 +35,7 @@ from .refits import (
     _run_chunk,
     _verdict_region,
 )
+from .result import last_observed_state
 from .var import var_resamples
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ class BootstrapResult:
         Failures recorded during the verdicts.
     scheme : ResamplingScheme
         How the years were drawn (single years or moving blocks) and why.
+    fates : pandas.Series or None
+        Where the last observed state goes under each resample's model (``"runaway"``,
+        ``"below"`` the threshold, or the regime reached).
     withheld : str or None
         Why the resamples were not classified although verdicts were asked for (the fit's
         own ``withheld``: e.g. series in current prices); there is then no ``P(runaway)``.
@@ -92,6 +96,7 @@ class BootstrapResult:
     notes: tuple[str, ...] = field(default=())
     withheld: str | None = None
     scheme: ResamplingScheme | None = None
+    fates: pd.Series | None = None
 
     @property
     def n(self) -> int:
@@ -104,13 +109,20 @@ class BootstrapResult:
         return float(np.mean(~self.converged)) if self.n else math.nan
 
     @property
+    def heading_for_runaway(self) -> np.ndarray:
+        """Per resample: classified ``"runaway"``, or ``"threshold"`` with the last observed
+        state beyond the threshold (the observed system is heading for runaway)."""
+        self._require_verdicts()
+        names = self.regimes.to_numpy()
+        fates = self.fates.to_numpy() if self.fates is not None else np.full(len(names), "")
+        return (names == "runaway") | ((names == "threshold") & (fates == "runaway"))
+
+    @property
     def p_runaway(self) -> float:
-        """Share of converged resamples whose fitted model is classified ``"runaway"``."""
+        """Share of converged resamples heading for runaway (:attr:`heading_for_runaway`)."""
         self._require_verdicts()
         valid = self.converged & (self.regimes.to_numpy() != "")
-        return (
-            float(np.mean(self.regimes.to_numpy()[valid] == "runaway")) if valid.any() else math.nan
-        )
+        return float(np.mean(self.heading_for_runaway[valid])) if valid.any() else math.nan
 
     def p_runaway_interval(self, level: float = 0.95) -> tuple[float, float]:
         """Wilson interval of ``P(runaway)`` for the Monte-Carlo error of ``n`` resamples."""
@@ -192,7 +204,8 @@ class BootstrapResult:
             lines += [
                 "",
                 f"P(runaway) = {self.p_runaway:.3f} (Monte-Carlo 95% interval "
-                f"{low:.3f}-{high:.3f})",
+                f"{low:.3f}-{high:.3f}; runaway, or a threshold that the last observed state "
+                "lies beyond)",
                 "Regimes: " + ", ".join(f"{k} {v:.1%}" for k, v in self.regime_shares().items()),
             ]
         if self.withheld:
@@ -357,6 +370,7 @@ def bootstrap(
                     margins,
                     margin_over,
                     _verdict_region(result),
+                    last_observed_state(result),
                 )
             )
     else:
@@ -382,6 +396,7 @@ def bootstrap(
                     verdicts,
                     margins,
                     margin_over,
+                    last=last_observed_state(result),
                 )
             )
     show = len(chunks) > 1 if progress is None else bool(progress)
@@ -419,14 +434,16 @@ def bootstrap(
     theta = np.concatenate([o[0] for o in finished], axis=1)
     converged = np.concatenate([o[1] for o in finished])
     regimes = pd.Series(sum((o[2] for o in finished), []), name="regime") if verdicts else None
-    margin_values = np.concatenate([o[3] for o in finished]) if margins else None
-    notes = tuple(dict.fromkeys(note for o in finished for note in o[4]))
+    fates = pd.Series(sum((o[3] for o in finished), []), name="fate") if verdicts else None
+    margin_values = np.concatenate([o[4] for o in finished]) if margins else None
+    notes = tuple(dict.fromkeys(note for o in finished for note in o[5]))
     samples = pd.DataFrame(theta.T, columns=list(free))
     return BootstrapResult(
         fit=result,
         samples=samples,
         converged=converged,
         regimes=regimes,
+        fates=fates,
         margins=margin_values,
         n_requested=n,
         complete=complete,

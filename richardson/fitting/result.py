@@ -502,3 +502,15 @@ def _summary(result: FitResult) -> str:
         for treatment in attrs.get("treatments", []):
             lines.append(f"Treatment: {treatment}")
     return "\n".join(lines)
+
+
+def last_observed_state(result: Any) -> np.ndarray | None:
+    """The last observed state, in model-state order (the start the verdict is judged from)."""
+    model = result.model
+    try:
+        row = result.data.iloc[-1]
+        values = [float(row[actor]) for actor in model.actors]
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+    state = np.array(values)
+    return state if np.all(np.isfinite(state)) else None
