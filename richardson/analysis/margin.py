@@ -23,10 +23,14 @@ from ..errors import InvalidParameterError, ModelError, UnknownSymbolError, did_
 from ..model.core import Model
 from .balances import _check_autonomous, _linear_parts, _param_vector, _region
 from .regimes import classify
+from .results import REGIMES
 from .verdicts import linear_verdicts
 
 __all__ = ["EscalationMargin", "escalation_margin"]
 
+
+#: Codes of the linear regimes on the growing side of the boundary (growth rate > 0).
+_ESCALATING_CODES = (REGIMES.index("runaway"), REGIMES.index("threshold"))
 
 @dataclass(frozen=True, eq=False)
 class EscalationMargin:
@@ -226,9 +230,10 @@ def escalation_margin(
             return linear_verdicts(A, b)[1]
 
         def is_runaway(points: np.ndarray) -> np.ndarray:
+            # a linear threshold regime grows like runaway (beyond its saddle): same side
             A, b = _linear_parts(compiled, points)
             codes, _ = linear_verdicts(A, b)
-            return codes == 1
+            return np.isin(codes, _ESCALATING_CODES)
     else:
         options = {"n_samples": 24, **classify_options}
         region = options.get("region")
@@ -257,7 +262,7 @@ def escalation_margin(
         dict(zip(model.param_names, p0, strict=True)),
         **({} if linear else {"n_samples": 24, **classify_options}),
     ).name
-    inside = current_regime == "runaway"
+    inside = current_regime == "runaway" or (linear and current_regime == "threshold")
     signs = _steepest_signs(growth, p0, index)
     if inside:
         signs = -signs
@@ -315,14 +320,15 @@ def escalation_margin(
             dict(zip(model.param_names, at, strict=True)),
             **({} if linear else {"n_samples": 24, **classify_options}),
         ).name
-        if inside and target_regime == "runaway":  # exactly on the boundary: step just past it
+        if inside and (target_regime == "runaway" or (linear and target_regime == "threshold")):
+            # exactly on the boundary: step just past it
             past = point(t_found * (1 + 1e-9) + 1e-12)[:, 0]
             target_regime = classify(
                 model,
                 dict(zip(model.param_names, past, strict=True)),
                 **({} if linear else {"n_samples": 24, **classify_options}),
             ).name
-        if not inside:
+        if not inside and not (linear and target_regime == "threshold"):
             target_regime = "runaway"
         boundary = {n: float(at[model.param_index[n]]) for n in names}
         direction = {n: float(at[model.param_index[n]] / current[n] - 1.0) for n in names}
