@@ -53,6 +53,7 @@ def verdict_beyond_bounds(result: Any, at_bound: tuple[str, ...]) -> tuple[bool,
     """
     from ..analysis.regimes import classify
     from .estimate import fit
+    from .result import last_observed_state
 
     names = [n for n in at_bound if n in result.model.params]
     if not names:
@@ -73,8 +74,11 @@ def verdict_beyond_bounds(result: Any, at_bound: tuple[str, ...]) -> tuple[bool,
                 verdict=False,
                 **{k: options[k] for k in keep if k in options},
             )
-        base = classify(result.fitted_model).name
-        other = classify(unbounded.fitted_model).name
+        # the verdict compared is where the observed system goes from its last state (a
+        # threshold it lies beyond is the same verdict as runaway)
+        last = last_observed_state(result)
+        base = _verdict(classify(result.fitted_model, y0=last))
+        other = _verdict(classify(unbounded.fitted_model, y0=last))
     except (RichardsonError, ArithmeticError, np.linalg.LinAlgError):
         return False, ""
     shown = ", ".join(f"{n} = {unbounded.params[n]:.3g}" for n in names)
@@ -84,3 +88,8 @@ def verdict_beyond_bounds(result: Any, at_bound: tuple[str, ...]) -> tuple[bool,
         + (", the same verdict: the constraint does not decide it" if other == base else "")
     )
     return other == base, note
+
+
+def _verdict(regime: Any) -> str:
+    """The regime name, or for a threshold the fate of the last observed state."""
+    return regime.fate if regime.name == "threshold" and regime.fate else regime.name
