@@ -103,7 +103,8 @@ def classic() -> tuple[rd.Model, str]:
         description="Entente (France + Russia) vs Central Powers (Germany + Austria-Hungary), "
         "Richardson's symmetric model fitted to the bloc total",
         metadata={
-            "regime": "runaway",
+            "regime": "threshold",
+            "fate": "runaway",
             "fit": {
                 "series": "Richardson (1960) via Braun: FRN+RUS+GMY+AUH 1909-1913",
                 "method": "OLS of dV/dt on mean V (Richardson 1960)",
@@ -135,7 +136,10 @@ his nominal figures: no openly licensed sterling deflator is bundled, so the run
 encodes is Richardson's reading, not a constant-price estimate. The split of k - a into k and
 a is not identified by the total: a = 0.2/year is ILLUSTRATIVE. Initial values: Richardson's
 1909 figures.
-Regime: runaway (k > a, so k^2 > a^2: the spiral Richardson found before 1914)."""
+Regime: threshold (k > a with goodwill g < 0, Richardson's unstable case: the balance
+x = y = V0/2 is a saddle; totals above V0 run away, below it spending falls to zero). The 1909
+total lies above V0, so from the initial values spending runs away: the spiral Richardson
+found before 1914 (metadata fate)."""
     return model, header
 
 
@@ -158,7 +162,8 @@ def pre_1914() -> tuple[rd.Model, str]:
         name="Triple Entente vs Triple Alliance, 1909-1913",
         description="Six great powers in two blocs with burden sharing inside each bloc",
         metadata={
-            "regime": "runaway",
+            "regime": "threshold",
+            "fate": "runaway",
             "sources": [COW + " (1909 pounds: no open sterling deflator is bundled)"],
         },
     )
@@ -178,7 +183,9 @@ fatigue a, grievance g.
 Sources: initial values are COW milex 1909 ({COW}). k = {k:.4f}/year is set so that the
 symmetric (bloc-total) mode grows at {rate}/year, the rate fitted in classic_two_nation.toml;
 a = {a}/year, c = {c}/year and g = -5 million GBP/year are ILLUSTRATIVE.
-Regime: runaway (dominant eigenvalue 3k + 2c - a = {rate}/year > 0)."""
+Regime: threshold (dominant eigenvalue 3k + 2c - a = {rate}/year > 0 with goodwill g < 0: the
+balance is a saddle, Richardson's unstable case). The 1909 levels lie beyond it, so from the
+initial values spending runs away (metadata fate)."""
     return model, header
 
 
@@ -275,7 +282,7 @@ def east_asia() -> tuple[rd.Model, str]:
         },
         capacity=capacity,
         asymmetry=0.5,
-        entrapment={"Japan": 0.1, "South Korea": 0.1},
+        chain_ganging={"Japan": 0.1, "South Korea": 0.1},
         fatigue=0.05,
         grievance={"China": 5.0, "North Korea": 0.2},
         ceiling={
@@ -288,13 +295,13 @@ def east_asia() -> tuple[rd.Model, str]:
         initial=initial,
         state_unit=USD,
         name="US-Japan-ROK vs China-DPRK, from 2014",
-        description="East Asian alliances with power asymmetry (CINC), entrapment of the "
+        description="East Asian alliances with power asymmetry (CINC), chain-ganging of the "
         "smaller allies and economic ceilings",
         metadata={
             "regime": "saturation",
             "sources": [DEFLATED],
-            "check": "linear part runaway; trajectories stop at a stable state just "
-            "below the ceilings M",
+            "check": "linear part runaway; trajectories stop at a stable state at the "
+            "ceilings M (within 10%)",
         },
     )
     model = sources(
@@ -303,13 +310,16 @@ def east_asia() -> tuple[rd.Model, str]:
     header = f"""US-Japan-ROK vs China-DPRK, from 2014, billion constant 2010 USD (COW milex deflated by
 the US CPI-U).
 Terms: adversary reaction k between specific pairs, power asymmetry (reactions scaled by
-(E_j/E_i)^0.5 with E the COW CINC 2014 shares, computed at build time), entrapment of Japan
-and South Korea (e = 0.1: they react to threats facing their allies), economic ceilings M.
+(E_j/E_i)^0.5 with E the COW CINC 2014 shares, computed at build time), chain-ganging of
+Japan and South Korea (chain = 0.1: they react to threats facing their allies; Christensen and
+Snyder 1990; called entrapment before issue 16), economic ceilings M.
 Sources: initial values are COW milex 2014 ({DEFLATED}) except North Korea (missing in COW:
 4 billion 2010 USD, ILLUSTRATIVE); capacities are COW CINC 2014; k, a = 0.05/year, g, M and
 gamma = 0.5 are ILLUSTRATIVE.
 Regime: saturation (the linear part is a runaway, but every escalation term is damped by
-(1 - x_i/M_i), so spending settles just below the ceilings)."""
+a smooth max(0, 1 - x_i/M_i), so spending settles at the ceilings: just below them, or for
+North Korea, under the strongest pressure, 7% above its M, since the smooth ceiling lets
+spending pass M by about 0.02 ln(E / (a M)) with E the escalation)."""
     return model, header
 
 
@@ -513,6 +523,12 @@ def check(name: str, model: rd.Model) -> None:
     eig = linear_eigenvalues(model)
     if regime == "runaway":
         assert eig.real.max() > 0, (name, eig)
+    elif regime == "threshold":
+        assert eig.real.max() > 0, (name, eig)
+        assert np.all(equilibrium_linear(model) > 0), name  # the saddle lies in the orthant
+        start = [model.initial[s] for s in model.states]
+        verdict = rd.classify(model, y0=start)
+        assert verdict.name == "threshold" and verdict.fate == model.metadata["fate"], name
     elif regime == "stable_balance":
         assert eig.real.max() < 0, (name, eig)
         assert np.all(equilibrium_linear(model) > 0), name
@@ -521,7 +537,8 @@ def check(name: str, model: rd.Model) -> None:
         run = rd.simulate(model, (0, 400))
         final = run.values[-1]
         ceilings = np.array([model.params[f"M_{s}"].value for s in model.states])
-        assert run.runaway is None and np.all(final < ceilings), (name, final)
+        # the smooth ceiling lets spending pass M by about w ln(E / (a M)), E the escalation
+        assert run.runaway is None and np.all(final < 1.1 * ceilings), (name, final)
         assert np.max(final / ceilings) > 0.8, (name, final / ceilings)
     elif regime == "bistable":
         low = rd.simulate(model, (0, 60), y0=[0, 0, 0]).values[-1]

@@ -86,7 +86,7 @@ def explain_linear(
     """The explanation of a linear (Richardson-family) verdict."""
     unit = model.time_unit or "time unit"
     if model.kind == "map":
-        return _explain_linear_map(model, A, name, rate, doubling, found)
+        return _explain_linear_map(model, A, b, name, rate, doubling, found)
     n = model.n_states
     sentences: list[str] = []
     if n == 2:
@@ -257,9 +257,27 @@ def _grievance_text(model: Model, b: np.ndarray) -> str:
 
 
 def _explain_linear_map(
-    model: Model, A: np.ndarray, name: str, rate: float, doubling: float, found: list[Any]
+    model: Model,
+    A: np.ndarray,
+    b: np.ndarray,
+    name: str,
+    rate: float,
+    doubling: float,
+    found: list[Any],
 ) -> str:
     radius = rate + 1.0
+    if name == "threshold":
+        from .verdicts import threshold_balance
+
+        balance_state, _ = threshold_balance(A - np.eye(len(b)), b)
+        below = "falls to zero: the system disarms" if np.all(b <= 0) else "falls back"
+        return (
+            f"One multiplier, {radius:.3g} > 1, is real, and goodwill (negative grievances) puts "
+            f"the fixed point at ({state_text(model, balance_state)}): a threshold. Starting "
+            f"below it, spending {below}; starting above it, the excess of spending over the "
+            f"threshold is multiplied by {radius:.3g} each step, doubling about every "
+            f"{doubling:.2g} steps."
+        )
     if name == "runaway":
         text = (
             f"The largest multiplier has modulus {radius:.3g} > 1: each step amplifies the "

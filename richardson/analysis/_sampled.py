@@ -57,7 +57,9 @@ def _simulate(
     floor: float | None,
     stiff: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs from every start: times ``(t,)``, states ``(m, t, n)`` and runaway flags ``(m,)``.
+    """Runs from every start: times ``(t,)``, states ``(m, t, n)``, runaway flags ``(m,)``
+    and collapse flags ``(m,)`` (maps only: an orbit driven below ``-ceiling``, spending
+    negative without bound, which is not escalation).
 
     ``stiff`` selects BDF (with the compiled, block-diagonal Jacobian) instead of RK45."""
     m = starts.shape[1]
@@ -66,15 +68,19 @@ def _simulate(
         states = np.empty((steps + 1, model.n_states, m))
         states[0] = starts
         escaped = np.zeros(m, dtype=bool)
+        collapsed = np.zeros(m, dtype=bool)
         y = starts.copy()
         with np.errstate(all="ignore"):
             for k in range(steps):
                 y = compiled.rhs(float(k), y, p)
+                # below -ceiling: spending driven negative without bound (a collapse)
+                falling = (np.min(y, axis=0) <= -ceiling) & ~escaped
+                collapsed |= falling & ~collapsed
                 bad = ~np.all(np.isfinite(y), axis=0) | (np.max(np.abs(y), axis=0) >= ceiling)
-                escaped |= bad
-                y[:, escaped] = 0.0
+                escaped |= bad & ~collapsed
+                y[:, escaped | collapsed] = 0.0
                 states[k + 1] = y
-        return np.arange(steps + 1.0), np.transpose(states, (2, 0, 1)), escaped
+        return np.arange(steps + 1.0), np.transpose(states, (2, 0, 1)), escaped, collapsed
     from ..simulation.ensemble import simulate_ensemble
 
     times = np.linspace(0.0, T, 801)
@@ -93,7 +99,7 @@ def _simulate(
     )
     spending = ensemble.data["spending"].values
     escaped = np.isfinite(ensemble.data["runaway_time"].values)
-    return times, spending, escaped
+    return times, spending, escaped, np.zeros(m, dtype=bool)
 
 
 def classify_sampled(
@@ -128,7 +134,7 @@ def classify_sampled(
     T = _horizon(found, horizon, discrete)
     ceiling = 10.0 * float(np.max(np.abs(upper)))
     floor = 0.0 if np.all(lower >= 0) else None
-    times, runs, escaped = _simulate(
+    times, runs, escaped, collapsed = _simulate(
         model, compiled, p, starts, T, ceiling, floor, stiff=_is_stiff(found, T)
     )
     tail = runs[:, times >= (1.0 - _TAIL) * times[-1], :]
@@ -139,7 +145,9 @@ def classify_sampled(
     rests: list[np.ndarray] = []
     members: list[list[int]] = []
     for i in range(runs.shape[0]):
-        if escaped[i] or not np.all(np.isfinite(final[i])):
+        if collapsed[i]:
+            outcomes.append("collapse")
+        elif escaped[i] or not np.all(np.isfinite(final[i])):
             outcomes.append("runaway")
         elif amplitude[i] > 100 * settle_tol:
             rising = np.all(np.diff(tail[i], axis=0) >= 0, axis=0)
@@ -161,7 +169,7 @@ def classify_sampled(
     # the given start is judged, not counted: the regime is the parameters' alone
     judged = outcomes[:-1] if start is not None else outcomes
     counts = {label: sampled.count(label) / n_random for label in dict.fromkeys(judged)}
-    attractors = [label for label in counts if label != "unsettled"]
+    attractors = [label for label in counts if label not in ("unsettled", "collapse")]
     stable = [e for e in found if e.stable]
     growth = max((e.growth_rate for e in found), default=math.nan)
     at_floor = [np.all(np.abs(r) <= 1e-6 * max(1.0, scale)) for r in rests]
@@ -172,6 +180,8 @@ def classify_sampled(
         name = "threshold"
     elif len(attractors) >= 2:
         name = "bistable"
+    elif not attractors and "collapse" in counts:
+        name = "disarmament"  # every orbit drives spending below zero: it collapses
     elif not attractors:
         name = "stable_balance" if stable else "runaway"
     elif attractors[0] == "runaway":
@@ -211,6 +221,13 @@ def classify_sampled(
         discrete,
         lyapunov,
     )
+    if "collapse" in counts:
+        explanation += (
+            f" {_share(counts['collapse'])} of the sampled starts drive spending below zero "
+            "without bound: the map leaves the range where it means spending, and those starts "
+            "are not counted as escalation"
+            + (" (read as a collapse of spending to zero)." if name == "disarmament" else ".")
+        )
     fate = side = None
     if start is not None:
         fate = _fate(outcomes[-1], at_floor)
@@ -229,6 +246,9 @@ def classify_sampled(
         time_unit=model.time_unit if not discrete else "step",
         fate=fate,
         start=None if start is None else dict(zip(model.states, start.tolist(), strict=True)),
+        region={
+            s: (float(lo), float(hi)) for s, lo, hi in zip(model.states, lower, upper, strict=True)
+        },
     )
 
 
@@ -261,6 +281,8 @@ def _fate(outcome: str, at_floor: list[bool]) -> str | None:
         return "runaway"
     if outcome == "cycle":
         return "oscillatory"
+    if outcome == "collapse":
+        return "disarmament"  # spending driven below zero: it collapses
     if outcome.startswith("rest"):
         return "disarmament" if at_floor[int(outcome[4:])] else "stable_balance"
     return None
@@ -317,7 +339,9 @@ def _explain(
     sentences: list[str] = []
     saddles = [e for e in found if e.kind == "saddle"]
     if name == "threshold":
-        finite = next(label for label in counts if label not in ("runaway", "unsettled"))
+        finite = next(
+            label for label in counts if label not in ("runaway", "unsettled", "collapse")
+        )
         if finite == "cycle":
             settled = "sustained cycles"
         else:

@@ -67,6 +67,11 @@ def classify(
         Parameter values overriding the defaults (reaction and fatigue in 1/time unit).
     region : pair or mapping, optional
         Spending box (state units) for balances and sampled starts; see :func:`equilibria`.
+        By default balances are sought in a wide box (up to 10 times the largest parameter
+        or initial value) and the starts are sampled around what was found: from 0 to twice
+        the largest balance, initial value or ``y0`` of each state (the wide box when there
+        is none). The shares of outcomes are shares of that box (``Regime.region``), not
+        probabilities.
     n_samples : int
         Initial states simulated for nonlinear models.
     horizon : float, optional
@@ -103,9 +108,37 @@ def classify(
 
     lower, upper = _region(model, region, p)
     found = _nonlinear_equilibria(model, compiled, p, lower, upper, 200, seed, 1e-10)
+    if region is None:
+        lower, upper = _sampling_box(model, found, lower, upper, start)
     return classify_sampled(
         model, compiled, p, found, lower, upper, int(n_samples), horizon, seed, start
     )
+
+
+def _sampling_box(
+    model: Model,
+    found: list[Any],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    start: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The box the default starts are sampled from: ``lower`` (0: the default search box
+    starts there) to twice the largest balance, initial value or start of each state (twice
+    the largest over all states for a state that is 0 in all of them), inside the search box;
+    the search box when nothing is positive."""
+    points = [e.state for e in found if np.all(np.isfinite(e.state))]
+    if model.initial and len(model.initial) == model.n_states:
+        points.append(model.initial_vector())
+    if start is not None:
+        points.append(np.asarray(start, dtype=float))
+    if not points:
+        return lower, upper
+    top = np.max(np.abs(np.array(points)), axis=0)
+    top = np.where(top > 1e-9 * float(np.max(upper - lower)), top, 0.0)  # rounding is 0
+    if not np.any(top > 0):
+        return lower, upper
+    top = np.where(top > 0, top, top.max())
+    return lower, np.minimum(2.0 * top, upper)
 
 
 def _floored_balance(A: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -147,14 +180,14 @@ def _classify_linear(
     rate = float(growth[0])
     grows = name in ("runaway", "threshold") and rate > 0 and not discrete
     doubling = math.log(2.0) / rate if grows else math.inf
-    if discrete and name == "runaway":
+    if discrete and name in ("runaway", "threshold"):
         radius = rate + 1.0
         doubling = math.log(2.0) / math.log(radius) if radius > 1 else math.inf
     floored = _floored_balance(A, b) if not discrete else None
     explanation = explain_linear(model, A, b, name, rate, doubling, found, floored)
     fate = None
     if start is not None:
-        fate, side = _linear_fate(A, b, name, start, floored)
+        fate, side = _linear_fate(A, b, name, start, floored, discrete)
         explanation += " " + fate_text(model, start, fate, side)
     return Regime(
         name=name,
@@ -171,25 +204,47 @@ def _classify_linear(
 
 
 def _linear_fate(
-    A: np.ndarray, b: np.ndarray, name: str, start: np.ndarray, floored: np.ndarray | None
+    A: np.ndarray,
+    b: np.ndarray,
+    name: str,
+    start: np.ndarray,
+    floored: np.ndarray | None,
+    discrete: bool = False,
 ) -> tuple[str, str | None]:
-    """Where ``start`` goes under ``x' = A x + b`` (spending floored at zero), and its side.
+    """Where ``start`` goes under ``x' = A x + b`` (a map: ``x -> A x + b``; spending floored
+    at zero), and its side.
 
     Exact: in a threshold regime the sign of ``w . (x0 - x*)`` (see
-    :func:`~.verdicts.threshold_balance`) decides; a start below falls back to the floored
-    balance (zero spending: disarmament). Every other regime is the fate of every start.
+    :func:`~.verdicts.threshold_balance`; for a map on ``A - I``) decides; a start below falls
+    back to the floored balance (zero spending: disarmament). Every other regime is the fate
+    of every start.
     """
     if name != "threshold":
         return name, None
     from .verdicts import threshold_balance
 
-    balance, w = threshold_balance(A, b)
+    balance, w = threshold_balance(A - np.eye(len(b)) if discrete else A, b)
     if float(w @ (start - balance)) > 0:
         return "runaway", "above"
     if np.all(b <= 0):
         return "disarmament", "below"  # zero spending is a resting point, the saddle repels
     # mixed grievances: where the floored flow comes to rest is found by simulating it
-    return _floored_rest(A, b, start), "below"
+    rest = _floored_map_rest(A, b, start) if discrete else _floored_rest(A, b, start)
+    return rest, "below"
+
+
+def _floored_map_rest(A: np.ndarray, b: np.ndarray, start: np.ndarray, steps: int = 10_000) -> str:
+    """Regime name of where ``x -> max(A x + b, 0)`` from ``start`` comes to rest."""
+    x = np.maximum(start, 0.0)
+    top = max(1.0, float(np.abs(start).max()), float(np.abs(b).max()))
+    for _ in range(steps):
+        following = np.maximum(A @ x + b, 0.0)
+        if np.max(following) > 1e6 * top:
+            return "runaway"
+        if np.max(np.abs(following - x)) <= 1e-12 * top:
+            break
+        x = following
+    return "disarmament" if np.all(x <= 1e-9 * top) else "stable_balance"
 
 
 def _floored_rest(A: np.ndarray, b: np.ndarray, start: np.ndarray) -> str:

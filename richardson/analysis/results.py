@@ -150,6 +150,9 @@ class Regime:
         None when no start was given (or, for sampled verdicts, it had not settled).
     start : mapping or None
         That start, state -> value.
+    region : mapping or None
+        For ``"sampled"``: state -> (lower, upper), the box (state units) the starts were
+        spread over uniformly; ``outcomes`` are shares of that box, not probabilities.
     """
 
     name: str
@@ -163,6 +166,7 @@ class Regime:
     time_unit: str = "year"
     fate: str | None = None
     start: Mapping[str, float] | None = None
+    region: Mapping[str, tuple[float, float]] | None = None
 
     def __post_init__(self) -> None:
         if self.name not in REGIMES:
@@ -172,6 +176,9 @@ class Regime:
         object.__setattr__(self, "equilibria", tuple(self.equilibria))
         object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
         object.__setattr__(self, "outcomes", MappingProxyType(dict(self.outcomes)))
+        if self.region is not None:
+            box = {k: (float(lo), float(hi)) for k, (lo, hi) in dict(self.region).items()}
+            object.__setattr__(self, "region", MappingProxyType(box))
 
     @property
     def is_runaway(self) -> bool:
@@ -194,8 +201,12 @@ class Regime:
         if math.isfinite(self.growth_rate):
             lines.append(f"Largest growth rate: {self.growth_rate:+.4g} per {self.time_unit}")
         if self.outcomes:
+            where = ""
+            if self.region:
+                boxes = [f"{k} {lo:.3g} to {hi:.3g}" for k, (lo, hi) in self.region.items()]
+                where = " spread over " + ", ".join(boxes[:6]) + (" ..." if len(boxes) > 6 else "")
             lines.append(
-                "Outcomes of sampled starts: "
+                f"Outcomes of sampled starts{where} (shares of that box, not probabilities): "
                 + ", ".join(f"{k} {100 * v:.0f}%" for k, v in self.outcomes.items())
             )
         lines.append(

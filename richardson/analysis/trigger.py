@@ -8,10 +8,11 @@ import html
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ..errors import UnknownSymbolError, did_you_mean
+from ..errors import ModelError, UnknownSymbolError, did_you_mean
 from ..model.core import Model
 
 __all__ = ["TriggerPoint", "nearest_bifurcation"]
@@ -94,6 +95,24 @@ def _interval(value: float, factor: float) -> tuple[float, float]:
     return -1.0, 1.0
 
 
+def _linear_trigger(model: Model, p: np.ndarray, name: str, factor: float) -> Any:
+    """The first stability boundary of a linear ODE when ``name`` alone moves by up to
+    ``factor - 1`` times ``|value|`` (1 for a parameter at 0) either way, within its bounds:
+    every mode and every sub-system, an ``EscalationMargin`` over ``[name]``."""
+    from .margin import _linear_margin
+
+    value = float(p[model.param_index[name]])
+    return _linear_margin(model, p, [name], np.array([abs(value) or 1.0]), factor - 1.0, 1e-12)
+
+
+def _runs_away(compiled: Any, p: np.ndarray) -> bool:
+    """Whether a linear ODE's largest real part of the eigenvalues is >= 0 (to rounding)."""
+    from ._margin_linear import abscissa
+
+    A = compiled.jac(0.0, np.zeros(compiled.n_states), p)
+    return bool(abscissa(A[:, :, None])[0] > -1e-12 * max(float(np.abs(A).max()), 1.0))
+
+
 def nearest_bifurcation(
     model: Model,
     params: Mapping[str, float] | None = None,
@@ -112,12 +131,22 @@ def nearest_bifurcation(
         Parameters to vary one at a time; by default those the Jacobian depends on
         (reactions and fatigues) with non-zero values.
     factor : float
-        Each parameter is explored between ``value / factor`` and ``value * factor``.
+        Each parameter is explored between ``value / factor`` and ``value * factor``
+        (continuation). Linear models: by up to ``factor - 1`` times ``|value|`` either way
+        within the parameter's bounds (a parameter at 0: up to ``factor - 1`` in its unit),
+        and every eigenvalue counts, so an inner pair of allies that tips first is found.
 
     Returns
     -------
     TriggerPoint or None
         None when no parameter reaches a trigger point within its interval.
+
+    Raises
+    ------
+    UnknownSymbolError
+        If a name in ``over`` is not a parameter.
+    ModelError
+        If ``factor`` is not above 1.
 
     Examples
     --------
@@ -130,6 +159,10 @@ def nearest_bifurcation(
     from .balances import equilibria
     from .margin import _default_parameters, escalation_margin
 
+    if not (math.isfinite(float(factor)) and float(factor) > 1):
+        raise ModelError(
+            f"factor must be a number above 1 (3.0 = a third to three times), not {factor}"
+        )
     p = model.param_vector(params)
     values = dict(zip(model.param_names, p.tolist(), strict=True))
     names = list(over) if over is not None else _default_parameters(model, p)
@@ -141,19 +174,19 @@ def nearest_bifurcation(
     best = None
     from_runaway = False
     if compiled.is_linear:
+        from_runaway = _runs_away(compiled, p) if model.kind == "ode" else False
         for name in names:
-            margin = escalation_margin(model, values, over=[name])
-            from_runaway = margin.current_regime == "runaway"
-            change = (
-                margin.direction.get(name, math.inf) if math.isfinite(margin.margin) else math.inf
-            )
-            if math.isfinite(change) and abs(change) <= factor:
-                value = margin.boundary[name]
-                candidates.append(
-                    (name, (value - values[name]) / (abs(values[name]) or 1.0), "boundary")
-                )
-                if best is None or abs(candidates[-1][1]) < abs(best[1]):
-                    best = (name, candidates[-1][1], "boundary", value, None)
+            if model.kind == "ode":
+                found = _linear_trigger(model, p, name, factor)
+            else:
+                found = escalation_margin(model, values, over=[name])
+                from_runaway = found.from_runaway
+            if math.isfinite(found.margin):
+                value = found.boundary[name]
+                change = (value - values[name]) / (abs(values[name]) or 1.0)
+                candidates.append((name, change, "boundary"))
+                if best is None or abs(change) < abs(best[1]):
+                    best = (name, change, "boundary", value, None)
             else:
                 candidates.append((name, math.inf, "none"))
     else:

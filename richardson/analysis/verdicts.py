@@ -93,7 +93,39 @@ def linear_verdicts(
     codes = verdict_codes(growth, leading_imag, np.all(b <= 0.0, axis=0), scale, discrete)
     if not discrete:
         codes = _edge_codes(A, b, codes, growth, leading_imag, scale)
+    else:
+        codes = _map_threshold_codes(A, b, codes, scale)
     return codes, growth
+
+
+def _map_threshold_codes(
+    A: np.ndarray, b: np.ndarray, codes: np.ndarray, scale: np.ndarray
+) -> np.ndarray:
+    """Refine "runaway" codes of linear maps ``x -> A x + b`` into ``"threshold"``.
+
+    A map has a threshold when exactly one multiplier lies outside the unit circle and it is
+    real and above 1: deviations from the fixed point ``x* = (I - A)^-1 b`` then grow along
+    one direction only, one way to escalation, the other down to zero spending. Those are
+    the conditions of :func:`_edge_codes` on the ODE ``x' = (A - I) x + b``, which has the
+    same balance and eigenvectors (eigenvalues ``mu - 1``).
+    """
+    runaway = np.flatnonzero((codes == REGIMES.index("runaway")) & np.any(b < 0.0, axis=0))
+    if runaway.size == 0:
+        return codes
+    codes = codes.copy()
+    n = A.shape[0]
+    for j in runaway:
+        mu = np.linalg.eigvals(A[:, :, j])
+        tol = 1e-12 * max(float(scale[j]), 1.0)
+        outside = np.abs(mu) > 1.0 + tol
+        if outside.sum() != 1:
+            continue
+        leading = mu[outside][0]
+        if abs(leading.imag) > tol or leading.real <= 1.0:
+            continue
+        if threshold_balance(A[:, :, j] - np.eye(n), b[:, j]) is not None:
+            codes[j] = REGIMES.index("threshold")
+    return codes
 
 
 def _edge_codes(

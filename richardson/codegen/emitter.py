@@ -4,6 +4,7 @@ base class and the symbolic helpers (derivatives through symengine, affinity tes
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,19 @@ class _Printer(NumPyPrinter):
 
     def _print_Max(self, expr: sp.Max) -> str:
         return self._nest("numpy.maximum", expr.args)
+
+    def _print_log(self, expr: sp.log) -> str:
+        # log(1 + t) as log1p(t): exact where t is tiny (a ceiling's softplus above M)
+        (arg,) = expr.args
+        if isinstance(arg, sp.Add) and sp.S.One in arg.args:
+            rest = arg - 1
+            return f"numpy.log1p({self._print(rest)})"
+        return f"numpy.log({self._print(arg)})"
+
+    def _print_Heaviside(self, expr: sp.Heaviside) -> str:
+        # the derivative of a Min/Max: one ufunc instead of sympy's numpy.select
+        at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
+        return f"numpy.heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
 
     def _nest(self, func: str, args: Sequence[sp.Expr]) -> str:
         text = self._print(args[0])
@@ -118,12 +132,51 @@ def _to_sympy(expr: Any) -> sp.Expr:
 
 
 def _derivative(expr: sp.Expr, se_expr: Any, symbol: sp.Symbol) -> Any:
-    """d expr / d symbol through symengine (fast; a symengine expression), or sympy where
-    symengine leaves a ``Derivative`` unevaluated (Min, Max, Piecewise)."""
+    """d expr / d symbol through symengine (fast; a symengine expression).
+
+    symengine leaves the derivative of a ``Min``/``Max`` unevaluated: those are held as
+    placeholders ``u_m`` and the chain rule ``d expr/d s + sum_m (d expr/d u_m)(d m/d s)``
+    is taken with only the small ``d m/d s`` from sympy (a ceiling's ``max(0, 1 - x/M)`` on
+    every escalation term would otherwise send whole rows to sympy). Anything else symengine
+    cannot differentiate (Piecewise, Abs) goes to sympy whole.
+    """
     result = se_expr.diff(symengine.Symbol(symbol.name))
-    if result.atoms(symengine.Derivative):
-        return sp.diff(expr, symbol)
-    return result
+    if not result.atoms(symengine.Derivative):
+        return result
+    held = _held_kinks(expr)
+    if held is not None:
+        opaque, kinks = held
+        result = opaque.diff(symengine.Symbol(symbol.name))
+        for placeholder, kink in kinks:
+            inner = sp.diff(kink, symbol)
+            if inner != 0:
+                result += opaque.diff(placeholder) * symengine.sympify(inner)
+        if not result.atoms(symengine.Derivative):
+            return result.subs({u: symengine.sympify(m) for u, m in kinks})
+    return sp.diff(expr, symbol)
+
+
+@functools.lru_cache(maxsize=256)
+def _held_kinks(expr: sp.Expr) -> tuple[Any, tuple[tuple[Any, sp.Expr], ...]] | None:
+    """``expr`` (symengine) with its outermost Min/Max replaced by placeholder symbols, and
+    the pairs (placeholder, Min/Max); ``None`` when it has none or does not convert."""
+    found = expr.atoms(sp.Min, sp.Max)
+    outer = [m for m in found if not any(o != m and o.has(m) for o in found)]
+    if not outer:
+        return None
+    names = {str(s) for s in expr.free_symbols}
+    kinks, table = [], {}
+    for m in sorted(outer, key=sp.default_sort_key):
+        name = f"_kink{len(kinks)}"
+        while name in names:
+            name += "_"
+        table[m] = sp.Symbol(name)
+        kinks.append((symengine.Symbol(name), m))
+    try:
+        opaque = symengine.sympify(expr.xreplace(table))
+    except (RuntimeError, TypeError, ValueError, NotImplementedError, AttributeError):
+        return None
+    return opaque, tuple(kinks)
 
 
 def _is_affine_term(term: sp.Expr, state_pos: dict[sp.Symbol, int]) -> bool:

@@ -2,13 +2,18 @@
 
 Each right-hand side is split into terms linear in the states with coefficients that are
 monomials in the parameters and their reciprocals (Richardson's reaction and fatigue terms),
-terms free of states (grievances), products of two states (a ceiling's ``k x_j x_i / M_i``,
-submissiveness ``q x_i x_j``) and a nonlinear remainder. The linear part is emitted in matrix
-form: a block of parameters laid out row-major becomes ``p[o:o + n*n].reshape(n, n) @ y``, a
-diagonal becomes ``p[o:o + n] * y`` and the rest a sparse product, never ``n**2`` unrolled
-scalars; products of two states are a sparse product too. Only the remainder is
-differentiated symbolically (through symengine) and printed as scalar code after symengine's
-common-subexpression elimination.
+terms free of states (grievances), products of two states (submissiveness ``q x_i x_j``) and a
+nonlinear remainder. The linear part is emitted in matrix form: a block of parameters laid out
+row-major becomes ``p[o:o + n*n].reshape(n, n) @ y``, a diagonal becomes ``p[o:o + n] * y`` and
+the rest a sparse product, never ``n**2`` unrolled scalars; products of two states are a sparse
+product too. Only the remainder is differentiated symbolically (through symengine) and printed
+as scalar code after symengine's common-subexpression elimination.
+
+A ``min``/``max``/``log`` factor of a term (a *gate*, such as a ceiling's smooth
+``max(0, 1 - x_i/M_i)``, ``w log(1 + exp((1 - x_i/M_i)/w))``, on
+every escalation term ``k x_j``) is computed once per call and laid out as an extra row of
+``y``, so the gated terms stay sparse products; the Jacobians add the chain-rule term
+``(d f / d gate) (d gate / d y)``, with ``d gate / d y`` differentiated symbolically.
 """
 
 from __future__ import annotations
@@ -58,15 +63,19 @@ class _StructuredEmitter(_Emitter):
     def emit(self) -> tuple[str, dict[str, Any]]:
         #: parameter index -> its reciprocal's index in the extended parameter vector
         self.reciprocal: dict[int, int] = {}
+        #: min/max factors laid out as rows n, n + 1, ... of the extended state array
+        self.gates: dict[sp.Expr, int] = {}
         linear, constant, quadratic, remainder = self._decompose()
         self.is_linear = (
             self.model.is_autonomous
             and not quadratic
+            and not self.gates
             and all(_is_affine_term(term, self.state_pos) for terms in remainder for term in terms)
         )
         if self.reciprocal:
             self.namespace["_RECIPROCAL"] = np.array(list(self.reciprocal), dtype=np.intp)
-        dense, diagonal, sparse_linear = self._layer_linear(linear)
+        dense, diagonal, sparse_linear = self._layer_linear([a for a in linear if a.col < self.n])
+        sparse_linear += [a for a in linear if a.col >= self.n]
         vectors, sparse_constant = self._layer_constant(constant)
         rem_rows = [i for i, terms in enumerate(remainder) if terms]
         rem_exprs = [sp.Add(*remainder[i]) for i in rem_rows]
@@ -106,8 +115,8 @@ class _StructuredEmitter(_Emitter):
 
     def _atom(self, row: int, term: sp.Expr) -> _Atom | None:
         """``term`` as an atom: a number times integer powers of parameters times at most two
-        states (Richardson's submissiveness ``q x y``, a ceiling's ``k x y / M``); ``None`` for
-        anything else."""
+        states or gates (Richardson's submissiveness ``q x y``, a ceiling's
+        ``k y w log(1 + exp((1 - x/M)/w))``); ``None`` for anything else."""
         coef, factors = term.as_coeff_mul(rational=False)
         if not coef.is_Number or not math.isfinite(float(coef)):
             return None
@@ -125,12 +134,22 @@ class _StructuredEmitter(_Emitter):
                 k = self.param_pos[base]
                 index = self.reciprocal.setdefault(k, self.P + len(self.reciprocal))
                 pidx += [index] * -power
+            elif power == 1 and self._is_gate(base):
+                states.append(self.n + self.gates.setdefault(base, len(self.gates)))
             else:
                 return None
         if len(states) > 2:
             return None
         states += [None] * (2 - len(states))
         return _Atom(row, states[0], float(coef), tuple(sorted(pidx)), states[1])
+
+    def _is_gate(self, factor: sp.Expr) -> bool:
+        """A min/max or log (a ceiling's softplus) of states and parameters (no time),
+        depending on a state."""
+        if not isinstance(factor, (sp.Min, sp.Max, sp.log)):
+            return False
+        known = set(self.state_pos) | set(self.param_pos)
+        return factor.free_symbols <= known and bool(factor.free_symbols & set(self.state_pos))
 
     def _layer_linear(self, atoms: list[_Atom]):
         n = self.n
@@ -235,6 +254,70 @@ class _StructuredEmitter(_Emitter):
             f"    y2 = numpy.broadcast_to(y2, ({self.n}, out.shape[-1]))",
         ]
 
+    # -- gates
+    def _gate_lines(self) -> list[str]:
+        """Lines appending the gates' values to ``y2`` as rows ``n, n + 1, ...``."""
+        if not self.gates:
+            return []
+        lines = [
+            "    y, p = y2, p2",
+            f"    _gates = numpy.empty(({len(self.gates)}, out.shape[-1]))",
+        ]
+        lines += self._assignments([f"_gates[{k}]" for k in self.gates.values()], list(self.gates))
+        return lines + ["    y2 = numpy.concatenate([y2, _gates])"]
+
+    def _gate_chain_lines(self, prefix, linear, quadratic, positions) -> list[str]:  # noqa: ANN001
+        """``out[:, j] += (d f / d gate_k) (d gate_k / d s_j)`` for the symbols ``s_j`` at
+        ``positions``: the part of a Jacobian that passes through the gates (the layers hold
+        each gate fixed). ``prefix`` names the index arrays."""
+        n, K = self.n, len(self.gates)
+        chain = []
+        for gate, k in self.gates.items():
+            for sym in sorted(gate.free_symbols & set(positions), key=positions.get):
+                derivative = sp.diff(gate, sym)
+                if derivative != 0:
+                    chain.append((k, positions[sym], derivative))
+        if not chain:
+            return []
+        # d f_i / d gate_k, one entry per gated atom: (flat index i*K + k, coef, pidx, other)
+        partials = [(a.row * K + a.col - n, a.coef, a.pidx, None) for a in linear if a.col >= n]
+        for a in quadratic:
+            for col, other in ((a.col, a.col2), (a.col2, a.col)):
+                if col >= n:
+                    partials.append((a.row * K + col - n, a.coef, a.pidx, other))
+        lines = [f"    _fg = numpy.zeros(({n * K}, out.shape[-1]))"]
+        by_degree: dict[int, list[tuple]] = defaultdict(list)
+        for entry in partials:
+            by_degree[len(entry[2])].append(entry)
+        for degree, group in sorted(by_degree.items()):
+            stem = f"_{prefix}{degree}"
+            flat = np.array([e[0] for e in group], dtype=np.intp)
+            self.namespace[stem + "_coef"] = np.array([e[1] for e in group])[:, None]
+            self.namespace[stem + "_pidx"] = np.array([e[2] for e in group], dtype=np.intp).reshape(
+                len(group), degree
+            )
+            self.namespace[stem + "_scatter"] = scipy.sparse.csr_array(
+                (np.ones(flat.size), (flat, np.arange(flat.size))), shape=(n * K, flat.size)
+            )
+            factors = [self._weights(stem, degree)]
+            present = np.array([e[3] is not None for e in group])
+            if present.any():
+                self.namespace[stem + "_other"] = np.array(
+                    [e[3] if e[3] is not None else 0 for e in group], dtype=np.intp
+                )
+                self.namespace[stem + "_has_other"] = present[:, None]
+                factors.append(f"numpy.where({stem}_has_other, y2[{stem}_other], 1.0)")
+            lines.append(f"    _fg += {stem}_scatter @ ({' * '.join(factors)})")
+        lines += ["    y, p = y2, p2", f"    _dgate = numpy.empty(({len(chain)}, out.shape[-1]))"]
+        lines += self._assignments(
+            [f"_dgate[{e}]" for e in range(len(chain))], [c[2] for c in chain]
+        )
+        lines.append(f"    _fg = _fg.reshape({n}, {K}, -1)")
+        lines += [
+            f"    out[:, {j}] += _fg[:, {k}] * _dgate[{e}]" for e, (k, j, _) in enumerate(chain)
+        ]
+        return lines
+
     @staticmethod
     def _weights(stem: str, degree: int) -> str:
         factors = [f"{stem}_coef"] + [f"p2[{stem}_pidx[:, {d}]]" for d in range(degree)]
@@ -253,17 +336,18 @@ class _StructuredEmitter(_Emitter):
         rem_exprs,
     ):
         n = self.n
-        src = self._head("rhs", f"{n},")
+        src = self._head("rhs", f"{n},") + self._gate_lines()
+        states = f"y2[:{n}]" if self.gates else "y2"  # y2 holds the gates below row n
         for base in dense:
             src += [
                 "    if p2.shape[1] == 1:",
-                f"        out += p2[{base}:{base + n * n}, 0].reshape({n}, {n}) @ y2",
+                f"        out += p2[{base}:{base + n * n}, 0].reshape({n}, {n}) @ {states}",
                 "    else:",
                 f"        out += numpy.einsum('ijm,jm->im', "
-                f"p2[{base}:{base + n * n}].reshape({n}, {n}, -1), y2)",
+                f"p2[{base}:{base + n * n}].reshape({n}, {n}, -1), {states})",
             ]
         for coef, base in diagonal:
-            src.append(f"    out += {coef!r} * p2[{base}:{base + n}] * y2")
+            src.append(f"    out += {coef!r} * p2[{base}:{base + n}] * {states}")
         for degree, stem in self._arrays("L", sparse_linear).items():
             src.append(f"    out += {stem}_sum @ ({self._weights(stem, degree)} * y2[{stem}_cols])")
         for coef, base in vectors:
@@ -284,23 +368,27 @@ class _StructuredEmitter(_Emitter):
     # -- jac
     def _emit_jac(self, dense, diagonal, sparse_linear, quadratic, rem_rows, rem_exprs):
         n = self.n
-        src = self._head("jac", f"{n}, {n},")
+        src = self._head("jac", f"{n}, {n},") + self._gate_lines()
         for base in dense:
             src.append(f"    out += p2[{base}:{base + n * n}].reshape({n}, {n}, -1)")
         if diagonal:
             src.append(f"    _diag = numpy.arange({n})")
         for coef, base in diagonal:
             src.append(f"    out[_diag, _diag] += {coef!r} * p2[{base}:{base + n}]")
-        for degree, stem in self._arrays("J", sparse_linear).items():
+        # gated atoms enter through their gates only (the chain-rule lines below)
+        plain = [a for a in sparse_linear if a.col < n]
+        for degree, stem in self._arrays("J", plain).items():
             flat = self.namespace[stem + "_rows"] * n + self.namespace[stem + "_cols"]
             src.append(self._scatter_add(stem, flat, n * n, self._weights(stem, degree)))
         # d/dy_a of c y_a y_b is c y_b (and the same with a and b swapped)
         halves = [_Atom(a.row, a.col, a.coef, a.pidx, a.col2) for a in quadratic]
         halves += [_Atom(a.row, a.col2, a.coef, a.pidx, a.col) for a in quadratic]
+        halves = [a for a in halves if a.col < n]
         for degree, stem in self._arrays("K", halves).items():
             flat = self.namespace[stem + "_rows"] * n + self.namespace[stem + "_cols"]
             values = f"{self._weights(stem, degree)} * y2[{stem}_cols2]"
             src.append(self._scatter_add(stem, flat, n * n, values))
+        src += self._gate_chain_lines("G", sparse_linear, quadratic, self.state_pos)
         src += self._remainder_derivatives(
             rem_rows, rem_exprs, self.model.state_symbols, self.state_pos
         )
@@ -310,7 +398,7 @@ class _StructuredEmitter(_Emitter):
     # -- jac_p
     def _emit_jac_p(self, atoms, rem_rows, rem_exprs):
         n, P = self.n, self.P
-        src = self._head("jac_p", f"{n}, {P},")
+        src = self._head("jac_p", f"{n}, {P},") + self._gate_lines()
         # d/dp_k of coef * prod(p[pidx]) * y[col] * y[col2]: one entry per factor position;
         # a reciprocal r = 1/p_k contributes dr/dp_k = -r**2
         real = {index: k for k, index in self.reciprocal.items()}
@@ -346,6 +434,9 @@ class _StructuredEmitter(_Emitter):
                 self.namespace[f"{stem}_has_{suffix}"] = present[:, None]
                 factors.append(f"numpy.where({stem}_has_{suffix}, y2[{stem}_{suffix}], 1.0)")
             src.append(self._scatter_add(stem, rows * P + ks, n * P, " * ".join(factors)))
+        linear = [a for a in atoms if a.col is not None and a.col2 is None]
+        quadratic = [a for a in atoms if a.col2 is not None]
+        src += self._gate_chain_lines("H", linear, quadratic, self.param_pos)
         src += self._remainder_derivatives(
             rem_rows, rem_exprs, self.model.param_symbols, self.param_pos
         )

@@ -228,7 +228,7 @@ def _verdict_chunk(
                     if margin_over is None
                     else [name for name in margin_over if name not in infinite]
                 )
-                found = escalation_margin(judged, params, over=over, region=region)
+                found = escalation_margin(judged, params, over=over, region=region, budget=None)
                 values[j] = found.margin
             except (RichardsonError, ArithmeticError, np.linalg.LinAlgError) as err:
                 if len(notes) < 5:
@@ -237,12 +237,15 @@ def _verdict_chunk(
 
 
 def _verdict_region(result: FitResult) -> dict[str, tuple[float, float]] | None:
-    """The spending box on which the fit's own verdict is given (nonlinear models)."""
+    """The spending box on which the fit's own verdict is given (nonlinear models): the box
+    its sampled starts were spread over, so that every resample is judged on the same one."""
     from ..analysis.balances import _region
 
     fitted = result.fitted_model
     if fitted.compile().is_linear:
         return None
+    if result.regime is not None and result.regime.region:
+        return dict(result.regime.region)
     lower, upper = _region(fitted, None, fitted.param_vector())
     return {
         state: (float(lo), float(hi))

@@ -3,15 +3,15 @@
 .. math::
 
     \\dot x_i = \\underbrace{\\Big[P_i + \\sum_{j \\in A(i)} u_{ij} c_{ij} x_j
-        + s_i \\sum_{j \\in A(i)} u_{ij}\\,\\sigma\\!\\Big(\\frac{P_j - \\theta_j}{w_j}\\Big)
-        + f_i (1 - \\kappa_i) P_i + e_i \\sum_{j \\in A(i)} u_{ij} P_j\\Big]}_{\\text{escalation}}
-        \\Big(1 - \\frac{x_i}{M_i}\\Big) - a_i x_i + g_i - \\sum_j q_{ij} x_i x_j
+        + f_i (1 - \\kappa_i) P_i + (1 - e_i) \\sum_{j \\in A(i)} u_{ij} \\Big(h_i P_j
+        + s_i\\,\\sigma\\!\\Big(\\frac{P_j - \\theta_j}{w_j}\\Big)\\Big)\\Big]}_{\\text{escalation}}
+        \\max\\Big(0, 1 - \\frac{x_i}{M_i}\\Big) - a_i x_i + g_i - \\sum_j q_{ij} x_i x_j
 
 with the perceived threat
 :math:`P_i = (1 + d_i) \\sum_{j \\in R(i)} (E_j/E_i)^{\\gamma} k_{ij} x_j`.
 Every bracketed term is optional; without them this is Richardson's N-nation model. The term
-builders live in :mod:`richardson.model.terms`; one documentation page per term is in
-``docs/terms/``.
+builders live in :mod:`richardson.model.terms` (each cites its source and states its sign);
+one documentation page per term is in ``docs/terms/``.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ def alliance_model(
     trigger_width: PerActor = 0.1,
     abandonment: PerActor | None = None,
     commitment: PerActor = 1.0,
+    chain_ganging: PerActor | None = None,
     entrapment: PerActor | None = None,
     ceiling: PerActor | None = None,
     submissiveness: PerPair | None = None,
@@ -115,16 +116,29 @@ def alliance_model(
         ``theta_j`` and ``w_j > 0`` (spending/year, the unit of ``P_j``): where ally j's clause
         triggers and how sharp the switch is.
     abandonment : float, sequence or mapping, optional
-        Fear of abandonment ``f_i >= 0`` (dimensionless). Term: ``+ f_i (1 - kappa_i) P_i``.
+        Fear of abandonment (Snyder 1984) ``f_i >= 0`` (dimensionless). Term:
+        ``+ f_i (1 - kappa_i) P_i``: raises i's spending as the commitment it perceives falls.
     commitment : float, sequence or mapping
         ``kappa_i`` in [0, 1]: commitment i perceives from its allies (used with
         ``abandonment``); lower it with an intervention to model an ally wavering.
+    chain_ganging : float, sequence or mapping, optional
+        Chain-ganging (Christensen and Snyder 1990) ``h_i >= 0`` (dimensionless, parameter
+        ``chain_<i>``): share of the threats facing its allies that i reacts to, as if they
+        were its own. Term: ``+ h_i sum_{j in A(i)} u_ij P_j``; raises i's spending as its
+        allies' rivals arm. (Called ``entrapment`` before issue 16.)
     entrapment : float, sequence or mapping, optional
-        Fear of entrapment ``e_i >= 0`` (dimensionless): share of the threats facing its allies
-        that i reacts to. Term: ``+ e_i sum_{j in A(i)} u_ij P_j``.
+        Fear of entrapment (Snyder 1984) ``0 <= e_i <= 1`` (dimensionless, parameter
+        ``e_<i>``): share of its alliance-mediated reaction (the ``chain_ganging`` and
+        ``defence_commitment`` terms) that i withholds, holding back from its allies'
+        quarrels. Term: ``- e_i`` times those terms; lowers i's reaction to its allies'
+        rivals, never below zero. Needs ``chain_ganging`` or ``defence_commitment``.
+        **Changed in issue 16:** this keyword used to build the chain-ganging term (``+ e_i
+        sum_j P_j``); pass ``chain_ganging=`` for that.
     ceiling : float, sequence or mapping, optional
-        Economic capacity ``M_i > 0`` (spending units): every escalation term is multiplied by
-        ``(1 - x_i/M_i)``, so escalation saturates below ``M_i`` instead of diverging.
+        Economic capacity ``M_i > 0`` (spending units): the escalation is multiplied by
+        a smooth ``max(0, 1 - x_i/M_i)`` (``terms.ceiling_factor``), so escalation saturates
+        below ``M_i`` instead of diverging, and above ``M_i`` no rival's arming can lower i's
+        spending (Richardson 1960).
     submissiveness : float, (N, N) array or mapping, optional
         Richardson's ``q_ij >= 0``, 1/(spending year), between rivals. Term:
         ``- q_ij x_i x_j``.
@@ -147,13 +161,22 @@ def alliance_model(
     Model
         Parameters are named ``k_<i>_<j>``, ``a_<i>``, ``g_<i>``, ``c_<i>_<j>``, ``d_<i>``,
         ``E_<i>``/``gamma``, ``s_<i>``/``theta_<i>``/``w_<i>``, ``f_<i>``/``kappa_<i>``,
-        ``e_<i>``, ``M_<i>``, ``q_<i>_<j>``, ``join_<i>`` with ``<i>`` the state names.
+        ``chain_<i>``, ``e_<i>``, ``M_<i>``, ``q_<i>_<j>``, ``join_<i>`` with ``<i>`` the state
+        names.
 
     Raises
     ------
     ModelError
         For an actor in two blocs, an unknown actor or bloc, couplings between the wrong kind
-        of pair (reaction between allies, ally coupling between rivals), or bad shapes.
+        of pair (reaction between allies, ally coupling between rivals), ``entrapment``
+        without an alliance-mediated term to restrain, or bad shapes.
+
+    References
+    ----------
+    Richardson (1960), *Arms and Insecurity*; Olson and Zeckhauser (1966), Review of Economics
+    and Statistics 48(3); Jervis (1978), World Politics 30(2); Snyder (1984), World Politics
+    36(4); Christensen and Snyder (1990), International Organization 44(2). Full entries in
+    :mod:`richardson.model.terms`.
 
     Examples
     --------
@@ -265,7 +288,16 @@ def alliance_model(
             _per_actor(abandonment, lookup, "abandonment", 0.0),
             _per_actor(commitment, lookup, "commitment", 1.0),
         )
+    if chain_ganging is not None:
+        _terms.chain_ganging(builder, _per_actor(chain_ganging, lookup, "chain_ganging", 0.0))
     if entrapment is not None:
+        if chain_ganging is None and defence_commitment is None:
+            raise ModelError(
+                "entrapment (Snyder's fear of entrapment) withholds part of the reaction to "
+                "threats facing allies, which chain_ganging=... or defence_commitment=... "
+                "creates; give one of them. Before issue 16 entrapment=... built the "
+                "chain-ganging term itself: for that meaning pass chain_ganging=..."
+            )
         _terms.entrapment(builder, _per_actor(entrapment, lookup, "entrapment", 0.0))
     if ceiling is not None:
         _terms.ceiling(builder, _per_actor(ceiling, lookup, "ceiling", None))

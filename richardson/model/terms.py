@@ -13,15 +13,34 @@ prospective member weighted by its membership parameter ``u_ij``), and
 the threat actor i perceives (``d_i`` distrust, ``omega_ij = (E_j/E_i)^gamma`` the power
 asymmetry weight).
 
+Each builder's docstring names the publication its concept comes from and the sign of its
+effect on spending (``docs/model_family.md`` has the table): Richardson (1960) for reaction,
+fatigue, grievance and submissiveness; Jervis (1978) for the security dilemma behind reaction
+and distrust; Olson and Zeckhauser (1966) for free riding; Snyder (1984) for abandonment and
+entrapment; Christensen and Snyder (1990) for chain-ganging and buck-passing.
+
 Wherever possible a term is a monomial ``coef * (product of parameters) * x_j`` or
 ``coef * (product of parameters)``, which :mod:`richardson.codegen` lays out in matrix/sparse
-form; the mutual-defence trigger, the capacity ceiling, submissiveness and symbolic power
-asymmetry are nonlinear and compiled as scalar code (cost grows with the number of terms,
-see ``docs/model_family.md``).
+form (submissiveness ``q x_i x_j`` as a sparse product of two states); the mutual-defence
+trigger, the capacity ceiling (a smooth ``max(0, 1 - x_i/M_i)`` factor on the escalation) and
+symbolic power asymmetry are nonlinear and compiled as scalar code (cost grows with the number
+of terms, see ``docs/model_family.md``).
+
+References
+----------
+Richardson, L. F. (1960). *Arms and Insecurity*. Pittsburgh: Boxwood Press.
+Olson, M. and Zeckhauser, R. (1966). An Economic Theory of Alliances. *Review of Economics and
+Statistics* 48(3), 266-279.
+Jervis, R. (1978). Cooperation under the Security Dilemma. *World Politics* 30(2), 167-214.
+Snyder, G. H. (1984). The Security Dilemma in Alliance Politics. *World Politics* 36(4),
+461-495.
+Christensen, T. J. and Snyder, J. (1990). Chain Gangs and Passed Bucks: Predicting Alliance
+Patterns in Multipolarity. *International Organization* 44(2), 137-168.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,6 +65,7 @@ TERMS = (
     "power_asymmetry",
     "mutual_defence",
     "abandonment",
+    "chain_ganging",
     "entrapment",
     "ceiling",
     "submissiveness",
@@ -174,7 +194,9 @@ class TermBuilder:
 
     ``threat[i]`` holds the monomials of the perceived threat ``P_i`` as
     ``(coef, factors, state_index)``; ``rows[i]`` the finished terms of ``dx_i/dt``;
-    ``escalation[i]`` the interaction terms that the capacity ceiling damps.
+    ``escalation[i]`` the interaction terms that the capacity ceiling damps;
+    ``alliance_mediated[i]`` the terms by which i reacts to the threats facing its allies
+    (chain-ganging, defence commitments), which fear of entrapment restrains.
     """
 
     structure: Structure
@@ -183,6 +205,7 @@ class TermBuilder:
     escalation: list[list[sp.Expr]] = field(default_factory=list)
     threat: list[list[tuple[float, tuple[sp.Expr, ...], int]]] = field(default_factory=list)
     threat_general: list[list[sp.Expr]] = field(default_factory=list)
+    alliance_mediated: list[list[sp.Expr]] = field(default_factory=list)
     used: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -191,6 +214,7 @@ class TermBuilder:
         self.escalation = [[] for _ in range(n)]
         self.threat = [[] for _ in range(n)]
         self.threat_general = [[] for _ in range(n)]
+        self.alliance_mediated = [[] for _ in range(n)]
         self.x = [sp.Symbol(s) for s in self.structure.states]
 
     def parameter(
@@ -210,13 +234,17 @@ class TermBuilder:
         return sp.Symbol(name)
 
     # ------------------------------------------------------------------ helpers
-    def add(self, i: int, term: sp.Expr, escalating: bool = True) -> None:
+    def add(
+        self, i: int, term: sp.Expr, escalating: bool = True, alliance_mediated: bool = False
+    ) -> None:
         for part in sp.Add.make_args(term):
             if part == 0:
                 continue
             self.rows[i].append(part)
             if escalating:
                 self.escalation[i].append(part)
+            if alliance_mediated:
+                self.alliance_mediated[i].append(part)
 
     def perceived_threat_terms(self, i: int, extra: Sequence[sp.Expr] = (), coef: float = 1.0):
         """Terms of ``coef * prod(extra) * P_i`` (monomials where possible)."""
@@ -239,8 +267,12 @@ def _ensure(builder: TermBuilder, term: str) -> None:
 def reaction(
     builder: TermBuilder, pairs: dict[tuple[int, int], float]
 ) -> dict[tuple[int, int], sp.Symbol]:
-    """Adversary reaction ``k_ij >= 0`` (1/year): ``i`` arms in response to rival ``j``.
+    """Adversary reaction ``+ k_ij x_j`` with ``k_ij >= 0`` (1/year): i arms in response to
+    rival j.
 
+    Richardson's (1960) defence coefficient; the spiral it drives is the security dilemma
+    (Jervis 1978): one state's arming lowers its rival's security, which arms in turn. Sign:
+    ``d(dx_i/dt)/dx_j = k_ij >= 0``, so more rival spending never lowers own growth.
     Declares the parameters; the terms enter through the perceived threat ``P_i``.
     """
     s = builder.structure
@@ -264,7 +296,13 @@ def threat(
     weights: np.ndarray | None,
     symbolic_asymmetry: tuple[list[sp.Symbol], sp.Symbol] | None,
 ) -> None:
-    """Assemble ``P_i = (1 + d_i) sum_j omega_ij k_ij x_j`` and add it to ``dx_i/dt``."""
+    """Assemble ``P_i = (1 + d_i) sum_j omega_ij k_ij x_j`` and add it to ``dx_i/dt``.
+
+    Distrust / misperception ``d_i >= -1`` (dimensionless) scales the perceived threat: the
+    security dilemma's uncertainty about intentions (Jervis 1978) read as overestimating
+    (``d_i > 0``) or discounting (``-1 <= d_i < 0``) the rivals' threat. Sign:
+    ``dP_i/dd_i = sum_j omega_ij k_ij x_j >= 0``, more distrust, more perceived threat.
+    """
     s = builder.structure
     d_syms = None
     if distrust is not None:
@@ -296,7 +334,11 @@ def threat(
 
 
 def fatigue(builder: TermBuilder, values: np.ndarray) -> None:
-    """Fatigue (cost of arms) ``- a_i x_i`` (``a_i`` in 1/year)."""
+    """Fatigue (cost of arms) ``- a_i x_i`` (``a_i >= 0`` in 1/year).
+
+    Richardson's (1960) "fatigue and expense" coefficient. Sign: own spending lowers own
+    growth, ``d(dx_i/dt)/dx_i = -a_i <= 0``.
+    """
     s = builder.structure
     for i in range(s.n):
         a = builder.parameter(
@@ -311,7 +353,11 @@ def fatigue(builder: TermBuilder, values: np.ndarray) -> None:
 
 
 def grievance(builder: TermBuilder, values: np.ndarray) -> None:
-    """Grievance ``+ g_i`` (spending/year; negative = goodwill). Crises are pulses in ``g``."""
+    """Grievance ``+ g_i`` (spending/year; negative = goodwill). Crises are pulses in ``g``.
+
+    Richardson's (1960) constant term of "grievances and ambitions"; ``g_i > 0`` raises i's
+    spending whatever the others do, ``g_i < 0`` (goodwill) lowers it.
+    """
     s = builder.structure
     for i in range(s.n):
         g = builder.parameter(
@@ -325,10 +371,14 @@ def grievance(builder: TermBuilder, values: np.ndarray) -> None:
 
 
 def ally_coupling(builder: TermBuilder, pairs: dict[tuple[int, int], float]) -> None:
-    """Ally coupling ``sum_{j in A(i)} u_ij c_ij x_j`` (``c_ij`` in 1/year).
+    """Ally coupling ``sum_{j in A(i)} u_ij c_ij x_j`` (``c_ij`` in 1/year, either sign).
 
-    ``c_ij < 0``: burden sharing / free riding (an ally's spending substitutes one's own);
-    ``c_ij > 0``: distrust among allies (intra-alliance rivalry, Greece-Turkey in NATO).
+    ``c_ij < 0``: burden sharing / free riding. Deterrence is a public good of the alliance,
+    so an ally's spending substitutes for one's own (Olson and Zeckhauser 1966: own spending
+    falls as allies spend more); passing the burden of balancing to allies that arm is
+    buck-passing (Christensen and Snyder 1990). ``c_ij > 0``: distrust among allies, the
+    security dilemma inside an alliance (an ally's arms read as a potential threat, Jervis
+    1978; Greece-Turkey in NATO). Sign: ``d(dx_i/dt)/dx_j = u_ij c_ij``.
     """
     s = builder.structure
     weight = {(i, j): u for i in range(s.n) for j, u in s.allies[i]}
@@ -357,6 +407,9 @@ def mutual_defence(
     ``sigma(z) = (1 + tanh(z/2)) / 2`` the logistic function: once the threat ``P_j`` perceived by
     ally ``j`` passes its threshold ``theta_j`` (within a width ``w_j``), actor ``i`` commits up
     to ``s_i`` spending/year to ``j``'s defence. A sharp switch makes the system bistable.
+    Sign: ``s_i >= 0`` and the switch rises with ``P_j``, so a growing threat to an ally never
+    lowers i's spending. The terms are alliance-mediated: fear of entrapment scales them by
+    ``(1 - e_i)`` (:func:`entrapment`).
     """
     s = builder.structure
     unit = f"{s.spending}/year"
@@ -405,16 +458,22 @@ def mutual_defence(
                 )
                 switches[j] = sp.tanh(z)
             half = sp.Rational(1, 2)
-            builder.add(i, sp.Mul(half, s_syms[i], *_weight(u)))
-            builder.add(i, sp.Mul(half, s_syms[i], *_weight(u), switches[j]))
+            builder.add(i, sp.Mul(half, s_syms[i], *_weight(u)), alliance_mediated=True)
+            builder.add(
+                i, sp.Mul(half, s_syms[i], *_weight(u), switches[j]), alliance_mediated=True
+            )
     _ensure(builder, "mutual_defence")
 
 
 def abandonment(builder: TermBuilder, fear: np.ndarray, commitment: np.ndarray) -> None:
     """Fear of abandonment ``+ f_i (1 - kappa_i) P_i``.
 
-    ``kappa_i`` in [0, 1] is the commitment actor i perceives from its allies; as it falls
-    (an intervention), i covers a share ``f_i`` of its perceived threat itself.
+    Abandonment is the ally's defection, failing to give the support expected (Snyder 1984,
+    p. 466). ``kappa_i`` in [0, 1] is the commitment actor i perceives from its allies; as it
+    falls (an intervention), i covers a share ``f_i >= 0`` (dimensionless) of its perceived
+    threat itself. This models the self-help (arming) response to the fear; Snyder's other
+    response, a firmer commitment to the ally, is a larger ``chain_ganging`` share. Sign:
+    ``d(dx_i/dt)/dkappa_i = -f_i P_i <= 0``, less trust in the allies, more own spending.
     """
     s = builder.structure
     for i in range(s.n):
@@ -437,27 +496,87 @@ def abandonment(builder: TermBuilder, fear: np.ndarray, commitment: np.ndarray) 
     _ensure(builder, "abandonment")
 
 
-def entrapment(builder: TermBuilder, values: np.ndarray) -> None:
-    """Fear of entrapment ``+ e_i sum_{j in A(i)} u_ij P_j``: reacting to threats facing allies."""
+def chain_ganging(builder: TermBuilder, values: np.ndarray) -> None:
+    """Chain-ganging ``+ h_i sum_{j in A(i)} u_ij P_j``: reacting to the threats facing allies.
+
+    Christensen and Snyder (1990): a state that sees its allies' survival as its own ties
+    itself to them and arms against their rivals as against its own. ``h_i >= 0``
+    (dimensionless, parameter ``chain_<i>``) is the share of each ally's perceived threat
+    ``P_j`` that i reacts to. Sign: raises i's spending as its allies' rivals arm,
+    ``d(dx_i/dt)/dx_l = h_i sum_j u_ij (1 + d_j) omega_jl k_jl >= 0``. Fear of entrapment
+    scales it by ``(1 - e_i)`` (:func:`entrapment`).
+
+    This term was called ``entrapment`` (keyword and ``e_<i>``) before issue 16: being drawn
+    into an ally's quarrel is the outcome Snyder (1984) calls entrapment, but the *fear* of it
+    works the other way, which :func:`entrapment` now models.
+    """
     s = builder.structure
     for i in range(s.n):
         if not s.allies[i]:
             continue
-        e = builder.parameter(
-            f"e_{s.states[i]}",
+        h = builder.parameter(
+            f"chain_{s.states[i]}",
             values[i],
             (0.0, np.inf),
             "1",
-            f"entrapment of {s.actors[i]}: share of its allies' perceived threat it reacts to",
+            f"chain-ganging of {s.actors[i]}: share of its allies' perceived threat it reacts to",
         )
         for j, u in s.allies[i]:
-            for term in builder.perceived_threat_terms(j, (e, *_weight(u))):
-                builder.add(i, term)
+            for term in builder.perceived_threat_terms(j, (h, *_weight(u))):
+                builder.add(i, term, alliance_mediated=True)
+    _ensure(builder, "chain_ganging")
+
+
+def entrapment(builder: TermBuilder, values: np.ndarray) -> None:
+    """Fear of entrapment: ``- e_i`` times i's alliance-mediated terms, ``0 <= e_i <= 1``.
+
+    Entrapment is being dragged into a conflict over an ally's interests that one does not
+    share, or shares only partly (Snyder 1984, p. 467); fearing it, a state holds back from its
+    allies' quarrels (weaker commitment, restraint of the ally). Here i withholds a share
+    ``e_i`` (dimensionless, parameter ``e_<i>``) of every reaction it has to the threats
+    facing its allies, the chain-ganging and the defence-clause terms:
+
+        h_i (1 - e_i) sum_{j in A(i)} u_ij P_j + s_i (1 - e_i) sum_{j in A(i)} u_ij sigma_j.
+
+    Sign: ``d(dx_i/dt)/de_i = -(alliance-mediated terms) <= 0``; it lowers i's reaction to
+    its allies' rivals and, bounded by 1, never turns it into a cut (at ``e_i = 1`` i ignores
+    its allies' quarrels). Its reaction ``k_il`` to its own rivals is its own quarrel and is
+    not touched. Only actors with alliance-mediated terms get ``e_<i>``.
+
+    Before issue 16 the keyword ``entrapment`` built what is now :func:`chain_ganging`.
+    """
+    s = builder.structure
+    for i in range(s.n):
+        mediated = list(builder.alliance_mediated[i])
+        if not mediated:
+            continue
+        e = builder.parameter(
+            f"e_{s.states[i]}",
+            values[i],
+            (0.0, 1.0),
+            "1",
+            f"fear of entrapment of {s.actors[i]}: share of its reaction to threats facing its "
+            "allies that it withholds (0 = none, 1 = all)",
+        )
+        for term in mediated:
+            builder.add(i, _restrained(term, e))
     _ensure(builder, "entrapment")
 
 
+def _restrained(term: sp.Expr, e: sp.Symbol) -> sp.Expr:
+    """``- e * term``, a monomial when ``term`` is one (matrix-form code)."""
+    coef, factors = term.as_coeff_mul()
+    if (coef.is_Integer or coef.is_Float) and all(isinstance(f, sp.Symbol) for f in factors):
+        return _monomial(-float(coef), [e, *factors])
+    return sp.Mul(sp.S.NegativeOne, e, term)
+
+
 def submissiveness(builder: TermBuilder, pairs: dict[tuple[int, int], float]) -> None:
-    """Richardson's submissiveness ``- q_ij x_i x_j`` (1/(spending year))."""
+    """Richardson's submissiveness ``- q_ij x_i x_j`` (``q_ij >= 0``, 1/(spending year)).
+
+    Richardson (1960): at high levels of both, i gives way to rival j rather than keep up.
+    Sign: ``d(dx_i/dt)/dx_j = -q_ij x_i <= 0``, a brake growing with own spending.
+    """
     s = builder.structure
     for (i, j), value in pairs.items():
         q = builder.parameter(
@@ -471,11 +590,33 @@ def submissiveness(builder: TermBuilder, pairs: dict[tuple[int, int], float]) ->
     _ensure(builder, "submissiveness")
 
 
-def ceiling(builder: TermBuilder, values: np.ndarray) -> None:
-    """Economic capacity ceiling: every interaction term is multiplied by ``(1 - x_i / M_i)``.
+#: Width ``w`` of the ceiling's smooth saturation, as a fraction of the ceiling: the factor
+#: ``w log(1 + exp((1 - x/M) / w))`` is ``1 - x/M`` to within ``w exp(-(1 - x/M)/w)`` (3e-9 at
+#: 0.7 M, 1e-4 at 0.9 M), ``w ln 2 = 0.014`` at ``M`` and below ``1e-4`` beyond ``1.1 M``.
+CEILING_WIDTH = 0.02
 
-    Adds ``- E_i x_i / M_i`` for the escalation ``E_i`` collected so far (reaction, distrust,
-    ally coupling, trigger, abandonment, entrapment), so spending saturates below ``M_i``.
+
+def ceiling_factor(x: sp.Expr, m: sp.Expr, width: float = CEILING_WIDTH) -> sp.Expr:
+    """The ceiling's factor ``w log(1 + exp((1 - x/M)/w))``: a smooth positive part of
+    ``1 - x/M`` (a softplus of width ``w`` times ``M``), positive for every ``x``."""
+    w = sp.Float(width)
+    return w * sp.log(1 + sp.exp((1 - x * sp.Pow(m, -1)) / w))
+
+
+def ceiling(builder: TermBuilder, values: np.ndarray) -> None:
+    """Economic capacity ceiling: the escalation is multiplied by a smooth ``max(0, 1 - x_i/M_i)``.
+
+    The escalation ``E_i`` collected so far (reaction, distrust, ally coupling, trigger,
+    abandonment, chain-ganging and entrapment's restraint) becomes ``E_i * phi(1 - x_i/M_i)``
+    with ``phi(u) = w log(1 + exp(u / w))``, ``w = CEILING_WIDTH``: Richardson's (1960) limit
+    of what an economy can bear, written as a logistic factor that saturates. Well below
+    ``M_i`` the factor is ``1 - x_i/M_i`` (to ``3e-9`` at ``0.7 M_i``); around ``M_i`` it
+    bends smoothly to 0 within a few per cent of ``M_i``, so above ``M_i`` the interaction
+    terms fade out (the bare ``1 - x_i/M_i`` would turn negative and make a rival's arming
+    *cut* i's spending). Sign: ``phi > 0``, so the reaction part ``k_ij x_j phi >= 0`` for every
+    ``x``. The bend is smooth rather than a kink (``max(0, .)``) so that fits and their
+    sensitivities stay differentiable where a trajectory meets its ceiling. ``M_i`` enters only
+    as ``M_i**-1``.
     """
     s = builder.structure
     for i in range(s.n):
@@ -486,11 +627,16 @@ def ceiling(builder: TermBuilder, values: np.ndarray) -> None:
             s.spending,
             f"economic capacity ceiling of {s.actors[i]} (spending at which escalation stops)",
         )
-        damped = [_times(term, builder.x[i], m) for term in builder.escalation[i]]
-        builder.rows[i].extend(damped)
+        escalation = builder.escalation[i]
+        if not escalation:
+            continue
+        damped = Counter(escalation)
+        kept = []
+        for term in builder.rows[i]:
+            if damped[term]:
+                damped[term] -= 1
+            else:
+                kept.append(term)
+        factor = ceiling_factor(builder.x[i], m)
+        builder.rows[i] = [*kept, sp.Mul(canonical_sum(list(escalation)), factor)]
     _ensure(builder, "ceiling")
-
-
-def _times(term: sp.Expr, x_i: sp.Symbol, m_i: sp.Symbol) -> sp.Expr:
-    """``- term * x_i / M_i``."""
-    return sp.Mul(sp.S.NegativeOne, term, x_i, sp.Pow(m_i, -1))

@@ -2,6 +2,7 @@
 on exact cases (the closed-form two-nation saddle, normal forms)."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ from numpy.testing import assert_allclose
 
 import richardson as rd
 from richardson.analysis.verdicts import linear_verdicts
+
+MODELS = Path(__file__).resolve().parents[2] / "models"
 
 GOODWILL = {"k": 1.2, "l": 1.1, "a": 1.0, "b": 1.1, "g": -1.0, "h": -0.5}
 
@@ -159,3 +162,72 @@ def test_goodwill_names_only_the_negative_grievances():
     assert (
         "negative grievances: g = -1)" in mixed.explanation and "h = 0.05" not in mixed.explanation
     )
+
+
+# ---------------------------------------------------------------------- maps at the edges
+def affine_map(r: float, g: float) -> rd.Model:
+    x, rr, gg = sp.symbols("x r g")
+    return rd.Model(["x"], {"r": r, "g": g}, [rr * x + gg], kind="map")
+
+
+def test_a_linear_map_with_goodwill_has_a_threshold_at_its_fixed_point():
+    """x -> 1.5 x - 10: fixed point 20, deviations multiplied by 1.5 each step (exact)."""
+    model = affine_map(1.5, -10.0)
+    assert rd.classify(model).name == "threshold"
+    assert rd.classify(model, y0=[19.9]).fate == "disarmament"
+    assert rd.classify(model, y0=[20.1]).fate == "runaway"
+    # the same without goodwill has no threshold: every start escalates
+    assert rd.classify(affine_map(1.5, 1.0)).name == "runaway"
+    # a multiplier below -1 flips the sign each step: no threshold either
+    assert rd.classify(affine_map(-1.5, -10.0)).name == "runaway"
+    # the batched verdicts say the same
+    codes, _ = linear_verdicts(np.array([[[1.5, 1.5]]]), np.array([[-10.0, 1.0]]), discrete=True)
+    assert [rd.REGIMES[c] for c in codes] == ["threshold", "runaway"]
+
+
+@pytest.mark.parametrize("r", [2.5, 4.5])
+def test_map_orbits_driven_below_zero_are_not_runaway(r):
+    """The logistic map sends x > 1 to minus infinity: a collapse, never 'runaway'."""
+    regime = rd.classify(logistic(r), n_samples=24)
+    assert "runaway" not in regime.outcomes and regime.outcomes["collapse"] > 0
+    assert regime.name == ("saturation" if r == 2.5 else "disarmament")
+    assert "below zero without bound" in regime.explanation
+    assert "escalates without bound" not in regime.explanation
+
+
+def saperstein() -> rd.Model:
+    x, y, a, b = sp.symbols("x y a b")
+    return rd.Model(
+        ["x", "y"], {"a": 0.5, "b": 0.5}, [4 * a * y * (1 - y), 4 * b * x * (1 - x)], kind="map"
+    )
+
+
+def test_saperstein_stability_map_is_stable_where_the_multipliers_are_inside_the_circle():
+    """Zero spending is stable iff 16 a b < 1 (multipliers +-4 sqrt(ab)); above, the positive
+    fixed point takes over while its multipliers stay inside the unit circle."""
+    values = np.array([0.1, 0.2, 0.35, 0.5])
+    regimes = rd.stability_map(saperstein(), {"a": values, "b": values}, progress=False)
+    for i, a in enumerate(values):
+        for j, b in enumerate(values):
+            name = str(regimes.values[i, j])
+            if 16 * a * b < 0.95:
+                assert name == "disarmament", (a, b, name)
+            elif 16 * a * b > 1.05:
+                assert name == "saturation", (a, b, name)  # a stable positive fixed point
+    assert "runaway" not in set(regimes.values.ravel())
+
+
+def test_basin_shares_are_shares_of_a_stated_box_around_the_balances():
+    trigger = rd.load_model(MODELS / "mutual_defence_trigger.toml")
+    regime = rd.classify(trigger)
+    assert regime.name == "bistable"
+    high = max(float(e.state.max()) for e in regime.equilibria)
+    tops = [hi for _, hi in regime.region.values()]
+    # twice the largest coordinate of each state over the balances and the initial state
+    assert max(tops) == pytest.approx(2 * high, rel=1e-9)
+    assert all(lo == 0.0 for lo, _ in regime.region.values())
+    assert "shares of that box, not probabilities" in regime.summary()
+    assert "Ally_1 0 to" in regime.summary()
+    # a region given is used as given
+    given = rd.classify(trigger, region=(0.0, 3.0))
+    assert set(given.region.values()) == {(0.0, 3.0)}

@@ -164,8 +164,8 @@ def test_products_of_states_and_reciprocal_parameters_are_vectorised(rng):
 
 
 def test_nonlinear_alliance_terms_compile_to_layers_and_match_sympy(rng):
-    """Trigger, entrapment, ceiling and submissiveness: the ceiling's products of spending
-    levels become array layers, only the trigger's tanh stays scalar code."""
+    """Trigger, chain-ganging, entrapment, ceiling and submissiveness: submissiveness's
+    products of spending levels become array layers, the trigger's tanh stays scalar code."""
     actors = ["A", "B", "C", "D"]
     model = rd.alliance_model(
         actors,
@@ -176,7 +176,8 @@ def test_nonlinear_alliance_terms_compile_to_layers_and_match_sympy(rng):
         ally_coupling=-0.05,
         distrust=0.2,
         defence_commitment=0.5,
-        entrapment=0.1,
+        chain_ganging=0.1,
+        entrapment=0.2,
         ceiling=20.0,
         submissiveness=0.01,
     )

@@ -94,7 +94,8 @@ def test_reciprocal_jacobian_matches_central_differences(ceiling_fit):
         r_up = view.residuals(up[:, None], target, False)[0][:, 0]
         r_down = view.residuals(down[:, None], target, False)[0][:, 0]
         numeric = (r_up - r_down) / (2 * step)
-        assert_allclose(jac[:, j, 0], numeric, rtol=2e-4, atol=1e-6 * np.abs(numeric).max())
+        # the ceiling bends within 2% of M: the solved sensitivities carry ~1e-6 absolute error
+        assert_allclose(jac[:, j, 0], numeric, rtol=2e-4, atol=1e-5 * np.abs(numeric).max())
     # c = 0 is the model without the ceiling: residuals equal those of the limit model
     zero = c.copy()
     zero[view.mask] = 0.0
@@ -162,7 +163,7 @@ def test_members_faster_than_the_rate_limit_fail_without_being_solved():
 def test_ceiling_bootstrap_finishes_and_reports_infinite_ceilings(ceiling_fit):
     boot = ceiling_fit.bootstrap(24, seed=1)
     assert boot.margins is None  # nonlinear: margins only on request
-    assert boot.n == 24 and boot.converged.sum() >= 15  # measured 20 of 24
+    assert boot.n == 24 and boot.converged.sum() >= 18  # measured 24 of 24
     intervals = boot.intervals()
     assert not intervals.isna().any().any()
     good = boot.samples[boot.converged]
@@ -175,6 +176,14 @@ def test_ceiling_bootstrap_finishes_and_reports_infinite_ceilings(ceiling_fit):
         params = {n: row[n] for n in ceiling_fit.model.param_names if n not in infinite}
         judged = limit_model(ceiling_fit.model, infinite)
         assert boot.regimes.iloc[i] == rd.classify(judged, params, region=region).name
-    assert set(boot.regimes[boot.converged]) <= {"saturation", "stable_balance", "runaway"}
+    # B's fatigue sits near its bound 0, so in some resamples grievance carries spending past
+    # the ceiling (runaway) or a second balance appears beyond it (threshold, bistable)
+    assert set(boot.regimes[boot.converged]) <= {
+        "saturation",
+        "stable_balance",
+        "runaway",
+        "threshold",
+        "bistable",
+    }
     assert np.all((good["M_A"] > 0) & (good["M_B"] > 0))
     assert "P(runaway)" in boot.summary()
