@@ -209,7 +209,11 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
     state = {}
 
     def verdict() -> None:
-        regime = classify(model)
+        # the fate of the scenario's own start is judged too (which side of a threshold)
+        start = scenario.y0
+        if start is None and model.initial and len(model.initial) == model.n_states:
+            start = model.initial_vector()
+        regime = classify(model, y0=start)
         state["regime"] = regime
         report.heading("Regime verdict", 3)
         report.text(f"Regime: {regime.name.replace('_', ' ')}. {regime.explanation}")
