@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -45,6 +45,10 @@ class Trajectory:
         What the solver said.
     interventions : tuple
         The interventions applied (model's and call's).
+    observables : mapping of str to numpy.ndarray
+        The model's observables (:attr:`Model.observables`, e.g. the auxiliaries of an
+        imported Vensim model) at the output times, shape ``(n_times,)`` each; reported as
+        extra columns by :meth:`to_dataframe` and as ``observables`` in :attr:`data`.
     """
 
     time: np.ndarray
@@ -56,6 +60,7 @@ class Trajectory:
     status: int
     message: str
     interventions: tuple[Any, ...] = ()
+    observables: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @cached_property
     def data(self) -> xr.Dataset:
@@ -73,7 +78,14 @@ class Trajectory:
             attrs={"units": self.attrs.get("state_unit", ""), "long_name": "military spending"},
         )
         spending["time"].attrs["units"] = self.attrs.get("time_unit", "")
-        return xr.Dataset({"spending": spending}, attrs=dict(self.attrs))
+        variables = {"spending": spending}
+        if self.observables:
+            variables["observables"] = xr.DataArray(
+                np.column_stack(list(self.observables.values())),
+                dims=("time", "observable"),
+                coords={"time": self.time, "observable": list(self.observables)},
+            )
+        return xr.Dataset(variables, attrs=dict(self.attrs))
 
     @property
     def success(self) -> bool:
@@ -90,13 +102,17 @@ class Trajectory:
         return dict(zip(self.actors, self.values[-1].tolist(), strict=True))
 
     def to_dataframe(self) -> pd.DataFrame:
-        """Wide table: time index, one column per actor."""
-        frame = pd.DataFrame(
-            self.values,
-            index=pd.Index(self.time, name="time"),
-            columns=pd.Index(list(self.actors), name="actor"),
+        """Wide table: time index, one column per actor, then one per observable."""
+        columns = list(self.actors) + [n for n in self.observables if n not in self.actors]
+        table = np.column_stack(
+            [self.values.reshape(len(self.time), len(self.actors))]
+            + [np.asarray(self.observables[n]) for n in columns[len(self.actors) :]]
         )
-        return frame
+        return pd.DataFrame(
+            table,
+            index=pd.Index(self.time, name="time"),
+            columns=pd.Index(columns, name="actor"),
+        )
 
     def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201
         """Draw the time series with intervention times marked (see
