@@ -22,8 +22,8 @@ SMALL_VENSIM = sp.Float(1e-6)
 
 
 def integer(x: sp.Expr) -> sp.Expr:
-    """Vensim ``INTEGER``: truncation toward zero (Python's ``int``)."""
-    return sp.Piecewise((sp.floor(x), x >= 0), (sp.ceiling(x), True))
+    """Vensim ``INTEGER``: truncation toward zero (Python's ``int``), ``sign(x) floor(|x|)``."""
+    return sp.sign(x) * sp.floor(sp.Abs(x))
 
 
 def zidz(a: sp.Expr, b: sp.Expr) -> sp.Expr:

@@ -100,7 +100,9 @@ class StageBuilder:
         return value * (1 + vf.zidz(value - state, average * state) * horizon)
 
     def _order(self, order: Any, env: dict, where: str) -> int:
-        value = self.t.constant_value(self.t.expr(order, env, where), where, "the order")
+        start = self.t.control["initial_time"]  # PySD fixes the order when it initialises
+        expr = self.schedules_at(self.t.expr(order, env, where), start)
+        value = self.t.constant_value(expr, where, "the order")
         if value < 1 or value != int(value) or value > 1000:
             raise ModelFileError(f"{where}: the order {value} must be a whole number 1..1000")
         return int(value)

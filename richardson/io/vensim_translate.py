@@ -248,9 +248,6 @@ class _Translator:
         wanted = self.ranges[k]
         candidates = [env[f"#{position}"]] if f"#{position}" in env else []
         candidates += [v for b, v in env.items() if not b.startswith("#") and not b.endswith("!")]
-        for element in candidates:
-            if element in wanted:
-                return element
         for bound, element in env.items():
             if bound.startswith("#") or bound.endswith("!"):
                 continue
@@ -258,9 +255,13 @@ class _Translator:
                 source = self.ranges[bound]
                 if len(source) == len(wanted) and element in source:
                     return wanted[source.index(element)]
+        for element in candidates:
+            if element in wanted:
+                return element
+        label = var.name if var is not None else name
         raise ModelFileError(
-            f"{self.where}: variable {var.name!r} is referenced over the whole range "
-            f"{name!r} where one element is needed; sum it with SUM({var.name}[{name}!]) or "
+            f"{self.where}: variable {label!r} is referenced over the whole range "
+            f"{name!r} where one element is needed; sum it with SUM({label}[{name}!]) or "
             "subscript the equation"
         )
 
@@ -430,10 +431,12 @@ class _Translator:
         if name in _CONTROL:
             return _number(self.control[name])
         variable = self.variables.get(name)
+        if variable is None and name in self.ranges:  # a range as a value: the element's number
+            return self._element_number(self.resolve(node.reference, env, 0, None))
+        if variable is None and name in self.element_names:  # an element as a value
+            return self._element_number(name)
         if variable is None:
             raise ModelFileError(f"{where} uses {node.reference!r}, which the file does not define")
-        if name in _CONTROL:
-            return _number(self.control[name])
         subscripts = list(node.subscripts.subscripts) if node.subscripts else []
         if not subscripts and variable.dims:
             subscripts = [self.ranges_name(d) for d in variable.dims if d is not None]
@@ -509,7 +512,14 @@ class _Translator:
         if name in _AGGREGATES:
             return self._aggregate(name, node.arguments, env, where)
         if name == "elmcount":
-            return sp.Integer(len(self.ranges[key(str(node.arguments[0]).rstrip("!"))]))
+            argument = node.arguments[0]
+            label = getattr(argument, "reference", argument)
+            label = key(str(label).rstrip("!"))
+            if label not in self.ranges:
+                raise ModelFileError(f"{where}: ELMCOUNT of {label!r}, which is not a subscript range")
+            return sp.Integer(len(self.ranges[label]))
+        if name in ("vmin_xmile", "vmax_xmile"):
+            return self._whole_array(name, node.arguments[0], env, where)
         variable = self.variables.get(name)
         if variable is not None:
             return self._lookup_call(variable, node, env, where)
@@ -538,6 +548,29 @@ class _Translator:
             inner.update({key(m) + "!": e for m, e in zip(marked, combo, strict=True)})
             terms.append(self.expr(arguments[0], inner, where))
         return _AGGREGATES[name](*terms)
+
+    def _element_number(self, element: str) -> sp.Expr:
+        """Position (from 1) of a subscript element in the largest range that holds it."""
+        ranges = [r for r in self.ranges.values() if element in r]
+        return sp.Integer(max(ranges, key=len).index(element) + 1)
+
+    def _whole_array(self, name: str, argument: Any, env: dict, where: str) -> sp.Expr:
+        """XMILE's one-argument MIN/MAX: over every element of an array."""
+        variable = None
+        if type(argument).__name__ == "ReferenceStructure":
+            variable = self.variables.get(key(argument.reference))
+        if variable is None or not variable.dims:
+            return self.expr(argument, env, where)
+        names = list(argument.subscripts.subscripts) if argument.subscripts else []
+        free = [n for n in names if key(n) in self.ranges and key(n) not in env]
+        if not names:
+            values = [self.value(variable, cell, where) for cell in variable.cells]
+        else:
+            values = []
+            for combo in itertools.product(*[self.ranges[key(n)] for n in free]):
+                inner = {**env, **{key(n): e for n, e in zip(free, combo, strict=True)}}
+                values.append(self.expr(argument, inner, where))
+        return (sp.Min if name == "vmin_xmile" else sp.Max)(*values)
 
     def _lookup_call(self, variable: _Variable, node: Any, env: dict, where: str) -> sp.Expr:
         subscripts = list(node.function.subscripts.subscripts) if node.function.subscripts else []

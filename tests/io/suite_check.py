@@ -7,6 +7,7 @@ Run ``python tests/io/suite_check.py`` from the repository root for the counts.
 
 from __future__ import annotations
 
+import io
 import sys
 import warnings
 from collections import Counter
@@ -42,7 +43,12 @@ def canonical(folder: Path) -> pd.DataFrame | None:
     for name, sep in (("output.tab", "\t"), ("output.csv", ",")):
         path = folder / name
         if path.exists():
-            frame = pd.read_csv(path, sep=sep, encoding_errors="replace")
+            raw = path.read_bytes()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:  # Vensim writes Windows-1252 on Windows
+                text = raw.decode("cp1252", errors="replace")
+            frame = pd.read_csv(io.StringIO(text), sep=sep)
             first = str(frame.columns[0]).strip().lower()
             if first != "time":  # transposed: one row per variable
                 frame = frame.set_index(frame.columns[0]).T.reset_index()
@@ -79,8 +85,8 @@ def check(path: Path) -> Outcome:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             run = rd.simulate(model, method="euler")
-    except rd.RichardsonError as err:
-        return Outcome(path, "crash", f"simulate: {err}")
+    except Exception as err:  # noqa: BLE001 - counted as a crash of the simulation
+        return Outcome(path, "crash", f"simulate: {type(err).__name__}: {err}")
     ours = run.to_dataframe()
     ours.columns = [_column_key(c) for c in ours.columns]
     params = {_column_key(model.metadata.get("names", {}).get(n, n)): p.value
