@@ -26,9 +26,7 @@ class _Printer(NumPyPrinter):
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
         """``numpy.select`` whose conditions are arrays even for Python scalars (a time
         ``t`` passed as float makes ``t <= 5`` a bool, which ``numpy.select`` refuses)."""
-        conditions = ", ".join(
-            f"numpy.asarray({self._print(c)}, dtype=bool)" for _, c in expr.args
-        )
+        conditions = ", ".join(f"numpy.asarray({self._print(c)}, dtype=bool)" for _, c in expr.args)
         values = ", ".join(self._print(v) for v, _ in expr.args)
         return f"numpy.select([{conditions}], [{values}], default=numpy.nan)"
 

@@ -27,6 +27,7 @@ __all__ = ["to_vensim"]
 
 _SKETCH = "\\\\\\---///"
 
+
 def to_vensim(
     model: Model,
     path: str | os.PathLike,

@@ -63,7 +63,7 @@ def lookup(x: sp.Expr, xs: Sequence[float], ys: Sequence[float]) -> sp.Expr:
     if len(xs) == 1:
         return sp.Float(ys[0])
     pieces = [(sp.Float(ys[0]), x <= xs[0])]
-    for (x0, y0), (x1, y1) in zip(zip(xs, ys), zip(xs[1:], ys[1:]), strict=False):
+    for x0, y0, x1, y1 in zip(xs, ys, xs[1:], ys[1:], strict=False):
         if x1 == x0:
             continue
         slope = (y1 - y0) / (x1 - x0)

@@ -17,7 +17,8 @@ from ..model.core import Parameter
 from ..model.interventions import Pulse, Ramp, Step
 
 if TYPE_CHECKING:
-    from .vensim_translate import _Cell, _Translator
+    from .vensim_subscripts import Cell
+    from .vensim_translate import _Translator
 
 __all__ = ["recognise_schedule", "BASE_SUFFIX"]
 
@@ -69,12 +70,16 @@ def _intervention(node: Any, param: str) -> Any:
         if list(slope.operators) == ["/"]:
             to, span = _difference_to(slope.arguments[0]), _number(slope.arguments[1])
             start, end = _number(args[1]), _number(args[2])
-            if None not in (to, span, start, end) and end > start and abs(end - start - span) < 1e-9 * max(1.0, abs(span)):
+            if (
+                None not in (to, span, start, end)
+                and end > start
+                and abs(end - start - span) < 1e-9 * max(1.0, abs(span))
+            ):
                 return Ramp(param, start, end, to)
     return None
 
 
-def recognise_schedule(translator: _Translator, cell: _Cell) -> sp.Symbol | None:
+def recognise_schedule(translator: _Translator, cell: Cell) -> sp.Symbol | None:
     """The parameter symbol for an exported schedule, or None when ``cell`` is not one."""
     node = cell.ast
     if cell.elements or _kind(node) != "ArithmeticStructure":
@@ -88,7 +93,7 @@ def recognise_schedule(translator: _Translator, cell: _Cell) -> sp.Symbol | None
     value = _number(base.cells[()].ast)
     if value is None:
         return None
-    from .vensim_translate import identifier
+    from .vensim_subscripts import identifier
 
     name = identifier(cell.display, translator.taken)
     found = [_intervention(arg, name) for arg in node.arguments[1:]]

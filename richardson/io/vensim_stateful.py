@@ -174,7 +174,9 @@ class StageBuilder:
                     )
                 return sp.Integer(0)
             return sp.Piecewise(
-                (0, TIME <= start), (slope * (TIME - start), TIME < end), (slope * (end - start), True)
+                (0, TIME <= start),
+                (slope * (TIME - start), TIME < end),
+                (slope * (end - start), True),
             )
         if name == "pulse_train":
             start, interval, width, end = _arity(args, 4, "PULSE TRAIN", where)
@@ -207,7 +209,9 @@ class StageBuilder:
             count = math.floor((end - start) / interval) + 1
             if count > vf_max_pulses():
                 raise ModelFileError(f"{where}: PULSE TRAIN of {count} pulses is too long")
-            starts = [start + k * interval for k in range(max(count, 0)) if start + k * interval < end]
+            starts = [
+                start + k * interval for k in range(max(count, 0)) if start + k * interval < end
+            ]
         name = self._name("pulse")
         self.t.params[name] = Parameter(name, 0.0, description="pulse train (0 or 1)")
         for s in starts:
@@ -215,7 +219,7 @@ class StageBuilder:
         return sp.Symbol(name)
 
     def _name(self, kind: str) -> str:
-        from .vensim_translate import identifier
+        from .vensim_subscripts import identifier
 
         return identifier(f"{kind}", self.t.taken)
 
@@ -250,7 +254,7 @@ class StageBuilder:
     def finalise(self, expr: sp.Expr) -> sp.Expr:
         """Run-time form: ACTIVE INITIAL -> its first argument; INITIAL(e) -> ``e`` when ``e``
         is constant, else a state with zero rate started at ``e`` (INITIAL TIME)."""
-        from .vensim_translate import ActiveInitial, InitialValue, initial_mode
+        from .vensim_expressions import ActiveInitial, InitialValue, initial_mode
 
         expr = expr.replace(ActiveInitial, lambda run, init: run)
         for held in sorted(expr.atoms(InitialValue), key=str):
@@ -263,11 +267,17 @@ class StageBuilder:
                 continue
             value = initial_mode(inner).xreplace({TIME: sp.Float(self.t.control["initial_time"])})
             value = self.schedules_at(value, self.t.control["initial_time"])
-            value = value.xreplace({sp.Symbol(n): sp.Float(p.value) for n, p in self.t.params.items()})
-            value = value.xreplace({sp.Symbol(n): sp.Float(v) for n, v in self.t.initial_of.items()})
+            value = value.xreplace(
+                {sp.Symbol(n): sp.Float(p.value) for n, p in self.t.params.items()}
+            )
+            value = value.xreplace(
+                {sp.Symbol(n): sp.Float(v) for n, v in self.t.initial_of.items()}
+            )
             if value.free_symbols:
-                raise ModelFileError(f"{self.t.where}: INITIAL({inner}) is not defined at the start")
-            from .vensim_translate import identifier
+                raise ModelFileError(
+                    f"{self.t.where}: INITIAL({inner}) is not defined at the start"
+                )
+            from .vensim_subscripts import identifier
 
             name = identifier(f"initial_{self.count}", self.t.taken)
             self.count += 1

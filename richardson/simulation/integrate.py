@@ -246,8 +246,18 @@ def simulate(
     if method == "euler":
         return _simulate_euler(model, applied, schedule, p_base, y, t0, t1, dt, t_eval, ceiling)
     if model.n_states == 0:
-        return _finish(model, applied, schedule, p_base, times, np.empty((len(times), 0)),
-                       method, {"rtol": rtol, "atol": atol}, 0, "no states: observables only")
+        return _finish(
+            model,
+            applied,
+            schedule,
+            p_base,
+            times,
+            np.empty((len(times), 0)),
+            method,
+            {"rtol": rtol, "atol": atol},
+            0,
+            "no states: observables only",
+        )
     extra = time_breakpoints(model, dict(zip(model.param_names, p_base, strict=True)), t0, t1)
     compiled = model.compile()
     if method == "exact" and not (
@@ -348,8 +358,9 @@ def _observables(model, schedule, p_base, times, values) -> dict[str, np.ndarray
     return {name: table[:, j].copy() for j, name in enumerate(model.observables)}
 
 
-def _finish(model, applied, schedule, p_base, times, values, method, extra, status, message,
-            runaway=None):  # noqa: ANN001, ANN202
+def _finish(
+    model, applied, schedule, p_base, times, values, method, extra, status, message, runaway=None
+):  # noqa: ANN001, ANN202
     attrs = {
         "model": model.name or "model",
         "method": method,
@@ -385,8 +396,9 @@ def _simulate_euler(model, applied, schedule, p_base, y, t0, t1, dt, t_eval, cei
     )
     runaway = Runaway(model.actors[hit], float(times[-1])) if hit is not None else None
     extra = {"dt": step, "ceiling": limit if limit is not None else math.inf}
-    return _finish(model, applied, schedule, p_base, times, values, "euler", extra, status,
-                   message, runaway)
+    return _finish(
+        model, applied, schedule, p_base, times, values, "euler", extra, status, message, runaway
+    )
 
 
 def _segment_function(compiled, schedule, p_base, a, b):  # noqa: ANN001, ANN202

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 import richardson as rd
-from richardson.io.vensim_translate import key
+from richardson.io.vensim_subscripts import key
 
 SUITE = Path(__file__).resolve().parent / "vensim_suite"
 ATOL = RTOL = 1e-5
@@ -89,8 +89,10 @@ def check(path: Path) -> Outcome:
         return Outcome(path, "crash", f"simulate: {type(err).__name__}: {err}")
     ours = run.to_dataframe()
     ours.columns = [_column_key(c) for c in ours.columns]
-    params = {_column_key(model.metadata.get("names", {}).get(n, n)): p.value
-              for n, p in model.params.items()}
+    params = {
+        _column_key(model.metadata.get("names", {}).get(n, n)): p.value
+        for n, p in model.params.items()
+    }
     times = expected["Time"].to_numpy(dtype=float)
     grid = ours.index.to_numpy(dtype=float)
     index = np.searchsorted(grid, times - 1e-5 * np.maximum(1, np.abs(times)))
@@ -148,9 +150,11 @@ def report(suffixes: tuple[str, ...], title: str) -> dict[str, int]:
     outcomes = [check(p) for p in model_files(suffixes)]
     counts = Counter(o.status for o in outcomes)
     imported = sum(counts[s] for s in ("matched", "mismatch", "no output"))
-    print(f"\n{title}: {len(outcomes)} files, imported {imported}, "
-          f"with canonical output {counts['matched'] + counts['mismatch']}, "
-          f"matched {counts['matched']}, crashed {counts['crash']}")
+    print(
+        f"\n{title}: {len(outcomes)} files, imported {imported}, "
+        f"with canonical output {counts['matched'] + counts['mismatch']}, "
+        f"matched {counts['matched']}, crashed {counts['crash']}"
+    )
     refused = Counter(construct(o.reason) for o in outcomes if o.status == "refused")
     for label, n in refused.most_common():
         print(f"  refused {n:3d}: {label}")
