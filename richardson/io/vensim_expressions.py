@@ -23,6 +23,14 @@ from .vensim_subscripts import Variable, key, marked_ranges
 __all__ = ["ExpressionTranslator", "ActiveInitial", "InitialValue", "initial_mode", "REFUSED"]
 
 CONTROL = ("initial_time", "final_time", "time_step", "saveper")
+_NOT_TRANSLATED = {
+    "vector_select": "VECTOR SELECT",
+    "vector_sort_order": "VECTOR SORT ORDER",
+    "vector_reorder": "VECTOR REORDER",
+    "vector_rank": "VECTOR RANK",
+    "invert_matrix": "INVERT MATRIX",
+    "get_time_value": "GET TIME VALUE",
+}
 _AGGREGATES = {"sum": sp.Add, "prod": sp.Mul, "vmin": sp.Min, "vmax": sp.Max}
 _COMPARE = {
     "=": sp.Eq,
@@ -185,6 +193,10 @@ class ExpressionTranslator:
 
     def _node_CallStructure(self, node: Any, env: dict, where: str) -> sp.Expr:
         name = key(node.function.reference)
+        if name in _NOT_TRANSLATED:
+            raise ModelFileError(
+                f"{where} uses {_NOT_TRANSLATED[name]}, which this importer does not translate"
+            )
         if name in _AGGREGATES:
             return self._aggregate(name, node.arguments, env, where)
         if name == "elmcount":

@@ -108,4 +108,5 @@ def recognise_schedule(translator: _Translator, cell: Cell) -> sp.Symbol | None:
         name, value, unit=" ".join(str(element.units or "").split()), description=description
     )
     translator.interventions.extend(found)
+    translator.scheduled.add(name)
     return sp.Symbol(name)

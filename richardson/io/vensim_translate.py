@@ -67,10 +67,12 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
         self.states: dict[str, dict[str, Any]] = {}
         self.pending: list[Callable[[], None]] = []
         self.interventions: list = []
-        self.control = self._control()
-        self.stages = StageBuilder(self)
         self.initial_of: dict[str, float] = {}
         self.names: dict[str, str] = {}
+        self.scheduled: set[str] = set()  # parameters read back from an exported schedule
+        self.control: dict[str, float] = {"time_step": 1.0}
+        self.stages = StageBuilder(self)
+        self.control = self._control()
 
     # ------------------------------------------------------------------ control
     def _control(self) -> dict[str, float]:
@@ -81,12 +83,12 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
                 if name == "time_step":
                     control[name] = 1.0 if self.kind == "xmile" else math.nan
                 continue
-            value = variable.cells[()].ast
-            if isinstance(value, (int, float)) and math.isfinite(float(value)):
-                control[name] = float(value)
+            value = self._control_value(variable)
+            if value is not None and math.isfinite(value):
+                control[name] = value
             else:
                 raise ModelFileError(
-                    f"{self.where}: {variable.name} is not a number ({type(value).__name__}); "
+                    f"{self.where}: {variable.name} changes during the run or is not a number; "
                     "dynamic INITIAL TIME, FINAL TIME or TIME STEP are not supported: give a "
                     "constant"
                 )
@@ -106,6 +108,21 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
                 f"{self.where}: TIME STEP must be positive and FINAL TIME after INITIAL TIME"
             )
         return control
+
+    def _control_value(self, variable: Variable) -> float | None:
+        """A control variable as a number: a literal or an expression of constants (XMILE
+        writes a reciprocal step as ``1/8``); None when it changes over time."""
+        value = variable.cells[()].ast
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        where = f"{self.where}, {variable.name}"
+        try:
+            expr = self.expr(value, {}, where)
+        except ModelFileError:
+            return None
+        if not self.is_constant(expr) or self.interventions:
+            return None
+        return self.constant_value(expr, where, variable.name)
 
     # ------------------------------------------------------------------ values
     def value(self, var: Variable, elements: tuple, where: str) -> sp.Expr:
@@ -215,7 +232,8 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
                     continue
                 value = self.value(variable, elements, f"{self.where}, variable {cell.display!r}")
                 kind = type(cell.ast).__name__
-                if kind != "IntegStructure" and not _is_number(cell.ast):
+                scheduled = isinstance(value, sp.Symbol) and value.name in self.scheduled
+                if kind != "IntegStructure" and not _is_number(cell.ast) and not scheduled:
                     observables[cell.display] = vf.as_number(value)
         while self.pending:
             self.pending.pop(0)()

@@ -140,6 +140,9 @@ def construct(reason: str) -> str:
         ":NA:",
         "non-negative",
         "could not parse",
+        "VECTOR SELECT",
+        "neither stocks nor auxiliaries",
+        "without its subscripts",
     ):
         if label.lower() in reason.lower():
             return label

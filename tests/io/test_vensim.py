@@ -158,18 +158,22 @@ def test_import_hand_written_richardson_model(tmp_path):
 @pytest.mark.parametrize(
     "definition, message",
     [
-        ("growth of X = IF THEN ELSE(Arms of Y > 1, 1, 0)", "IF THEN ELSE"),
-        ("growth of X = DELAY1(Arms of Y, 2)", "not a declared variable or a supported function"),
-        ("growth of X = SMOOTH(Arms of Y, 2)", "SMOOTH"),
-        ("growth of X = STEP(1, 10)", "STEP"),
-        ("growth of X[region] = 1", "subscripted"),
-        ("growth of X = table(Arms of Y)", "not a declared variable"),
-        ("growth of X = threat to Y + loop a\n~~|\nloop a = loop b ~~|\nloop b = loop a", "circle"),
+        ("growth of X = DELAY FIXED(Arms of Y, 2, 0)", "DELAY FIXED"),
+        ("growth of X = SAMPLE IF TRUE(Time > 2, Arms of Y, 0)", "SAMPLE IF TRUE"),
+        ("growth of X = DELAY N(Arms of Y, Time + 1, 0, 3)", "DELAY N with a time-varying"),
+        ("growth of X = GET XLS DATA('a.xlsx', 'tab', '1', 'B2')", "GET XLS/DIRECT DATA"),
+        ("growth of X = GET XLS CONSTANTS('a.xlsx', 'tab', 'B2')", "GET XLS/DIRECT CONSTANTS"),
+        ("growth of X = RANDOM UNIFORM(0, 1, 3)", "RANDOM_UNIFORM"),
+        ("growth of X = table(Arms of Y)", "TABLE, which this importer does not translate"),
+        ("growth of X = threat to Y + loop a\n~~|\nloop a = loop b ~~|\nloop b = loop a", "itself"),
         ("growth of X = growth of X", "depends on itself"),
-        ("growth of X = Arms of Y ** __import__('os')", "not a declared variable"),
+        ("growth of X = Arms of Y[region]", "which the file does not define"),
+        ("growth of X = :NA:", ":NA:"),
     ],
 )
-def test_unsupported_vensim_constructs_are_named(tmp_path, definition, message):
+def test_constructs_outside_odes_are_refused_naming_variable_and_construct(
+    tmp_path, definition, message
+):
     text = HAND_WRITTEN.replace(
         "growth of X = reaction of X * Arms of Y - fatigue of X * Arms of X + grievance of X",
         definition,
@@ -178,13 +182,45 @@ def test_unsupported_vensim_constructs_are_named(tmp_path, definition, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(rd.ModelFileError) as info:
         rd.from_vensim(path)
-    assert "bad.mdl" in str(info.value) and message in str(info.value), str(info.value)
+    text = str(info.value)
+    assert "bad.mdl" in text and message in text, text
+    assert "growth of X" in text or "loop a" in text, text
 
 
-def test_file_without_stocks_is_rejected(tmp_path):
+def test_unparseable_equation_is_refused_naming_the_file(tmp_path):
+    text = HAND_WRITTEN.replace("reaction of X * Arms of Y", "reaction of X ** Arms of Y")
+    path = tmp_path / "bad.mdl"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(rd.ModelFileError, match="'bad.mdl': PySD could not parse"):
+        rd.from_vensim(path)
+
+
+def test_dynamic_final_time_is_refused(tmp_path):
+    path = tmp_path / "dynamic.mdl"
+    path.write_text(HAND_WRITTEN.replace("FINAL TIME  = 50", "FINAL TIME  = 50 + Arms of X"))
+    with pytest.raises(rd.ModelFileError, match="dynamic INITIAL TIME, FINAL TIME"):
+        rd.from_vensim(path)
+
+
+def test_file_with_only_auxiliaries_is_a_model_of_observables(tmp_path):
     path = tmp_path / "flat.mdl"
-    path.write_text("a = 1 ~ ~ |\nb = a * 2 ~ ~ |\n", encoding="utf-8")
-    with pytest.raises(rd.ModelFileError, match="no stocks"):
+    path.write_text(
+        "a = 1 ~ ~ |\nb = a * 2 + Time ~ ~ |\nINITIAL TIME = 0 ~~|\nFINAL TIME = 4 ~~|\n"
+        "TIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n",
+        encoding="utf-8",
+    )
+    model = rd.from_vensim(path)
+    assert model.n_states == 0 and set(model.observables) == {"b"}
+    for method in ("euler", "LSODA"):
+        run = rd.simulate(model, method=method, t_eval=[0, 1, 2, 3, 4])
+        np.testing.assert_allclose(run.observables["b"], [2, 3, 4, 5, 6])
+    assert list(run.to_dataframe().columns) == ["b"]
+
+
+def test_empty_file_is_refused(tmp_path):
+    path = tmp_path / "empty.mdl"
+    path.write_text("INITIAL TIME = 0 ~~|\nFINAL TIME = 4 ~~|\nTIME STEP = 1 ~~|\n")
+    with pytest.raises(rd.ModelFileError, match="neither stocks nor auxiliaries"):
         rd.from_vensim(path)
 
 
