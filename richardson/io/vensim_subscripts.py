@@ -18,6 +18,8 @@ from ..errors import ModelFileError
 
 __all__ = ["key", "identifier", "Cell", "Variable", "SubscriptSpace", "marked_ranges"]
 
+#: Names generated code uses (module names, time): a variable never gets one of them.
+_RESERVED = {"t", "numpy", "math", "scipy", "builtins", "lambda", "select", "where"}
 #: Most scalar cells one variable may expand to (a guard against combinatorial blow-up).
 MAX_CELLS = 200_000
 
@@ -29,9 +31,9 @@ def key(name: str) -> str:
 
 
 def identifier(name: str, taken: set[str]) -> str:
-    """A fresh Python identifier for a Vensim display name (``Stock[a,b]`` -> ``stock_a_b``)."""
+    """A fresh Python identifier for a Vensim display name (``Stock[a,b]`` -> ``Stock_a_b``)."""
     text = re.sub(r"\W+", "_", unicodedata.normalize("NFKC", name)).strip("_") or "v"
-    if not text.isidentifier() or text[0].isdigit() or text in {"t", "lambda"}:
+    if text[0].isdigit() or text in _RESERVED or not text.isidentifier():
         text = "v_" + text
     if keyword.iskeyword(text):
         text += "_"

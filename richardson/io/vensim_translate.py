@@ -353,4 +353,10 @@ def translate(abstract: Any, path: Path, kind: str) -> Model:
     ModelFileError
         Naming the variable and the construct that cannot be imported.
     """
-    return _Translator(abstract, path, kind).build()
+    try:
+        return _Translator(abstract, path, kind).build()
+    except RecursionError:
+        raise ModelFileError(
+            f"'{path.name}': an equation is nested too deeply (or auxiliaries chain too long) "
+            "to translate; simplify it"
+        ) from None
