@@ -129,8 +129,18 @@ def _derivative(expr: sp.Expr, se_expr: Any, symbol: sp.Symbol) -> Any:
     symengine leaves a ``Derivative`` unevaluated (Min, Max, Piecewise)."""
     result = se_expr.diff(symengine.Symbol(symbol.name))
     if result.atoms(symengine.Derivative):
-        return sp.diff(expr, symbol)
+        return _almost_everywhere(sp.diff(expr, symbol))
     return result
+
+
+def _almost_everywhere(derivative: sp.Expr) -> sp.Expr:
+    """The derivative where it exists: the states are real (``re(x) -> x``, ``im(x) -> 0``)
+    and the unevaluated derivatives sympy leaves for ``floor``/``ceiling`` (zero almost
+    everywhere) are zero; symengine cannot convert what sympy leaves there."""
+    derivative = derivative.replace(sp.re, lambda arg: arg).replace(sp.im, lambda arg: 0)
+    return derivative.replace(
+        lambda node: isinstance(node, (sp.Derivative, sp.Subs)), lambda node: sp.Integer(0)
+    )
 
 
 def _is_affine_term(term: sp.Expr, state_pos: dict[sp.Symbol, int]) -> bool:

@@ -12,9 +12,7 @@ import richardson as rd
 from richardson.io import vensim
 
 STOCK = "x = INTEG(rate, 1) ~~|\n"
-CONTROL = (
-    "INITIAL TIME = 0 ~~|\nFINAL TIME = 2 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n"
-)
+CONTROL = "INITIAL TIME = 0 ~~|\nFINAL TIME = 2 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n"
 
 
 def _mdl(tmp_path, body: str):
@@ -53,7 +51,10 @@ def test_code_in_literals_is_never_evaluated(tmp_path, body):
 
 def test_pysd_modules_get_their_eval_back(tmp_path):
     rd.from_vensim(_mdl(tmp_path, "rate = 1 ~~|\n"))
-    for module in ("pysd.translators.vensim.vensim_element", "pysd.translators.xmile.xmile_element"):
+    for module in (
+        "pysd.translators.vensim.vensim_element",
+        "pysd.translators.xmile.xmile_element",
+    ):
         assert "eval" not in vars(sys.modules[module])
 
 
