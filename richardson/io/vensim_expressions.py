@@ -116,7 +116,13 @@ class ExpressionTranslator:
             return TIME
         if name in CONTROL:
             return _number(self.control[name])
-        variable = self.variables.get(name)
+        scope = env.get("@macro")
+        if scope is not None and name in scope.arguments:
+            return scope.arguments[name]
+        if scope is not None:
+            variable = scope.variables.get(name)
+        else:
+            variable = self.variables.get(name)
         if variable is None and name in self.ranges:  # a range as a value: the element's number
             return self._element_number(self.resolve(node.reference, env, 0, None))
         if variable is None and name in self.element_names:  # an element as a value
@@ -217,6 +223,9 @@ class ExpressionTranslator:
             from .vensim_macros import inline_macro
 
             return inline_macro(self, self.macros[name], node.arguments, env, where)
+        scope = env.get("@macro")
+        if scope is not None and name in scope.variables:
+            return self._lookup_call(scope.variables[name], node, env, where)
         args = [self.expr(a, env, where) for a in node.arguments]
         args = [
             a if i == 0 and name == "if_then_else" else vf.as_number(a) for i, a in enumerate(args)

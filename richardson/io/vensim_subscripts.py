@@ -165,9 +165,9 @@ class SubscriptSpace:
             return k
         wanted = self.ranges[k]
         candidates = [env[f"#{position}"]] if f"#{position}" in env else []
-        candidates += [v for b, v in env.items() if not b.startswith("#") and not b.endswith("!")]
+        candidates += [v for b, v in env.items() if b[0] not in "#@" and not b.endswith("!")]
         for bound, element in env.items():
-            if bound.startswith("#") or bound.endswith("!"):
+            if bound[0] in "#@" or bound.endswith("!"):
                 continue
             if k in self.mappings.get(bound, []) or bound in self.mappings.get(k, []):
                 source = self.ranges[bound]

@@ -70,6 +70,7 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
         self.initial_of: dict[str, float] = {}
         self.names: dict[str, str] = {}
         self.scheduled: set[str] = set()  # parameters read back from an exported schedule
+        self.macro_calls = 0
         self.control: dict[str, float] = {"time_step": 1.0}
         self.stages = StageBuilder(self)
         self.control = self._control()

@@ -55,7 +55,6 @@ NOT_COMPARED = {
     "tests/get_values_order/test_get_values_order.mdl": "GET XLS/DIRECT",
     "tests/get_with_missing_values_xlsx/test_get_with_missing_values_xlsx.mdl": "GET XLS/DIRECT",
     "tests/get_xls_cellrange/test_get_xls_cellrange.mdl": "GET XLS/DIRECT",
-    "tests/macro_cross_reference/test_macro_cross_reference.mdl": "macro",
     "tests/na/test_na.mdl": ":NA:",
     "tests/partial_range_definitions/test_partial_range_definitions.mdl": "GET XLS/DIRECT",
     "tests/sample_if_true/test_sample_if_true.mdl": "SAMPLE IF TRUE",
