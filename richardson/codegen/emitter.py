@@ -23,6 +23,15 @@ class _Printer(NumPyPrinter):
     def _print_Max(self, expr: sp.Max) -> str:
         return self._nest("numpy.maximum", expr.args)
 
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        """``t/10`` as a division, not ``(1/10)*t``: 130/10 is 13 exactly, 0.1*130 is not
+        (Vensim and PySD divide; MODULO and INTEGER see the difference)."""
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient.is_Rational and not coefficient.is_Integer:
+            numerator = self._print(rest * coefficient.p)
+            return f"(({numerator}) / {coefficient.q}.0)"
+        return super()._print_Mul(expr)
+
     def _print_Piecewise(self, expr: sp.Piecewise) -> str:
         """``numpy.select`` whose conditions are arrays even for Python scalars (a time
         ``t`` passed as float makes ``t <= 5`` a bool, which ``numpy.select`` refuses)."""

@@ -50,7 +50,8 @@ def euler_grid(
     dt : float or None
         The step; TIME STEP of the file, else ``(t1 - t0) / 1000``.
     saveper : float or None
-        Output interval (a multiple of ``dt``); SAVEPER of the file, else ``dt``.
+        Output interval; SAVEPER of the file, else ``dt``. Outputs are the grid times
+        nearest to ``t0 + k saveper`` (exact when SAVEPER is a multiple of ``dt``).
     t_eval : array_like or None
         Output times on the grid, instead of SAVEPER.
 
@@ -88,12 +89,12 @@ def euler_grid(
     if saveper is None:
         saveper = float(control.get("saveper", dt))
     stride = float(saveper) / dt
-    if not (stride >= 1 - 1e-9):
+    if not (math.isfinite(stride) and stride >= 1 - 1e-9):
         raise SimulationError(f"saveper = {saveper:g} is shorter than the step dt = {dt:g}")
-    stride_int = max(1, int(round(stride)))
-    if abs(stride - stride_int) > 1e-6 * stride:
-        stride_int = max(1, int(math.floor(stride + 1e-9)))
-    return dt, n_steps, np.arange(0, n_steps + 1, stride_int, dtype=np.int64)
+    count = int(math.floor((t1 - t0) / float(saveper) + 1e-9))
+    # a SAVEPER that is not a multiple of dt is saved at the nearest grid time
+    index = np.unique(np.rint(np.arange(count + 1) * stride).astype(np.int64))
+    return dt, n_steps, index[index <= n_steps]
 
 
 def euler_integrate(
