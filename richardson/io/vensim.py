@@ -148,7 +148,8 @@ def _read(path: Path, kind: str) -> Model:
                 "not read (they can pull in other files); remove the <!DOCTYPE> declaration"
             )
     refusals: list[str] = []
-    with warnings.catch_warnings(record=True) as caught, _literals_only(modules, refusals):
+    # PySD warns about encodings, constraints and test inputs it ignores: not the user's concern
+    with warnings.catch_warnings(record=True), _literals_only(modules, refusals):
         warnings.simplefilter("always")
         try:
             parsed = (xmile_file if kind == "xmile" else vensim_file)(path)
@@ -166,7 +167,6 @@ def _read(path: Path, kind: str) -> Model:
                 f"'{path.name}': PySD could not parse the {kind} file ({type(err).__name__}: "
                 f"{detail}); check the equation it names"
             ) from None
-    _ = caught
     return translate(abstract, path, kind)
 
 

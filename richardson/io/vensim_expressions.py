@@ -131,14 +131,11 @@ class ExpressionTranslator:
             raise ModelFileError(f"{where} uses {node.reference!r}, which the file does not define")
         subscripts = list(node.subscripts.subscripts) if node.subscripts else []
         if not subscripts and variable.dims:
-            subscripts = [self.ranges_name(d) for d in variable.dims if d is not None]
+            subscripts = [d for d in variable.dims if d is not None]
             if len(subscripts) != len(variable.dims):
                 raise ModelFileError(f"{where} uses {variable.name!r} without its subscripts")
         elements = tuple(self.resolve(s, env, i, variable) for i, s in enumerate(subscripts))
         return self.value(variable, elements, where)
-
-    def ranges_name(self, range_key: str) -> str:
-        return range_key
 
     def _node_ArithmeticStructure(self, node: Any, env: dict, where: str) -> sp.Expr:
         args = [vf.as_number(self.expr(a, env, where)) for a in node.arguments]

@@ -35,7 +35,10 @@ from . import vensim_functions as vf
 if TYPE_CHECKING:
     from .vensim_translate import _Translator
 
-__all__ = ["StageBuilder"]
+__all__ = ["StageBuilder", "MAX_PULSES"]
+
+#: Upper bound on the pulses a PULSE TRAIN may expand to before it is refused.
+MAX_PULSES = 10_000
 
 _KINDS = {
     "DelayStructure": "delay",
@@ -207,7 +210,7 @@ class StageBuilder:
         starts = [start]
         if interval > 0:
             count = math.floor((end - start) / interval) + 1
-            if count > vf_max_pulses():
+            if count > MAX_PULSES:
                 raise ModelFileError(f"{where}: PULSE TRAIN of {count} pulses is too long")
             starts = [
                 start + k * interval for k in range(max(count, 0)) if start + k * interval < end
@@ -248,9 +251,6 @@ class StageBuilder:
             values[symbol] = sp.Float(float(intervention.apply(time, np.array([float(base)]))[0]))
         return expr.xreplace(values)
 
-    def resolve_initial(self) -> None:
-        """Nothing to prepare: INITIAL and ACTIVE INITIAL are resolved in :meth:`finalise`."""
-
     def finalise(self, expr: sp.Expr) -> sp.Expr:
         """Run-time form: ACTIVE INITIAL -> its first argument; INITIAL(e) -> ``e`` when ``e``
         is constant, else a state with zero rate started at ``e`` (INITIAL TIME)."""
@@ -287,12 +287,6 @@ class StageBuilder:
             self.held[held] = sp.Symbol(name)
             expr = expr.xreplace({held: sp.Symbol(name)})
         return expr
-
-
-def vf_max_pulses() -> int:
-    from .vensim_translate import MAX_PULSES
-
-    return MAX_PULSES
 
 
 def _arity(args: list[sp.Expr], n: int, name: str, where: str) -> list[sp.Expr]:

@@ -36,13 +36,13 @@ from .vensim_schedules import recognise_schedule
 from .vensim_stateful import StageBuilder
 from .vensim_subscripts import Cell, SubscriptSpace, Variable, identifier, key
 
-__all__ = ["translate", "MAX_PULSES"]
-
-#: Upper bound on pulses a PULSE TRAIN may expand to before it is refused.
-MAX_PULSES = 10_000
+__all__ = ["translate"]
 
 
 class _Translator(SubscriptSpace, ExpressionTranslator):
+    """One translation: the file's variables, and the states, parameters, interventions and
+    observables built from them."""
+
     def __init__(self, abstract: Any, path: Path, kind: str) -> None:
         self.path, self.kind = path, kind
         self.where = f"'{path.name}'"
@@ -179,9 +179,7 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
                 )
             symbol = self.new_state(cell.display, cell.var.element)
             env = cell.env
-            self.pending.append(
-                lambda: self.set_rhs(symbol, self.expr(ast.flow, env, where), where)
-            )
+            self.pending.append(lambda: self.set_rhs(symbol, self.expr(ast.flow, env, where)))
             self.states[symbol.name]["initial"] = lambda: self.expr(ast.initial, env, where)
             return symbol
         if kind == "LookupsStructure":
@@ -199,7 +197,7 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
         }
         return sp.Symbol(name)
 
-    def set_rhs(self, symbol: sp.Symbol, rhs: sp.Expr, where: str) -> None:
+    def set_rhs(self, symbol: sp.Symbol, rhs: sp.Expr) -> None:
         self.states[symbol.name]["rhs"] = vf.as_number(rhs)
 
     def constant_value(self, expr: sp.Expr, where: str, what: str) -> float:
@@ -242,7 +240,6 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
             raise ModelFileError(
                 f"{self.where}: the model has neither stocks nor auxiliaries; nothing to run"
             )
-        self.stages.resolve_initial()
         rhs = {n: s["rhs"] for n, s in self.states.items()}
         initial = self._initial_values()
         rhs = {n: self.stages.finalise(e) for n, e in rhs.items()}
