@@ -79,6 +79,7 @@ class SubscriptSpace:
     ranges: dict[str, list[str]]
     mappings: dict[str, list[str]]
     element_names: dict[str, str]
+    range_names: dict[str, str]
 
     def _read_ranges(self, ranges: Any) -> None:
         for subscript in ranges:
@@ -99,6 +100,7 @@ class SubscriptSpace:
                     elements.append(key(item))
                     self.element_names.setdefault(key(item), str(item).strip())
             self.ranges[name] = list(dict.fromkeys(elements))
+            self.range_names[name] = " ".join(str(subscript.name).split())
             self.mappings[name] = [key(m) for m in subscript.mapping if isinstance(m, str)]
 
     def elements_of(self, name: str) -> list[str]:

@@ -55,6 +55,7 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
         self.ranges: dict[str, list[str]] = {}
         self.mappings: dict[str, list[str]] = {}
         self.element_names: dict[str, str] = {}
+        self.range_names: dict[str, str] = {}
         self._read_ranges(self.main.subscripts)
         self.variables: dict[str, Variable] = {}
         for element in self.main.elements:
@@ -257,7 +258,7 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
             "names": {**self.names, **{n: s["display"] for n, s in self.states.items()}},
         }
         subscripted = {
-            v.name: [v.translator.element_names.get(d, d) if d else None for d in v.dims]
+            v.name: [self.range_names.get(d, d) if d else f"dim_{i}" for i, d in enumerate(v.dims)]
             for v in self.variables.values()
             if v.dims
         }

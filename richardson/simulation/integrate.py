@@ -331,6 +331,7 @@ def simulate(
         "time_unit": model.time_unit,
         "state_unit": model.state_unit,
         "params": dict(zip(model.param_names, p_base.tolist(), strict=True)),
+        **_subscripts(model),
     }
     if floor is not None:
         attrs["floor"] = floor
@@ -346,6 +347,12 @@ def simulate(
         interventions=applied,
         observables=_observables(model, schedule, p_base, all_t, all_y),
     )
+
+
+def _subscripts(model: Model) -> dict[str, Any]:
+    """The subscript ranges of an imported model's variables, for ``Trajectory.variable``."""
+    ranges = model.metadata.get("subscripts")
+    return {"subscripts": dict(ranges)} if ranges else {}
 
 
 def _observables(model, schedule, p_base, times, values) -> dict[str, np.ndarray]:  # noqa: ANN001
@@ -368,6 +375,7 @@ def _finish(
         "time_unit": model.time_unit,
         "state_unit": model.state_unit,
         "params": dict(zip(model.param_names, p_base.tolist(), strict=True)),
+        **_subscripts(model),
     }
     return Trajectory(
         time=times,

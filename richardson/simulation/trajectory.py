@@ -101,6 +101,41 @@ class Trajectory:
         """Actor -> state at the last output time."""
         return dict(zip(self.actors, self.values[-1].tolist(), strict=True))
 
+    def variable(self, name: str) -> xr.DataArray:
+        """A subscripted variable of an imported model grouped back into one array.
+
+        The scalar columns ``Stock[a,b]`` (states or observables) become one
+        ``xarray.DataArray`` with dims ``("time", <range 1>, <range 2>, ...)``, named after
+        the Vensim subscript ranges when the model recorded them, else ``dim_0, dim_1, ...``.
+
+        Parameters
+        ----------
+        name : str
+            The Vensim name without subscripts, e.g. ``"Stock"``.
+
+        Raises
+        ------
+        KeyError
+            If no column ``name[...]`` exists.
+        """
+        columns = {**dict(zip(self.actors, self.values.T, strict=True)), **self.observables}
+        cells = {}
+        for column, values in columns.items():
+            if column.startswith(name + "[") and column.endswith("]"):
+                cells[tuple(column[len(name) + 1 : -1].split(","))] = values
+        if not cells:
+            raise KeyError(f"no subscripted variable {name!r} in this trajectory")
+        rank = len(next(iter(cells)))
+        dims = list(self.attrs.get("subscripts", {}).get(name, []))
+        if len(dims) != rank:
+            dims = [f"dim_{i}" for i in range(rank)]
+        labels = [list(dict.fromkeys(c[i] for c in cells)) for i in range(rank)]
+        table = np.full((len(self.time), *map(len, labels)), np.nan)
+        for combo, values in cells.items():
+            table[(slice(None), *(labels[i].index(e) for i, e in enumerate(combo)))] = values
+        coords = {"time": self.time, **dict(zip(dims, labels, strict=True))}
+        return xr.DataArray(table, dims=("time", *dims), coords=coords, name=name)
+
     def to_dataframe(self) -> pd.DataFrame:
         """Wide table: time index, one column per actor, then one per observable."""
         columns = list(self.actors) + [n for n in self.observables if n not in self.actors]

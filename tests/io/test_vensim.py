@@ -295,3 +295,19 @@ def test_from_xmile_reads_the_teacup():
     want = expected["Teacup Temperature"].to_numpy()
     got = run.to_dataframe()["Teacup Temperature"].to_numpy()
     assert np.all(np.abs(got - want) <= 1e-5 + 1e-5 * np.abs(want))
+
+
+def test_subscripted_stocks_are_grouped_back_in_the_trajectory():
+    folder = Path(__file__).resolve().parent / "vensim_suite" / "tests" / "subscript_2d_arrays"
+    model = rd.from_vensim(folder / "test_subscript_2d_arrays.mdl")
+    assert "Stock A[Entry 1,Column 2]" in model.actors
+    run = rd.simulate(model, method="euler")
+    stock = run.variable("Stock A")
+    assert stock.dims == ("time", "One Dimensional Subscript", "Second Dimension Subscript")
+    assert stock.shape == (len(run.time), 3, 2)
+    column = run.to_dataframe()["Stock A[Entry 2,Column 1]"].to_numpy()
+    np.testing.assert_array_equal(stock.sel({"One Dimensional Subscript": "Entry 2"})[:, 0], column)
+    inflow = run.variable("Inflow A")  # an observable
+    assert inflow.shape == (len(run.time), 3, 2)
+    with pytest.raises(KeyError, match="no subscripted variable"):
+        run.variable("Nothing")
