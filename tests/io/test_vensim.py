@@ -311,3 +311,12 @@ def test_subscripted_stocks_are_grouped_back_in_the_trajectory():
     assert inflow.shape == (len(run.time), 3, 2)
     with pytest.raises(KeyError, match="no subscripted variable"):
         run.variable("Nothing")
+
+
+def test_toml_refuses_observables_instead_of_dropping_them(tmp_path):
+    path = tmp_path / "arms.mdl"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+    model = rd.from_vensim(path)
+    assert "threat to Y" in model.observables
+    with pytest.raises(rd.ModelFileError, match="observables"):
+        rd.save_model(model, tmp_path / "arms.toml")
