@@ -31,25 +31,32 @@ def time_breakpoints(
     t0, t1 : float
         The time span (model time unit).
     """
-    values = {sp.Symbol(k): sp.Float(v) for k, v in params.items()}
+    if model.is_autonomous:
+        return []
+    relations = [
+        relation
+        for expr in model.rhs
+        if TIME in expr.free_symbols
+        for relation in _relations(expr.atoms(sp.core.relational.Relational))
+    ]
+    if not relations:
+        return []
+    values = {sp.Symbol(k): sp.Float(float(v)) for k, v in params.items()}
     found: set[float] = set()
-    for expr in model.rhs:
-        if TIME not in expr.free_symbols:
+    for relation in relations:
+        difference = (relation.lhs - relation.rhs).xreplace(values)
+        if difference.free_symbols != {TIME}:
             continue
-        for relation in _relations(expr.atoms(sp.core.relational.Relational)):
-            difference = (relation.lhs - relation.rhs).xreplace(values)
-            if difference.free_symbols != {TIME}:
-                continue
-            slope = sp.diff(difference, TIME)
-            if slope.free_symbols or slope == 0:
-                continue
-            root = -difference.xreplace({TIME: 0}) / slope
-            if root.is_number:
-                value = float(root)
-                if math.isfinite(value) and t0 < value < t1:
-                    found.add(value)
-            if len(found) >= MAX_BREAKPOINTS:
-                break
+        slope = sp.diff(difference, TIME)
+        if slope.free_symbols or slope == 0:
+            continue
+        root = -difference.xreplace({TIME: 0}) / slope
+        if root.is_number:
+            value = float(root)
+            if math.isfinite(value) and t0 < value < t1:
+                found.add(value)
+        if len(found) >= MAX_BREAKPOINTS:
+            break
     return sorted(found)
 
 
