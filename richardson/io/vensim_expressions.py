@@ -18,6 +18,7 @@ import sympy as sp
 from ..errors import ModelFileError
 from ..model.core import TIME
 from . import vensim_functions as vf
+from .vensim_macros import inline_macro
 from .vensim_subscripts import Variable, key, marked_ranges
 
 __all__ = ["ExpressionTranslator", "ActiveInitial", "InitialValue", "initial_mode", "REFUSED"]
@@ -217,8 +218,6 @@ class ExpressionTranslator:
         if variable is not None:
             return self._lookup_call(variable, node, env, where)
         if name in self.macros:
-            from .vensim_macros import inline_macro
-
             return inline_macro(self, self.macros[name], node.arguments, env, where)
         scope = env.get("@macro")
         if scope is not None and name in scope.variables:

@@ -15,6 +15,7 @@ import sympy as sp
 
 from ..model.core import Parameter
 from ..model.interventions import Pulse, Ramp, Step
+from .vensim_subscripts import identifier, key
 
 if TYPE_CHECKING:
     from .vensim_subscripts import Cell
@@ -87,14 +88,12 @@ def recognise_schedule(translator: _Translator, cell: Cell) -> sp.Symbol | None:
     if set(node.operators) != {"+"} or _kind(node.arguments[0]) != "ReferenceStructure":
         return None
     base_ref = node.arguments[0]
-    base = translator.variables.get(base_ref.reference)
+    base = translator.variables.get(key(base_ref.reference))
     if base is None or base_ref.subscripts or () not in base.cells:
         return None
     value = _number(base.cells[()].ast)
     if value is None:
         return None
-    from .vensim_subscripts import identifier
-
     name = identifier(cell.display, translator.taken)
     found = [_intervention(arg, name) for arg in node.arguments[1:]]
     if any(f is None for f in found):

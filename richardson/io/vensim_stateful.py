@@ -25,12 +25,15 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import sympy as sp
 
 from ..errors import ModelFileError
 from ..model.core import TIME, Parameter
 from ..model.interventions import Pulse, Ramp, Step
 from . import vensim_functions as vf
+from .vensim_expressions import ActiveInitial, InitialValue, initial_mode
+from .vensim_subscripts import identifier
 
 if TYPE_CHECKING:
     from .vensim_translate import _Translator
@@ -222,8 +225,6 @@ class StageBuilder:
         return sp.Symbol(name)
 
     def _name(self, kind: str) -> str:
-        from .vensim_subscripts import identifier
-
         return identifier(f"{kind}", self.t.taken)
 
     def _multiplier(self, kind: str, cls: type, where: str, **times: float) -> sp.Symbol:
@@ -242,8 +243,6 @@ class StageBuilder:
         """Replace the multiplier parameters by their values at ``time``."""
         if not self.t.interventions:
             return expr
-        import numpy as np
-
         values: dict[sp.Symbol, float] = {}
         for intervention in self.t.interventions:
             symbol = sp.Symbol(intervention.param)
@@ -254,8 +253,6 @@ class StageBuilder:
     def finalise(self, expr: sp.Expr) -> sp.Expr:
         """Run-time form: ACTIVE INITIAL -> its first argument; INITIAL(e) -> ``e`` when ``e``
         is constant, else a state with zero rate started at ``e`` (INITIAL TIME)."""
-        from .vensim_expressions import ActiveInitial, InitialValue, initial_mode
-
         expr = expr.replace(ActiveInitial, lambda run, init: run)
         for held in sorted(expr.atoms(InitialValue), key=str):
             inner = held.args[0]
@@ -277,8 +274,6 @@ class StageBuilder:
                 raise ModelFileError(
                     f"{self.t.where}: INITIAL({inner}) is not defined at the start"
                 )
-            from .vensim_subscripts import identifier
-
             name = identifier(f"initial_{self.count}", self.t.taken)
             self.count += 1
             self.t.states[name] = {"display": f"INITIAL({inner})", "unit": "", "rhs": None}
