@@ -32,7 +32,6 @@ __all__ = ["EscalationMargin", "escalation_margin"]
 #: Codes of the linear regimes on the growing side of the boundary (growth rate > 0).
 _ESCALATING_CODES = (REGIMES.index("runaway"), REGIMES.index("threshold"))
 
-
 @dataclass(frozen=True, eq=False)
 class EscalationMargin:
     """Distance of a parameter set from the runaway boundary.
