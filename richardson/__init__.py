@@ -61,7 +61,7 @@ from .fitting import (
     richardson_total,
     trend_diagnostics,
 )
-from .io import from_vensim, load_model, save_model, simulate_pysd, to_vensim
+from .io import from_vensim, from_xmile, load_model, save_model, simulate_pysd, to_vensim
 from .model import (
     TIME,
     Model,
@@ -131,6 +131,7 @@ __all__ = [
     "escalation_margin",
     "fit",
     "from_vensim",
+    "from_xmile",
     "iterate",
     "load_model",
     "lyapunov_exponents",

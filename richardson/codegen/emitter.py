@@ -37,6 +37,22 @@ class _Printer(NumPyPrinter):
         at_zero = expr.args[1] if len(expr.args) > 1 else sp.S.Half
         return f"numpy.heaviside({self._print(expr.args[0])}, {self._print(at_zero)})"
 
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        """``t/10`` as a division, not ``(1/10)*t``: 130/10 is 13 exactly, 0.1*130 is not
+        (Vensim and PySD divide; MODULO and INTEGER see the difference)."""
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient.is_Rational and not coefficient.is_Integer:
+            numerator = self._print(rest * coefficient.p)
+            return f"(({numerator}) / {coefficient.q}.0)"
+        return super()._print_Mul(expr)
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        """``numpy.select`` whose conditions are arrays even for Python scalars (a time
+        ``t`` passed as float makes ``t <= 5`` a bool, which ``numpy.select`` refuses)."""
+        conditions = ", ".join(f"numpy.asarray({self._print(c)}, dtype=bool)" for _, c in expr.args)
+        values = ", ".join(self._print(v) for v, _ in expr.args)
+        return f"numpy.select([{conditions}], [{values}], default=numpy.nan)"
+
     def _nest(self, func: str, args: Sequence[sp.Expr]) -> str:
         text = self._print(args[0])
         for arg in args[1:]:
@@ -153,7 +169,7 @@ def _derivative(expr: sp.Expr, se_expr: Any, symbol: sp.Symbol) -> Any:
                 result += opaque.diff(placeholder) * symengine.sympify(inner)
         if not result.atoms(symengine.Derivative):
             return result.subs({u: symengine.sympify(m) for u, m in kinks})
-    return sp.diff(expr, symbol)
+    return _almost_everywhere(sp.diff(expr, symbol))
 
 
 @functools.lru_cache(maxsize=256)
@@ -177,6 +193,16 @@ def _held_kinks(expr: sp.Expr) -> tuple[Any, tuple[tuple[Any, sp.Expr], ...]] | 
     except (RuntimeError, TypeError, ValueError, NotImplementedError, AttributeError):
         return None
     return opaque, tuple(kinks)
+
+
+def _almost_everywhere(derivative: sp.Expr) -> sp.Expr:
+    """The derivative where it exists: the states are real (``re(x) -> x``, ``im(x) -> 0``)
+    and the unevaluated derivatives sympy leaves for ``floor``/``ceiling`` (zero almost
+    everywhere) are zero; symengine cannot convert what sympy leaves there."""
+    derivative = derivative.replace(sp.re, lambda arg: arg).replace(sp.im, lambda arg: 0)
+    return derivative.replace(
+        lambda node: isinstance(node, (sp.Derivative, sp.Subs)), lambda node: sp.Integer(0)
+    )
 
 
 def _is_affine_term(term: sp.Expr, state_pos: dict[sp.Symbol, int]) -> bool:

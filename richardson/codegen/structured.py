@@ -245,7 +245,7 @@ class _StructuredEmitter(_Emitter):
             f"def {name}(t, y, p):",
             "    y, p, batch = _prepare(y, p)",
             f"    y2 = y.reshape({self.n}, -1)",
-            f"    p2 = p.reshape({self.P}, -1)",
+            f"    p2 = p.reshape({self.P}, -1)" if self.P else "    p2 = p.reshape(0, 1)",
         ]
         if self.reciprocal:
             lines.append("    p2 = numpy.concatenate([p2, 1.0 / p2[_RECIPROCAL]])")

@@ -2,12 +2,13 @@
 (:mod:`.vensim`, with PySD for running Vensim models side by side)."""
 
 from .model_files import FORMAT_VERSION, dumps_model, load_model, loads_model, save_model
-from .vensim import from_vensim, simulate_pysd, to_vensim
+from .vensim import from_vensim, from_xmile, simulate_pysd, to_vensim
 
 __all__ = [
     "FORMAT_VERSION",
     "dumps_model",
     "from_vensim",
+    "from_xmile",
     "load_model",
     "loads_model",
     "save_model",

@@ -445,6 +445,12 @@ def save_model(model: Model, path: str | os.PathLike, header: str | None = None)
 
 def dumps_model(model: Model, header: str | None = None) -> str:
     """TOML text of ``model`` (see :func:`save_model`)."""
+    if model.observables:
+        raise ModelFileError(
+            f"model {model.name!r} has observables ({len(model.observables)}), which the TOML "
+            "format does not hold; save it with richardson.to_vensim, or drop them with "
+            "dataclasses.replace(model, observables={})"
+        )
     if header is None:
         header = "\n".join(filter(None, [model.name, model.description]))
     out = [f"# {_comment_text(line)}".rstrip() for line in header.splitlines()]

@@ -171,6 +171,11 @@ class Model:
     interventions : sequence, optional
         Scheduled parameter changes (:func:`richardson.step` and friends) that belong to
         the scenario; applied by every simulation of this model.
+    observables : mapping of str to sympy expression, optional
+        Named quantities computed from the states, parameters and time, reported by every
+        trajectory as extra columns (``Trajectory.observables``); they do not enter the
+        right-hand sides. An imported Vensim model keeps its auxiliaries here, under their
+        Vensim names (``"Output Delay1"``, ``"Flow[a,b]"``).
     metadata : mapping, optional
         Free-form provenance (sources, regime claimed by the author, notes).
 
@@ -205,6 +210,7 @@ class Model:
     initial: Mapping[str, float] = field(default_factory=dict)
     interventions: tuple[Any, ...] = ()
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    observables: Mapping[str, sp.Expr] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
@@ -284,16 +290,32 @@ class Model:
                 )
             check(self)
         set_("metadata", MappingProxyType(dict(self.metadata)))
+        set_("observables", MappingProxyType(self._canonical_observables()))
 
-    def _canonical_rhs(self, rhs: Sequence[Any]) -> Iterable[sp.Expr]:
+    def _canonical_observables(self) -> dict[str, sp.Expr]:
+        if not isinstance(self.observables, Mapping):
+            raise ModelError("observables must be a mapping name -> sympy expression")
+        names = list(self.observables)
+        exprs = list(self._canonical_rhs(list(self.observables.values()), names, "observable"))
+        clash = sorted(set(names) & (set(self.states) | set(self.params)))
+        if clash:
+            raise DuplicateNameError(
+                f"observable {clash[0]!r} has the name of a state or parameter; rename it"
+            )
+        return dict(zip((str(n) for n in names), exprs, strict=True))
+
+    def _canonical_rhs(
+        self, rhs: Sequence[Any], names: Sequence[str] | None = None, what: str = "right-hand side"
+    ) -> Iterable[sp.Expr]:
         """Convert to sympy, check symbols, and replace them by canonical plain symbols."""
         known = dict(zip(self.states, self.state_symbols, strict=True))
         known.update(zip(self.params, self.param_symbols, strict=True))
         known[_TIME_NAME] = TIME
-        for state, expr in zip(self.states, rhs, strict=True):
+        label = "right-hand side of" if what == "right-hand side" else f"{what}"
+        for state, expr in zip(self.states if names is None else names, rhs, strict=True):
             if isinstance(expr, str):
                 raise ModelError(
-                    f"right-hand side of {state!r} is a string; build it with sympy symbols, or "
+                    f"{label} {state!r} is a string; build it with sympy symbols, or "
                     "load text equations with richardson.load_model (which parses them safely)"
                 )
             if isinstance(expr, (int, float, np.integer, np.floating)):
@@ -302,14 +324,14 @@ class Model:
                 )
             if not isinstance(expr, sp.Expr):
                 raise ModelError(
-                    f"right-hand side of {state!r} is {type(expr).__name__}, not a sympy expression"
+                    f"{label} {state!r} is {type(expr).__name__}, not a sympy expression"
                 )
             subs = {}
             for symbol in expr.free_symbols:
                 name = symbol.name if isinstance(symbol, sp.Symbol) else str(symbol)
                 if name not in known:
                     raise UnknownSymbolError(
-                        f"right-hand side of {state!r} uses {name!r}, which is neither a state nor "
+                        f"{label} {state!r} uses {name!r}, which is neither a state nor "
                         f"a parameter; declare it in params=... or fix the spelling"
                         f"{did_you_mean(name, known)}"
                     )
@@ -319,7 +341,7 @@ class Model:
                 isinstance(f, sp.core.function.AppliedUndef) for f in expr.atoms(sp.Function)
             ):
                 raise ModelError(
-                    f"right-hand side of {state!r} uses an undefined function; use sympy functions "
+                    f"{label} {state!r} uses an undefined function; use sympy functions "
                     "such as exp, log, tanh, Min, Max"
                 )
             yield expr.xreplace(subs) if subs else expr
@@ -513,6 +535,11 @@ class Model:
             == (other.kind, other.actors, dict(other.blocs), other.name, other.description)
             and (self.state_unit, self.time_unit, dict(self.initial), self.interventions)
             == (other.state_unit, other.time_unit, dict(other.initial), other.interventions)
+            and dict(self.observables).keys() == dict(other.observables).keys()
+            and all(
+                a == other.observables[n] or sp.expand(a - other.observables[n]) == 0
+                for n, a in self.observables.items()
+            )
         )
 
     __hash__ = None  # type: ignore[assignment]

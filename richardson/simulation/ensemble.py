@@ -166,7 +166,7 @@ def simulate_ensemble(
             f"method {method!r} is not available for ensembles; use 'RK45', 'DOP853', 'RK23', "
             "'BDF' or 'Radau'"
         )
-    t0, t1 = _time_span(t_span)
+    t0, t1 = _time_span(t_span, model)
     times = _output_times(t_eval, t0, t1)
     parameters = _param_array(model, param_sets)
     m = parameters.shape[1]

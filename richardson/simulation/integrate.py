@@ -19,15 +19,19 @@ import scipy.optimize
 import scipy.sparse
 from scipy.integrate import odeint, solve_ivp
 
+from ..codegen.observables import compile_observables
 from ..errors import ModelError, SimulationError, did_you_mean
 from ..model.core import Model
 from ..model.interventions import Intervention, Schedule
+from .breakpoints import time_breakpoints
+from .euler import euler_grid, euler_integrate, vensim_control
 from .trajectory import Runaway, Trajectory
 
 __all__ = ["simulate", "METHODS", "GUARD_FACTOR"]
 
-#: Integration methods: scipy's ``solve_ivp`` methods plus ``"exact"`` (linear models only).
-METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF", "exact")
+#: Integration methods: scipy's ``solve_ivp`` methods, ``"exact"`` (linear models only) and
+#: ``"euler"`` (fixed-step Euler, Vensim's and PySD's arithmetic).
+METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF", "exact", "euler")
 
 _IMPLICIT = ("LSODA", "Radau", "BDF")
 
@@ -43,7 +47,14 @@ def _check_method(method: str, model: Model) -> None:
         )
 
 
-def _time_span(t_span: Sequence[float]) -> tuple[float, float]:
+def _time_span(t_span: Sequence[float] | None, model: Model) -> tuple[float, float]:
+    if t_span is None:
+        control = vensim_control(model)
+        if "initial_time" not in control or "final_time" not in control:
+            raise SimulationError(
+                "t_span is needed: the model carries no INITIAL TIME and FINAL TIME"
+            )
+        t_span = (control["initial_time"], control["final_time"])
     try:
         t0, t1 = (float(t) for t in t_span)
     except (TypeError, ValueError) as err:
@@ -75,8 +86,10 @@ def _interventions(model: Model, extra: Sequence[Intervention]) -> tuple[Interve
     return interventions
 
 
-def _segments(t0: float, t1: float, schedule: Schedule) -> list[tuple[float, float]]:
-    edges = [t0, *schedule.breakpoints(t0, t1), t1]
+def _segments(
+    t0: float, t1: float, schedule: Schedule, extra: Sequence[float] = ()
+) -> list[tuple[float, float]]:
+    edges = [t0, *sorted(set(schedule.breakpoints(t0, t1)) | set(extra)), t1]
     return list(zip(edges[:-1], edges[1:], strict=True))
 
 
@@ -139,7 +152,7 @@ def _affine_propagator(
 
 def simulate(
     model: Model,
-    t_span: Sequence[float],
+    t_span: Sequence[float] | None = None,
     y0: Any = None,
     params: Mapping[str, float] | None = None,
     t_eval: Any = None,
@@ -150,6 +163,7 @@ def simulate(
     rtol: float = 1e-8,
     atol: float = 1e-10,
     max_step: float = math.inf,
+    dt: float | None = None,
 ) -> Trajectory:
     """Integrate a model over a time span.
 
@@ -157,8 +171,9 @@ def simulate(
     ----------
     model : Model
         An ODE model (``kind="ode"``); use :func:`iterate` for maps.
-    t_span : pair of float
-        Start and end time, in the model's time unit (years for the scenarios).
+    t_span : pair of float, optional
+        Start and end time, in the model's time unit (years for the scenarios); an imported
+        Vensim/XMILE model defaults to its INITIAL TIME and FINAL TIME.
     y0 : sequence or mapping, optional
         Initial spending per state (same unit as the states); defaults to the model's
         ``initial`` values.
@@ -170,7 +185,9 @@ def simulate(
         ``"LSODA"`` (default, switches between stiff and non-stiff), any other
         ``solve_ivp`` method, or ``"exact"``: the matrix-exponential solution, for linear
         models with piecewise-constant parameters (no ramps); exact to rounding and the
-        fastest choice for small systems.
+        fastest choice for small systems. ``"euler"``: fixed-step Euler at ``dt`` (Vensim's
+        and PySD's arithmetic), output at the file's SAVEPER unless ``t_eval`` is given;
+        it reproduces Vensim's numbers, the adaptive methods the ``dt -> 0`` limit.
     interventions : sequence of Intervention
         Scheduled parameter changes (:func:`step`, :func:`pulse`, :func:`ramp`), added to the
         model's own. The solver restarts at each discontinuity.
@@ -187,6 +204,8 @@ def simulate(
         Relative and absolute tolerances of the solver.
     max_step : float
         Largest step the solver may take (time units).
+    dt : float, optional
+        Step of ``method="euler"`` (model time unit); the file's TIME STEP by default.
 
     Returns
     -------
@@ -210,8 +229,10 @@ def simulate(
     if model.kind != "ode":
         raise ModelError("this model is a map (kind='map'); use richardson.iterate instead")
     _check_method(method, model)
-    t0, t1 = _time_span(t_span)
-    times = _output_times(t_eval, t0, t1)
+    t0, t1 = _time_span(t_span, model)
+    if dt is not None and method != "euler":
+        raise SimulationError("dt= is the step of method='euler'; the other methods adapt it")
+    times = _output_times(t_eval, t0, t1) if method != "euler" else None
     y = model.initial_vector(y0)
     if not np.all(np.isfinite(y)):
         raise SimulationError(f"initial state {y.tolist()} is not finite")
@@ -222,6 +243,22 @@ def simulate(
     p_base = model.param_vector(params)
     applied = _interventions(model, interventions)
     schedule = Schedule(model.param_index, applied)
+    if method == "euler":
+        return _simulate_euler(model, applied, schedule, p_base, y, t0, t1, dt, t_eval, ceiling)
+    if model.n_states == 0:
+        return _finish(
+            model,
+            applied,
+            schedule,
+            p_base,
+            times,
+            np.empty((len(times), 0)),
+            method,
+            {"rtol": rtol, "atol": atol},
+            0,
+            "no states: observables only",
+        )
+    extra = time_breakpoints(model, dict(zip(model.param_names, p_base, strict=True)), t0, t1)
     compiled = model.compile()
     if method == "exact" and not (
         compiled.is_linear
@@ -240,7 +277,7 @@ def simulate(
         runaway = Runaway(model.actors[int(np.argmax(y))], t0)
         out_t, out_y, status = [np.array([t0])], [y[None, :]], 1
         message = "initial state already at or above the ceiling"
-    segments = [] if runaway else _segments(t0, t1, schedule)
+    segments = [] if runaway else _segments(t0, t1, schedule, extra)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for index, (a, b) in enumerate(segments):
             last = index == len(segments) - 1
@@ -294,6 +331,7 @@ def simulate(
         "time_unit": model.time_unit,
         "state_unit": model.state_unit,
         "params": dict(zip(model.param_names, p_base.tolist(), strict=True)),
+        **_subscripts(model),
     }
     if floor is not None:
         attrs["floor"] = floor
@@ -307,6 +345,67 @@ def simulate(
         status=status,
         message=message,
         interventions=applied,
+        observables=_observables(model, schedule, p_base, all_t, all_y),
+    )
+
+
+def _subscripts(model: Model) -> dict[str, Any]:
+    """The subscript ranges of an imported model's variables, for ``Trajectory.variable``."""
+    ranges = model.metadata.get("subscripts")
+    return {"subscripts": dict(ranges)} if ranges else {}
+
+
+def _observables(model, schedule, p_base, times, values) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """The model's observables along the run (parameters as the interventions set them)."""
+    if not model.observables or len(times) == 0:
+        return {}
+    params = np.array([schedule.at(t, p_base) for t in times]).reshape(len(times), -1)
+    with np.errstate(all="ignore"):  # both branches of a Piecewise are evaluated
+        table = compile_observables(model)(times, values, params)
+    return {name: table[:, j].copy() for j, name in enumerate(model.observables)}
+
+
+def _finish(
+    model, applied, schedule, p_base, times, values, method, extra, status, message, runaway=None
+):  # noqa: ANN001, ANN202
+    attrs = {
+        "model": model.name or "model",
+        "method": method,
+        **extra,
+        "time_unit": model.time_unit,
+        "state_unit": model.state_unit,
+        "params": dict(zip(model.param_names, p_base.tolist(), strict=True)),
+        **_subscripts(model),
+    }
+    return Trajectory(
+        time=times,
+        values=values,
+        actors=model.actors,
+        states=model.states,
+        attrs=attrs,
+        runaway=runaway,
+        status=status,
+        message=message,
+        interventions=applied,
+        observables=_observables(model, schedule, p_base, times, values),
+    )
+
+
+def _simulate_euler(model, applied, schedule, p_base, y, t0, t1, dt, t_eval, ceiling):  # noqa: ANN001, ANN202
+    """``method="euler"``: fixed steps on the grid ``t0 + n dt``, output at SAVEPER."""
+    step, n_steps, output = euler_grid(model, t0, t1, dt, None, t_eval)
+    limit = None if ceiling is None else _ceiling_value(ceiling, y)[0]
+    if model.n_states:
+        rhs = model.compile().rhs
+    else:
+        rhs = lambda t, state, p: np.empty(0)  # noqa: E731
+    times, values, status, message, hit = euler_integrate(
+        rhs, lambda t: schedule.at(t, p_base), y, t0, step, n_steps, output, limit
+    )
+    runaway = Runaway(model.actors[hit], float(times[-1])) if hit is not None else None
+    extra = {"dt": step, "ceiling": limit if limit is not None else math.inf}
+    return _finish(
+        model, applied, schedule, p_base, times, values, "euler", extra, status, message, runaway
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
 
@@ -45,6 +45,10 @@ class Trajectory:
         What the solver said.
     interventions : tuple
         The interventions applied (model's and call's).
+    observables : mapping of str to numpy.ndarray
+        The model's observables (:attr:`Model.observables`, e.g. the auxiliaries of an
+        imported Vensim model) at the output times, shape ``(n_times,)`` each; reported as
+        extra columns by :meth:`to_dataframe` and as ``observables`` in :attr:`data`.
     """
 
     time: np.ndarray
@@ -56,6 +60,7 @@ class Trajectory:
     status: int
     message: str
     interventions: tuple[Any, ...] = ()
+    observables: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @cached_property
     def data(self) -> xr.Dataset:
@@ -73,7 +78,14 @@ class Trajectory:
             attrs={"units": self.attrs.get("state_unit", ""), "long_name": "military spending"},
         )
         spending["time"].attrs["units"] = self.attrs.get("time_unit", "")
-        return xr.Dataset({"spending": spending}, attrs=dict(self.attrs))
+        variables = {"spending": spending}
+        if self.observables:
+            variables["observables"] = xr.DataArray(
+                np.column_stack(list(self.observables.values())),
+                dims=("time", "observable"),
+                coords={"time": self.time, "observable": list(self.observables)},
+            )
+        return xr.Dataset(variables, attrs=dict(self.attrs))
 
     @property
     def success(self) -> bool:
@@ -89,14 +101,53 @@ class Trajectory:
         """Actor -> state at the last output time."""
         return dict(zip(self.actors, self.values[-1].tolist(), strict=True))
 
+    def variable(self, name: str) -> xr.DataArray:
+        """A subscripted variable of an imported model grouped back into one array.
+
+        The scalar columns ``Stock[a,b]`` (states or observables) become one
+        ``xarray.DataArray`` with dims ``("time", <range 1>, <range 2>, ...)``, named after
+        the Vensim subscript ranges when the model recorded them, else ``dim_0, dim_1, ...``.
+
+        Parameters
+        ----------
+        name : str
+            The Vensim name without subscripts, e.g. ``"Stock"``.
+
+        Raises
+        ------
+        KeyError
+            If no column ``name[...]`` exists.
+        """
+        columns = {**dict(zip(self.actors, self.values.T, strict=True)), **self.observables}
+        cells = {}
+        for column, values in columns.items():
+            if column.startswith(name + "[") and column.endswith("]"):
+                cells[tuple(column[len(name) + 1 : -1].split(","))] = values
+        if not cells:
+            raise KeyError(f"no subscripted variable {name!r} in this trajectory")
+        rank = len(next(iter(cells)))
+        dims = list(self.attrs.get("subscripts", {}).get(name, []))
+        if len(dims) != rank:
+            dims = [f"dim_{i}" for i in range(rank)]
+        labels = [list(dict.fromkeys(c[i] for c in cells)) for i in range(rank)]
+        table = np.full((len(self.time), *map(len, labels)), np.nan)
+        for combo, values in cells.items():
+            table[(slice(None), *(labels[i].index(e) for i, e in enumerate(combo)))] = values
+        coords = {"time": self.time, **dict(zip(dims, labels, strict=True))}
+        return xr.DataArray(table, dims=("time", *dims), coords=coords, name=name)
+
     def to_dataframe(self) -> pd.DataFrame:
-        """Wide table: time index, one column per actor."""
-        frame = pd.DataFrame(
-            self.values,
-            index=pd.Index(self.time, name="time"),
-            columns=pd.Index(list(self.actors), name="actor"),
+        """Wide table: time index, one column per actor, then one per observable."""
+        columns = list(self.actors) + [n for n in self.observables if n not in self.actors]
+        table = np.column_stack(
+            [self.values.reshape(len(self.time), len(self.actors))]
+            + [np.asarray(self.observables[n]) for n in columns[len(self.actors) :]]
         )
-        return frame
+        return pd.DataFrame(
+            table,
+            index=pd.Index(self.time, name="time"),
+            columns=pd.Index(columns, name="actor"),
+        )
 
     def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201
         """Draw the time series with intervention times marked (see

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import sympy as sp
 
@@ -158,18 +159,22 @@ def test_import_hand_written_richardson_model(tmp_path):
 @pytest.mark.parametrize(
     "definition, message",
     [
-        ("growth of X = IF THEN ELSE(Arms of Y > 1, 1, 0)", "IF THEN ELSE"),
-        ("growth of X = DELAY1(Arms of Y, 2)", "not a declared variable or a supported function"),
-        ("growth of X = SMOOTH(Arms of Y, 2)", "SMOOTH"),
-        ("growth of X = STEP(1, 10)", "STEP"),
-        ("growth of X[region] = 1", "subscripted"),
-        ("growth of X = table(Arms of Y)", "not a declared variable"),
-        ("growth of X = threat to Y + loop a\n~~|\nloop a = loop b ~~|\nloop b = loop a", "circle"),
+        ("growth of X = DELAY FIXED(Arms of Y, 2, 0)", "DELAY FIXED"),
+        ("growth of X = SAMPLE IF TRUE(Time > 2, Arms of Y, 0)", "SAMPLE IF TRUE"),
+        ("growth of X = DELAY N(Arms of Y, Time + 1, 0, 3)", "DELAY N with a time-varying"),
+        ("growth of X = GET XLS DATA('a.xlsx', 'tab', '1', 'B2')", "GET XLS/DIRECT DATA"),
+        ("growth of X = GET XLS CONSTANTS('a.xlsx', 'tab', 'B2')", "GET XLS/DIRECT CONSTANTS"),
+        ("growth of X = RANDOM UNIFORM(0, 1, 3)", "RANDOM_UNIFORM"),
+        ("growth of X = table(Arms of Y)", "TABLE, which this importer does not translate"),
+        ("growth of X = threat to Y + loop a\n~~|\nloop a = loop b ~~|\nloop b = loop a", "itself"),
         ("growth of X = growth of X", "depends on itself"),
-        ("growth of X = Arms of Y ** __import__('os')", "not a declared variable"),
+        ("growth of X = Arms of Y[region]", "which the file does not define"),
+        ("growth of X = :NA:", ":NA:"),
     ],
 )
-def test_unsupported_vensim_constructs_are_named(tmp_path, definition, message):
+def test_constructs_outside_odes_are_refused_naming_variable_and_construct(
+    tmp_path, definition, message
+):
     text = HAND_WRITTEN.replace(
         "growth of X = reaction of X * Arms of Y - fatigue of X * Arms of X + grievance of X",
         definition,
@@ -178,13 +183,45 @@ def test_unsupported_vensim_constructs_are_named(tmp_path, definition, message):
     path.write_text(text, encoding="utf-8")
     with pytest.raises(rd.ModelFileError) as info:
         rd.from_vensim(path)
-    assert "bad.mdl" in str(info.value) and message in str(info.value), str(info.value)
+    text = str(info.value)
+    assert "bad.mdl" in text and message in text, text
+    assert "growth of X" in text or "loop a" in text, text
 
 
-def test_file_without_stocks_is_rejected(tmp_path):
+def test_unparseable_equation_is_refused_naming_the_file(tmp_path):
+    text = HAND_WRITTEN.replace("reaction of X * Arms of Y", "reaction of X ** Arms of Y")
+    path = tmp_path / "bad.mdl"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(rd.ModelFileError, match="'bad.mdl': PySD could not parse"):
+        rd.from_vensim(path)
+
+
+def test_dynamic_final_time_is_refused(tmp_path):
+    path = tmp_path / "dynamic.mdl"
+    path.write_text(HAND_WRITTEN.replace("FINAL TIME  = 50", "FINAL TIME  = 50 + Arms of X"))
+    with pytest.raises(rd.ModelFileError, match="dynamic INITIAL TIME, FINAL TIME"):
+        rd.from_vensim(path)
+
+
+def test_file_with_only_auxiliaries_is_a_model_of_observables(tmp_path):
     path = tmp_path / "flat.mdl"
-    path.write_text("a = 1 ~ ~ |\nb = a * 2 ~ ~ |\n", encoding="utf-8")
-    with pytest.raises(rd.ModelFileError, match="no stocks"):
+    path.write_text(
+        "a = 1 ~ ~ |\nb = a * 2 + Time ~ ~ |\nINITIAL TIME = 0 ~~|\nFINAL TIME = 4 ~~|\n"
+        "TIME STEP = 1 ~~|\nSAVEPER = TIME STEP ~~|\n",
+        encoding="utf-8",
+    )
+    model = rd.from_vensim(path)
+    assert model.n_states == 0 and set(model.observables) == {"b"}
+    for method in ("euler", "LSODA"):
+        run = rd.simulate(model, method=method, t_eval=[0, 1, 2, 3, 4])
+        np.testing.assert_allclose(run.observables["b"], [2, 3, 4, 5, 6])
+    assert list(run.to_dataframe().columns) == ["b"]
+
+
+def test_empty_file_is_refused(tmp_path):
+    path = tmp_path / "empty.mdl"
+    path.write_text("INITIAL TIME = 0 ~~|\nFINAL TIME = 4 ~~|\nTIME STEP = 1 ~~|\n")
+    with pytest.raises(rd.ModelFileError, match="neither stocks nor auxiliaries"):
         rd.from_vensim(path)
 
 
@@ -207,3 +244,79 @@ def test_exported_interventions_import_back(tmp_path, name):
     assert sorted(back.interventions, key=repr) == sorted(model.interventions, key=repr)
     assert all(sp.expand(a - b) == 0 for a, b in zip(back.rhs, model.rhs, strict=True))
     assert back.defaults == model.defaults
+
+
+MACRO_MODEL = """{UTF-8}
+:MACRO: FIRST ORDER(input, tau)
+FIRST ORDER = INTEG((input - FIRST ORDER) / tau, input)
+\t~\tunits
+\t~\ta first-order smooth written as a macro, with a stock inside
+\t|
+:END OF MACRO:
+signal = 1 + STEP(2, 3) + RAMP(0.5, 5, 8) ~~|
+fast = FIRST ORDER(signal, 1) ~~|
+slow = FIRST ORDER(signal * 2, 4) ~~|
+lagged = DELAY3(signal, 2) + SMOOTH3(signal, 3) + TREND(signal, 2, 0) ~~|
+seen = WITH LOOKUP(Time, ([(0,0)-(10,1)],(0,0),(4,1),(10,0.5))) ~~|
+start = INITIAL(fast + slow) ~~|
+INITIAL TIME = 0 ~~|
+FINAL TIME = 10 ~~|
+TIME STEP = 0.125 ~~|
+SAVEPER = 0.5 ~~|
+"""
+
+
+def test_macros_delays_schedules_and_lookups_agree_with_pysd(tmp_path):
+    import pysd
+
+    path = tmp_path / "macro.mdl"
+    path.write_text(MACRO_MODEL, encoding="utf-8")
+    model = rd.from_vensim(path)
+    # two macro stocks, three stages each for DELAY3 and SMOOTH3, TREND's, and INITIAL's hold
+    assert model.n_states == 2 + 3 + 3 + 1 + 1
+    kinds = sorted(type(i).__name__ for i in model.interventions)
+    assert kinds == ["Ramp", "Step"]  # constant times: interventions, not Piecewise
+    ours = rd.simulate(model, method="euler").to_dataframe()
+    columns = ["fast", "slow", "lagged", "seen", "start"]
+    theirs = pysd.read_vensim(str(path)).run(return_columns=columns, progress=False)
+    np.testing.assert_allclose(ours.index, theirs.index.to_numpy(dtype=float))
+    for column in columns:
+        got, want = ours[column].to_numpy(), theirs[column].to_numpy(dtype=float)
+        assert np.all(np.abs(got - want) <= 1e-5 + 1e-5 * np.abs(want)), column
+
+
+def test_from_xmile_reads_the_teacup():
+    folder = Path(__file__).resolve().parent / "vensim_suite" / "samples" / "teacup"
+    model = rd.from_xmile(folder / "teacup.xmile")
+    assert model.n_states == 1 and model.metadata["format"] == "xmile"
+    run = rd.simulate(model, method="euler")
+    expected = pd.read_csv(folder / "output.csv")
+    np.testing.assert_allclose(run.time, expected["Time"], atol=1e-9)
+    want = expected["Teacup Temperature"].to_numpy()
+    got = run.to_dataframe()["Teacup Temperature"].to_numpy()
+    assert np.all(np.abs(got - want) <= 1e-5 + 1e-5 * np.abs(want))
+
+
+def test_subscripted_stocks_are_grouped_back_in_the_trajectory():
+    folder = Path(__file__).resolve().parent / "vensim_suite" / "tests" / "subscript_2d_arrays"
+    model = rd.from_vensim(folder / "test_subscript_2d_arrays.mdl")
+    assert "Stock A[Entry 1,Column 2]" in model.actors
+    run = rd.simulate(model, method="euler")
+    stock = run.variable("Stock A")
+    assert stock.dims == ("time", "One Dimensional Subscript", "Second Dimension Subscript")
+    assert stock.shape == (len(run.time), 3, 2)
+    column = run.to_dataframe()["Stock A[Entry 2,Column 1]"].to_numpy()
+    np.testing.assert_array_equal(stock.sel({"One Dimensional Subscript": "Entry 2"})[:, 0], column)
+    inflow = run.variable("Inflow A")  # an observable
+    assert inflow.shape == (len(run.time), 3, 2)
+    with pytest.raises(KeyError, match="no subscripted variable"):
+        run.variable("Nothing")
+
+
+def test_toml_refuses_observables_instead_of_dropping_them(tmp_path):
+    path = tmp_path / "arms.mdl"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+    model = rd.from_vensim(path)
+    assert "threat to Y" in model.observables
+    with pytest.raises(rd.ModelFileError, match="observables"):
+        rd.save_model(model, tmp_path / "arms.toml")
