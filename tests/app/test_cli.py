@@ -38,13 +38,19 @@ def test_demo_writes_report_with_existing_figures(tmp_path, capsys):
     assert "RUNAWAY: x crossed the ceiling 1000" in report
     assert "wrote" in capsys.readouterr().out
     # every scenario (each "## " section before the historical fits) has its verdict,
-    # explanation and escalation margin
+    # explanation and escalation margin; a nonlinear margin (a search on sampled verdicts)
+    # runs under the demo's wall-clock budget, so on a loaded machine it may instead say
+    # that it was not computed in time, never anything else
     scenarios = report.split("\n## Historical fits")[0].split("\n## ")[1:]
     assert len(scenarios) >= 11
+    nonlinear = ("US-Japan-ROK", "Mutual-defence clause")
     for section in scenarios:
         title = section.splitlines()[0]
         assert "### Regime verdict" in section, title
-        assert re.search(r"### Escalation margin\n+Escalation margin: ", section), title
+        found = re.search(r"### Escalation margin\n+Escalation margin: ", section)
+        if not found and title.startswith(nonlinear):
+            found = re.search(r"### Escalation margin\n+Not computed within the demo's", section)
+        assert found, title
 
 
 MODELS = __import__("pathlib").Path(__file__).resolve().parents[2] / "models"
