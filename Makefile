@@ -12,7 +12,7 @@ export OMP_NUM_THREADS ?= 1
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,docs,dask]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,docs,dask,explore]"
 	touch $(STAMP)
 
 ## demo: run the main job on the bundled scenarios and data; writes out/report.md, out/report.html and PNGs

@@ -50,6 +50,7 @@ from .errors import (
     SimulationError,
     UnknownSymbolError,
 )
+from .explore import Explorer, explore
 from .fitting import (
     BootstrapResult,
     CouplingTest,
@@ -96,6 +97,7 @@ __all__ = [
     "Ensemble",
     "Equilibrium",
     "EscalationMargin",
+    "Explorer",
     "FitError",
     "FitResult",
     "InvalidParameterError",
@@ -129,6 +131,7 @@ __all__ = [
     "data",
     "equilibria",
     "escalation_margin",
+    "explore",
     "fit",
     "from_vensim",
     "from_xmile",

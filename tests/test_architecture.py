@@ -24,6 +24,7 @@ RANK = {
     "analysis": 5,
     "fitting": 6,
     "plot": 7,
+    "explore": 8,
     "app": 8,
 }
 
