@@ -21,13 +21,12 @@ from tqdm import tqdm
 from ..errors import ModelError, SimulationError, UnknownSymbolError, did_you_mean
 from ..model.core import Model
 from ..model.interventions import Intervention, Schedule
-from .integrate import (
-    _ceiling_value,
-    _interventions,
-    _output_times,
-    _segments,
-    _time_span,
+from ._inputs import (
+    ceiling_value,
+    output_times,
+    time_span,
 )
+from .integrate import _interventions, _segments
 from .trajectory import Ensemble
 
 __all__ = ["simulate_ensemble"]
@@ -166,15 +165,15 @@ def simulate_ensemble(
             f"method {method!r} is not available for ensembles; use 'RK45', 'DOP853', 'RK23', "
             "'BDF' or 'Radau'"
         )
-    t0, t1 = _time_span(t_span)
-    times = _output_times(t_eval, t0, t1)
+    t0, t1 = time_span(t_span)
+    times = output_times(t_eval, t0, t1)
     parameters = _param_array(model, param_sets)
     m = parameters.shape[1]
     initial = _initial_array(model, y0, m)
     applied = _interventions(model, interventions)
     schedule = Schedule(model.param_index, applied)
     compiled = model.compile()
-    limit = _ceiling_value(ceiling, initial)[0]
+    limit = ceiling_value(ceiling, initial)[0]
     chunk_size = max(1, int(chunk_size))
     starts = list(range(0, m, chunk_size))
     show = len(starts) > 1 if progress is None else bool(progress)

@@ -10,10 +10,8 @@ import numpy as np
 from ..errors import ModelError, SimulationError
 from ..model.core import Model
 from ..model.interventions import Intervention, Schedule
-from .integrate import (
-    _ceiling_value,
-    _interventions,
-)
+from ._inputs import ceiling_value
+from .integrate import _interventions
 from .trajectory import Runaway, Trajectory
 
 __all__ = ["iterate"]
@@ -61,7 +59,7 @@ def iterate(
     applied = _interventions(model, interventions)
     schedule = Schedule(model.param_index, applied)
     compiled = model.compile()
-    limit, _ = _ceiling_value(ceiling, x)
+    limit, _ = ceiling_value(ceiling, x)
     states = [x]
     runaway, status, message = None, 0, f"iterated {n} steps"
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
