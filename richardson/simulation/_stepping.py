@@ -84,7 +84,7 @@ def _locate(function, lo: float, hi: float) -> float:  # noqa: ANN001
         return lo
     if function(hi) < 0:
         return hi
-    xtol = 1e-14 * max(1.0, abs(hi))
+    xtol = max(1e-15 * max(abs(lo), abs(hi)), 1e-300)
     return scipy.optimize.brentq(function, lo, hi, xtol=xtol, rtol=1e-15, maxiter=400)
 
 
