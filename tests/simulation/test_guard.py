@@ -39,13 +39,23 @@ for line in sys.stdin:
     start = time.perf_counter()
     try:
         result = eval(case["call"], scope)
-        answer = {
-            "status": result.status,
-            "runaway": list(result.runaway) if result.runaway else None,
-            "message": result.message,
-            "last": result.values[-1].tolist(),
-            "finite": bool(np.all(np.isfinite(result.values))),
-        }
+        if isinstance(result, rd.Ensemble):
+            data = result.data
+            answer = {
+                "status": data["status"].values.tolist(),
+                "runaway": np.nan_to_num(data["runaway_time"].values, nan=-1.0).tolist(),
+                "complete": result.complete,
+                "message": result.message,
+                "last": np.nan_to_num(data["spending"].values[:, -1], nan=-1.0).tolist(),
+            }
+        else:
+            answer = {
+                "status": result.status,
+                "runaway": list(result.runaway) if result.runaway else None,
+                "message": result.message,
+                "last": result.values[-1].tolist(),
+                "finite": bool(np.all(np.isfinite(result.values))),
+            }
     except rd.RichardsonError as err:
         answer = {"error": type(err).__name__, "message": str(err)}
     answer["seconds"] = time.perf_counter() - start
@@ -70,14 +80,14 @@ class Worker:
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
         return self.process.stdout.readline() if ready else None
 
-    def run(self, setup: str, call: str) -> dict | None:
-        """The case's answer, or None when the run took longer than ``BOUND``."""
+    def run(self, setup: str, call: str, bound: float) -> dict | None:
+        """The case's answer, or None when the run took longer than ``bound`` seconds."""
         self.process.stdin.write(json.dumps({"setup": setup, "call": call}) + "\n")
         self.process.stdin.flush()
         assert self._line(120) == "ready\n", "worker did not build the model"
         self.process.stdin.write("go\n")
         self.process.stdin.flush()
-        line = self._line(BOUND)
+        line = self._line(bound)
         return json.loads(line) if line else None
 
     def close(self) -> None:
@@ -94,13 +104,13 @@ def worker():
     holder["worker"].close()
 
 
-def run_bounded(worker, setup: str, call: str) -> dict:
-    answer = worker["worker"].run(setup, call)
+def run_bounded(worker, setup: str, call: str, bound: float = BOUND) -> dict:
+    answer = worker["worker"].run(setup, call, bound)
     if answer is None:
         worker["worker"].close()
         worker["worker"] = Worker()
-        pytest.fail(f"the run did not finish within {BOUND} s: {call}")
-    assert answer["seconds"] < BOUND
+        pytest.fail(f"the run did not finish within {bound} s: {call}")
+    assert answer["seconds"] < bound
     return answer
 
 
@@ -230,6 +240,52 @@ def test_floor_zero_under_lsoda_finishes_promptly(worker):
         "rd.simulate(model, (0, 20), [1, 1], floor=0)",
     )
     assert answer["status"] == 0 and answer["last"] == [0.0, 0.0]
+
+
+# ------------------------------------------------------------ ensembles
+#: Ensembles must not hang; their bound is looser than one run's (a chunk that crawls is
+#: stopped by its step budget, here lowered to keep the suite fast).
+ENSEMBLE_BOUND = 5.0
+
+
+def test_ensemble_with_a_stiff_member_finishes_the_others(worker):
+    # a = 1e8 makes member 1 stiff for RK45 (steps of ~3e-8 over 20 years)
+    answer = run_bounded(
+        worker,
+        "model = rd.richardson2()",
+        "rd.simulate_ensemble(model, {'a': [1.0, 1e8, 1.2]}, (0, 20), [1, 1], max_steps=2000)",
+        ENSEMBLE_BOUND,
+    )
+    assert answer["status"] == [0, -1, 0]
+    assert answer["complete"] is False
+    assert "member 1 stopped" in answer["message"] and "1 of 3 members failed" in answer["message"]
+    single = rd.simulate(rd.richardson2(), (0, 20), [1, 1], method="exact")
+    np.testing.assert_allclose(answer["last"][0], single.values[-1], rtol=1e-6)
+
+
+def test_ensemble_with_blow_ups_up_and_down_and_a_nan_member(worker):
+    # x' = c x^2 + sqrt(d) - 1 from 1: with d = 1 it blows up at t = 1/c; d = -1 makes the
+    # rate of member 3 NaN; from x0 = -1, c = -1 drives x to minus infinity at t = 1
+    answer = run_bounded(
+        worker,
+        "model = rd.Model(['x'], {'c': 1.0, 'd': 1.0}, [c * x**2 + sp.sqrt(sp.Symbol('d')) - 1])",
+        "rd.simulate_ensemble(model, {'c': [0.0, 1.0, 0.5, 0.0], 'd': [1, 1, 1, -1]}, (0, 5), "
+        "[1.0])",
+        ENSEMBLE_BOUND,
+    )
+    assert answer["status"] == [0, 1, 1, -1]
+    assert answer["runaway"][1] == pytest.approx(1 - 1e-6, abs=5e-7)
+    assert answer["runaway"][2] == pytest.approx(2 * (1 - 1e-6), abs=1e-6)
+    assert answer["last"][0] == [1.0]
+    assert answer["complete"] is False and "member 3 stopped" in answer["message"]
+    down = run_bounded(
+        worker,
+        ONE.format(rhs="c * x**2"),
+        "rd.simulate_ensemble(model, {'c': [0.0, -1.0]}, (0, 5), [-1.0])",
+        ENSEMBLE_BOUND,
+    )
+    assert down["status"] == [0, 1] and down["last"] == [[-1.0], [-1e6]]
+    assert down["runaway"][1] == pytest.approx(1 - 1e-6, abs=5e-7) and down["complete"]
 
 
 # ------------------------------------------------------------ floors, exactly
