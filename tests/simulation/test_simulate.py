@@ -305,3 +305,40 @@ def test_lean_lsoda_path_agrees_with_solve_ivp_path(classic):
         ),
         rtol=1e-8,
     )
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"params": {"k": math.nan}}, rd.InvalidParameterError, "parameter 'k' is nan"),
+        ({"params": {"l": math.inf}}, rd.InvalidParameterError, "parameter 'l' is inf"),
+        ({"floor": math.nan}, rd.SimulationError, "floor is nan"),
+        ({"t_eval": [0.0, math.nan]}, rd.SimulationError, r"t_eval\[1\] is nan"),
+        ({"ceiling": math.nan}, rd.SimulationError, "ceiling is nan"),
+        ({"y0": [1.0, math.nan]}, rd.SimulationError, "initial state of 'y' is nan"),
+    ],
+)
+def test_nan_inputs_are_refused_naming_the_culprit(classic, kwargs, error, match):
+    kwargs = {"t_span": (0, 1), "y0": [1.0, 1.0], **kwargs}
+    with pytest.raises(error, match=match):
+        rd.simulate(classic, **kwargs)
+
+
+def test_iterate_refuses_nan_and_watches_the_magnitude():
+    x = sp.Symbol("x")
+    model = rd.Model(["x"], {"r": 3.0}, [sp.Symbol("r") * x], kind="map")
+    with pytest.raises(rd.InvalidParameterError, match="parameter 'r' is nan"):
+        rd.iterate(model, 10, [1.0], params={"r": math.nan})
+    with pytest.raises(rd.SimulationError, match="ceiling is nan"):
+        rd.iterate(model, 10, [1.0], ceiling=math.nan)
+    # from -1 the orbit runs to minus infinity: 3^7 = 2187 is the first |x| above 1000
+    tr = rd.iterate(model, 100, [-1.0], ceiling=1e3)
+    assert tr.has_runaway and tr.runaway.time == 7.0 and tr.values[-1, 0] == -2187.0
+
+
+def test_stability_map_refuses_nan_grid_values_and_parameters(classic):
+    # kept with the other NaN-input checks of issue 18 (the sweep itself is tested in analysis/)
+    with pytest.raises(rd.InvalidParameterError, match=r"grid value k\[1\] is nan"):
+        rd.stability_map(classic, {"k": [0.1, math.nan], "l": [0.1, 0.2]})
+    with pytest.raises(rd.InvalidParameterError, match="parameter 'a' is nan.*fixed"):
+        rd.stability_map(classic, {"k": [0.1, 0.2]}, fixed={"a": math.nan})
