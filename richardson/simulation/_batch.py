@@ -4,7 +4,7 @@ All members of a chunk are one stacked system, but each member keeps its own fat
 
 - a member whose ``|state|`` reaches the guard is **frozen** there; its crossing time is
   located exactly (root of ``max|y| - limit`` on the step's dense output), not read off the
-  output grid;
+  output grid; upwards it is runaway, downwards a collapse;
 - a member whose rate is infinite (overflow) or NaN is frozen at once, so it never poisons
   the error norm, and hence the step size, of the others: infinite counts as runaway, NaN
   as a failure of that member;
@@ -28,7 +28,7 @@ __all__ = ["Batch", "ENSEMBLE_MAX_STEPS"]
 #: Default step budget of one chunk and segment before the slowest members are stopped.
 ENSEMBLE_MAX_STEPS = 10_000
 
-_RUNNING, _RUNAWAY, _FAILED = 0, 1, -1
+_RUNNING, _RUNAWAY, _COLLAPSE, _FAILED = 0, 1, 2, -1
 
 
 class Batch:
@@ -49,9 +49,11 @@ class Batch:
         Lower bound on every state (the field is projected there).
     method, rtol, atol, max_steps
         Solver options and the step budget per segment.
+    t0 : float
+        Start time (a member starting at or beyond the guard is runaway there).
     """
 
-    def __init__(self, rhs, jac, times, initial, limit, floor, method, rtol, atol, max_steps):  # noqa: ANN001, PLR0913
+    def __init__(self, rhs, jac, times, initial, limit, floor, method, rtol, atol, max_steps, t0):  # noqa: ANN001, PLR0913
         self.rhs, self.jac = rhs, jac
         self.times, self.limit, self.floor = times, limit, floor
         self.method, self.rtol, self.atol, self.max_steps = method, rtol, atol, max_steps
@@ -62,13 +64,14 @@ class Batch:
         self.fate = np.full(m, _RUNNING)
         self.runaway_time = np.full(m, np.nan)
         self.runaway_actor = np.full(m, -1)
+        self.collapse_time = np.full(m, np.nan)
         self.reasons: dict[int, str] = {}
         self._pending: dict[int, tuple[float, str]] = {}
         self._params = None
         self._history: list[tuple[np.ndarray, float]] = []  # (max|y| per member, step)
         index = np.abs(self.y).max(axis=0) >= limit
         for member in np.nonzero(index)[0]:
-            self._runaway(member, times[0], self.y[:, member])
+            self._runaway(member, t0, self.y[:, member])
 
     # -------------------------------------------------------------- the field
     @property
@@ -108,11 +111,17 @@ class Batch:
 
     # -------------------------------------------------------------- fates
     def _runaway(self, member: int, t: float, state: np.ndarray) -> None:
-        self.fate[member] = _RUNAWAY
-        self.runaway_time[member] = t
-        self.runaway_actor[member] = int(
-            np.argmax(np.where(np.isfinite(state), np.abs(state), np.inf))
-        )
+        """Freeze a member whose ``|state|`` reached the guard: runaway when the largest
+        state is positive, a collapse (driven negative without bound) otherwise."""
+        magnitude = np.where(np.isfinite(state), np.abs(state), np.inf)
+        actor = int(np.argmax(magnitude))
+        if state[actor] < 0:
+            self.fate[member] = _COLLAPSE
+            self.collapse_time[member] = t
+        else:
+            self.fate[member] = _RUNAWAY
+            self.runaway_time[member] = t
+            self.runaway_actor[member] = actor
         clipped = np.clip(np.where(np.isfinite(state), state, self.limit), -self.limit, self.limit)
         self.y[:, member] = clipped
         self.out[self.times > t, :, member] = clipped

@@ -149,9 +149,11 @@ def simulate_ensemble(
     -------
     Ensemble
         ``data["status"]`` is 0 for a member integrated over the whole span, 1 for runaway,
-        -1 for a member stopped by a NaN rate or stiffness (its spending is NaN from then
-        on; ``message`` says why). ``complete`` is False when any member failed or the run
-        was interrupted (Ctrl-C returns the members finished so far).
+        2 for a collapse (spending driven below ``-ceiling``; time in
+        ``data["collapse_time"]``), -1 for a member stopped by a NaN rate or stiffness (its
+        spending is NaN from then on; ``message`` says why). ``complete`` is False when any
+        member failed or the run was interrupted (Ctrl-C returns the members finished so
+        far).
 
     Raises
     ------
@@ -223,6 +225,7 @@ def simulate_ensemble(
     runaway_time = np.concatenate([r[1] for r in results])
     runaway_actor = np.concatenate([r[2] for r in results])
     status = np.concatenate([r[3] for r in results])
+    collapse_time = np.concatenate([r[4] for r in results])
     done = spending.shape[0]
     failed = int(np.sum(status < 0))
     if failed:
@@ -258,6 +261,7 @@ def simulate_ensemble(
             "runaway_time": ("member", runaway_time),
             "runaway_actor": ("member", actor_names),
             "status": ("member", status),
+            "collapse_time": ("member", collapse_time),
         },
         coords=coords,
         attrs={
@@ -277,7 +281,7 @@ def _ensemble_chunk(compiled, schedule, parameters, initial, t0, t1, times, opti
     and each member's status."""
     limit, floor, method, rtol, atol, max_steps = options
     batch = Batch(
-        compiled.rhs, compiled.jac, times, initial, limit, floor, method, rtol, atol, max_steps
+        compiled.rhs, compiled.jac, times, initial, limit, floor, method, rtol, atol, max_steps, t0
     )
     segments = _segments(t0, t1, schedule)
     for index, (a, b) in enumerate(segments):
@@ -290,4 +294,5 @@ def _ensemble_chunk(compiled, schedule, parameters, initial, t0, t1, times, opti
         batch.segment(a, b, index == len(segments) - 1, params_at)
     for member, reason in sorted(batch.reasons.items()):
         messages.append(f"member {member} stopped: {reason}")
-    return np.transpose(batch.out, (2, 0, 1)), batch.runaway_time, batch.runaway_actor, batch.fate
+    spending = np.transpose(batch.out, (2, 0, 1))
+    return spending, batch.runaway_time, batch.runaway_actor, batch.fate, batch.collapse_time

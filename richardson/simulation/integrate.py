@@ -208,10 +208,11 @@ def simulate(
     status, message, runaway = 0, "integrated the whole time span", None
     notes: list[str] = []
     if np.max(np.abs(y)) >= limit:
-        runaway = Runaway(model.actors[int(np.argmax(np.abs(y)))], t0)
+        first = int(np.argmax(np.abs(y)))
+        runaway = Runaway(model.actors[first], t0) if y[first] > 0 else None
         out_t, out_y, status = [np.array([t0])], [y[None, :]], 1
-        message = "initial state already at or above the ceiling"
-    segments = [] if runaway else _segments(t0, t1, schedule)
+        message = f"initial |state| already at or above the ceiling {limit:g}"
+    segments = [] if status else _segments(t0, t1, schedule)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for index, (a, b) in enumerate(segments):
             last = index == len(segments) - 1
@@ -241,8 +242,15 @@ def simulate(
             y = result.end
             if result.status == 1:
                 actor, at = model.actors[result.hit[0]], result.hit[1]
-                runaway, status = Runaway(actor, at), 1
-                message = _runaway_message(result, actor, limit, explicit_ceiling)
+                status = 1
+                if result.end[result.hit[0]] < 0:
+                    message = (
+                        f"{actor} fell below -{limit:g} at t = {at:.6g}: spending driven "
+                        "negative without bound, a collapse (not runaway)"
+                    )
+                else:
+                    runaway = Runaway(actor, at)
+                    message = _runaway_message(result, actor, limit, explicit_ceiling)
                 break
             if result.status < 0:
                 status, message = -1, _failure_message(result, model.actors)

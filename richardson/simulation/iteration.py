@@ -76,9 +76,13 @@ def iterate(
             x = compiled.rhs(float(k), x, schedule.at(float(k), p_base))
             if not np.all(np.isfinite(x)) or np.max(np.abs(x)) >= limit:
                 finite = np.where(np.isfinite(x), np.abs(x), np.inf)
-                runaway = Runaway(model.actors[int(np.argmax(finite))], float(k + 1))
+                first = int(np.argmax(finite))
                 status = 1
                 message = f"state left the admissible range |x| < {limit:g} at step {k + 1}"
+                if x[first] < 0:
+                    message += ": spending driven negative without bound, a collapse"
+                else:
+                    runaway = Runaway(model.actors[first], float(k + 1))
                 states.append(np.where(np.isfinite(x), x, np.nan))
                 break
             states.append(x)

@@ -45,6 +45,7 @@ for line in sys.stdin:
                 "status": data["status"].values.tolist(),
                 "runaway": np.nan_to_num(data["runaway_time"].values, nan=-1.0).tolist(),
                 "complete": result.complete,
+                "collapse": np.nan_to_num(data["collapse_time"].values, nan=-1.0).tolist(),
                 "message": result.message,
                 "last": np.nan_to_num(data["spending"].values[:, -1], nan=-1.0).tolist(),
             }
@@ -206,8 +207,11 @@ def test_downward_blow_up_is_caught_by_the_guard_on_the_magnitude(worker, method
         ONE.format(rhs="-x**2"),
         f"rd.simulate(model, (0, 5), [-1.0], method={method!r})",
     )
-    assert answer["status"] == 1 and answer["runaway"][0] == "x"
-    assert answer["runaway"][1] == pytest.approx(1 - 1e-6, abs=5e-7)
+    # a collapse (spending driven negative without bound), not runaway
+    assert answer["status"] == 1 and answer["runaway"] is None
+    assert "collapse" in answer["message"]
+    at = float(answer["message"].split("at t = ")[1].split(":")[0])
+    assert at == pytest.approx(1 - 1e-6, abs=5e-7)
     assert answer["last"] == [-1e6]
 
 
@@ -284,8 +288,10 @@ def test_ensemble_with_blow_ups_up_and_down_and_a_nan_member(worker):
         "rd.simulate_ensemble(model, {'c': [0.0, -1.0]}, (0, 5), [-1.0])",
         ENSEMBLE_BOUND,
     )
-    assert down["status"] == [0, 1] and down["last"] == [[-1.0], [-1e6]]
-    assert down["runaway"][1] == pytest.approx(1 - 1e-6, abs=5e-7) and down["complete"]
+    # member 1 collapses (status 2), the guard watching |x|; no runaway time
+    assert down["status"] == [0, 2] and down["last"] == [[-1.0], [-1e6]]
+    assert down["runaway"] == [-1.0, -1.0] and down["complete"]
+    assert down["collapse"][1] == pytest.approx(1 - 1e-6, abs=5e-7)
 
 
 # ------------------------------------------------------------ floors, exactly

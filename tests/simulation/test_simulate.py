@@ -331,9 +331,11 @@ def test_iterate_refuses_nan_and_watches_the_magnitude():
         rd.iterate(model, 10, [1.0], params={"r": math.nan})
     with pytest.raises(rd.SimulationError, match="ceiling is nan"):
         rd.iterate(model, 10, [1.0], ceiling=math.nan)
-    # from -1 the orbit runs to minus infinity: 3^7 = 2187 is the first |x| above 1000
+    # from -1 the orbit runs to minus infinity: 3^7 = 2187 is the first |x| above 1000;
+    # driven negative without bound is a collapse, not runaway
     tr = rd.iterate(model, 100, [-1.0], ceiling=1e3)
-    assert tr.has_runaway and tr.runaway.time == 7.0 and tr.values[-1, 0] == -2187.0
+    assert tr.status == 1 and not tr.has_runaway and "collapse" in tr.message
+    assert tr.time[-1] == 7.0 and tr.values[-1, 0] == -2187.0
 
 
 def test_stability_map_refuses_nan_grid_values_and_parameters(classic):
