@@ -62,6 +62,7 @@ class Batch:
         self.y = initial.astype(float).copy()
         self.out = np.full((len(times), n, m), np.nan)
         self.fate = np.full(m, _RUNNING)
+        self._frozen = np.zeros(m, dtype=bool)
         self.runaway_time = np.full(m, np.nan)
         self.runaway_actor = np.full(m, -1)
         self.collapse_time = np.full(m, np.nan)
@@ -76,22 +77,28 @@ class Batch:
     # -------------------------------------------------------------- the field
     @property
     def frozen(self) -> np.ndarray:
-        return self.fate != _RUNNING
+        return self._frozen
+
+    def _set_fate(self, member: int, fate: int) -> None:
+        self.fate[member] = fate
+        self._frozen = self.fate != _RUNNING
 
     def _fun(self, t: float, flat: np.ndarray) -> np.ndarray:
         state = flat.reshape(self.n, self.m)
-        with np.errstate(all="ignore"):
-            rate = np.asarray(self.rhs(t, state, self._params(t)), dtype=float)
+        if self.floor is not None:
+            state = np.maximum(state, self.floor)  # the field continued from the floor
+        rate = np.asarray(self.rhs(t, state, self._params(t)), dtype=float)
         if self.floor is not None:
             rate = np.where((state <= self.floor) & (rate < 0), 0.0, rate)
-        rate[:, self.frozen] = 0.0
-        bad = ~np.all(np.isfinite(rate) & np.isfinite(state), axis=0)
-        for member in np.nonzero(bad)[0]:
-            if member not in self._pending:
-                column = rate[:, member]
-                kind = "overflow" if np.any(np.isinf(column)) else "nan"
-                self._pending[member] = (t, kind)
-        rate[:, bad] = 0.0
+        if self._frozen.any():
+            rate[:, self._frozen] = 0.0
+        if not np.isfinite(rate).all():
+            bad = ~np.all(np.isfinite(rate), axis=0)
+            for member in np.nonzero(bad)[0]:
+                if member not in self._pending:
+                    kind = "overflow" if np.any(np.isinf(rate[:, member])) else "nan"
+                    self._pending[member] = (t, kind)
+            rate[:, bad] = 0.0
         return rate.ravel()
 
     def _block_jac(self, t: float, flat: np.ndarray):  # noqa: ANN202
@@ -116,10 +123,10 @@ class Batch:
         magnitude = np.where(np.isfinite(state), np.abs(state), np.inf)
         actor = int(np.argmax(magnitude))
         if state[actor] < 0:
-            self.fate[member] = _COLLAPSE
+            self._set_fate(member, _COLLAPSE)
             self.collapse_time[member] = t
         else:
-            self.fate[member] = _RUNAWAY
+            self._set_fate(member, _RUNAWAY)
             self.runaway_time[member] = t
             self.runaway_actor[member] = actor
         clipped = np.clip(np.where(np.isfinite(state), state, self.limit), -self.limit, self.limit)
@@ -127,7 +134,7 @@ class Batch:
         self.out[self.times > t, :, member] = clipped
 
     def _fail(self, member: int, t: float, reason: str) -> None:
-        self.fate[member] = _FAILED
+        self._set_fate(member, _FAILED)
         self.reasons[int(member)] = reason
         self.out[self.times > t, :, member] = np.nan
 

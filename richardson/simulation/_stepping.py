@@ -150,7 +150,10 @@ class _Loop:
 
     # ------------------------------------------------------------------ pieces
     def _rate(self, t: float, y: np.ndarray) -> np.ndarray:
-        rate = np.asarray(self.fun(t, y), dtype=float)
+        # below the floor (trial states only) the field is continued from the floor, so a
+        # model undefined there (sqrt, log of spending) is never evaluated outside its domain
+        state = y if self.floor is None else np.maximum(y, self.floor)
+        rate = np.asarray(self.fun(t, state), dtype=float)
         if self.pinned.any():
             rate = np.where(self.pinned, 0.0, rate)
         if not np.all(np.isfinite(rate)):
@@ -204,7 +207,7 @@ class _Loop:
 
     def _free_rate(self, t: float, y: np.ndarray) -> np.ndarray:
         """The rate a pinned state would have if it were let go."""
-        state = np.where(self.pinned, self.floor, y)
+        state = np.maximum(np.where(self.pinned, self.floor, y), self.floor)
         return np.asarray(self.fun(t, state), dtype=float)
 
     # ------------------------------------------------------------------ loop

@@ -344,3 +344,29 @@ def test_stability_map_refuses_nan_grid_values_and_parameters(classic):
         rd.stability_map(classic, {"k": [0.1, math.nan], "l": [0.1, 0.2]})
     with pytest.raises(rd.InvalidParameterError, match="parameter 'a' is nan.*fixed"):
         rd.stability_map(classic, {"k": [0.1, 0.2]}, fixed={"a": math.nan})
+
+
+def test_nan_rate_is_a_failure_that_names_the_state():
+    # x' = -sqrt(x) from 1 reaches 0 at t = 2; beyond, sqrt of a negative trial state is NaN
+    x = sp.Symbol("x")
+    model = rd.Model(["x"], {}, [-sp.sqrt(x)])
+    tr = rd.simulate(model, (0, 5), [1.0], method="RK45")
+    assert tr.status == -1 and not tr.success and tr.runaway is None
+    assert "rate of x is NaN" in tr.message and "floor" in tr.message
+    assert np.all(np.isfinite(tr.values)) and tr.time[-1] <= 2.0 + 1e-6
+    # before that: x = (1 - t/2)^2
+    early = tr.time < 1.9
+    np.testing.assert_allclose(tr.values[early, 0], (1 - tr.time[early] / 2) ** 2, rtol=1e-6)
+    # with a floor the run goes on: x stays at 0 from t = 2
+    floored = rd.simulate(model, (0, 5), [1.0], floor=0.0, method="RK45")
+    assert floored.status == 0 and floored.values[-1, 0] == 0.0
+
+
+def test_step_budget_stops_a_stiff_run_under_an_explicit_method():
+    model = rd.richardson2(a=1e6)  # time scale 1e-6 years: stiff for RK45 over 20 years
+    tr = rd.simulate(model, (0, 20), [1, 1], method="RK45", max_steps=500)
+    assert tr.status == -1 and "budget of 500 steps" in tr.message and "Radau" in tr.message
+    stiff = rd.simulate(model, (0, 20), [1, 1], method="Radau", max_steps=500)
+    assert stiff.status == 0
+    with pytest.raises(rd.SimulationError, match="max_steps"):
+        rd.simulate(model, (0, 20), [1, 1], max_steps=0)
