@@ -13,6 +13,7 @@ import os
 import select
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +22,9 @@ import scipy.optimize
 
 import richardson as rd
 
+#: The directory holding the package under test.
+SOURCE = Path(rd.__file__).resolve().parents[1]
+
 #: Wall-clock bound of one run (seconds), from issue 18.
 BOUND = 2.0
 
@@ -28,6 +32,7 @@ WORKER = r"""
 import json, sys, time
 import numpy as np, sympy as sp
 import richardson as rd
+assert rd.__file__.startswith(sys.argv[1]), rd.__file__
 x, y, c = sp.symbols("x y c")
 for line in sys.stdin:
     case = json.loads(line)
@@ -70,11 +75,12 @@ class Worker:
     def __init__(self) -> None:
         env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONWARNINGS": "error"}
         self.process = subprocess.Popen(
-            [sys.executable, "-c", WORKER],
+            [sys.executable, "-c", WORKER, str(SOURCE)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             env=env,
+            cwd=SOURCE,  # the worker imports the richardson under test, whatever the cwd
         )
 
     def _line(self, timeout: float) -> str | None:
