@@ -27,7 +27,13 @@ import pandas as pd
 import xarray as xr
 from tqdm.auto import tqdm
 
-from ..errors import ModelError, RichardsonWarning, UnknownSymbolError, did_you_mean
+from ..errors import (
+    InvalidParameterError,
+    ModelError,
+    RichardsonWarning,
+    UnknownSymbolError,
+    did_you_mean,
+)
 from ..model.core import Model
 from ._family_map import few_entry_map
 from .balances import _check_autonomous, _linear_parts
@@ -320,6 +326,23 @@ def _linear_chunk(A: np.ndarray, b: np.ndarray, discrete: bool) -> tuple[np.ndar
     return linear_verdicts(A, b, discrete)
 
 
+def _check_finite_grid(model, names, axes, base, fixed) -> None:  # noqa: ANN001
+    """Refuse NaN or infinite grid values and parameters, naming the culprit."""
+    for name, axis in zip(names, axes, strict=True):
+        bad = np.nonzero(~np.isfinite(axis))[0]
+        if bad.size:
+            raise InvalidParameterError(
+                f"grid value {name}[{bad[0]}] is {axis[bad[0]]}; every grid value must be a "
+                f"finite number: drop it from the values of {name!r}."
+            )
+    for name, value in zip(model.param_names, base, strict=True):
+        if name not in names and not np.isfinite(value):
+            where = "fixed=..." if name in fixed else "the model's default"
+            raise InvalidParameterError(
+                f"parameter {name!r} is {value} (from {where}); give it a finite value."
+            )
+
+
 def stability_map(
     model: Model,
     grid: Mapping[str, Any],
@@ -376,6 +399,8 @@ def stability_map(
     ------
     ModelError
         For unknown parameter names or a malformed grid.
+    InvalidParameterError
+        For a NaN or infinite grid value or fixed parameter (the message names it).
 
     Examples
     --------
@@ -403,6 +428,7 @@ def stability_map(
             raise ModelError(f"{name!r} is both in the grid and in fixed=...; keep one")
     base = model.param_vector(fixed)
     axes = [np.asarray(a, dtype=float) for a in axes]
+    _check_finite_grid(model, names, axes, base, fixed)
     shape = tuple(len(a) for a in axes)
     n_points = int(np.prod(shape))
     compiled = model.compile()

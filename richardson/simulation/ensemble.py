@@ -11,23 +11,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
-import scipy.optimize
-import scipy.sparse
 import xarray as xr
-from scipy.integrate import solve_ivp
 from tqdm import tqdm
 
 from ..errors import ModelError, SimulationError, UnknownSymbolError, did_you_mean
 from ..model.core import Model
 from ..model.interventions import Intervention, Schedule
-from .integrate import (
-    _ceiling_value,
-    _interventions,
-    _output_times,
-    _segments,
-    _time_span,
+from ._batch import ENSEMBLE_MAX_STEPS, Batch
+from ._inputs import (
+    ceiling_value,
+    check_floor,
+    check_initial,
+    check_params,
+    output_times,
 )
+from .integrate import _interventions, _segments, _time_span
 from .trajectory import Ensemble
 
 __all__ = ["simulate_ensemble"]
@@ -72,8 +70,7 @@ def _param_array(model: Model, param_sets: Any) -> np.ndarray:
                 f"{name!r} is not a parameter of this model{did_you_mean(name, index)}"
             )
         array[index[name]] = values
-    if not np.all(np.isfinite(array)):
-        raise SimulationError("param_sets contain non-finite values")
+    check_params(model.param_names, array, " in param_sets")
     return array
 
 
@@ -90,19 +87,6 @@ def _initial_array(model: Model, y0: Any, m: int) -> np.ndarray:
     return np.ascontiguousarray(array.T)
 
 
-def _block_jacobian(jac, n: int, m: int):  # noqa: ANN001, ANN202
-    """Sparse block-diagonal Jacobian of the flattened ``(n, m)`` system (row-major)."""
-    i, j, member = np.meshgrid(np.arange(n), np.arange(n), np.arange(m), indexing="ij")
-    rows = (i * m + member).ravel()
-    cols = (j * m + member).ravel()
-
-    def sparse_jac(t: float, flat: np.ndarray):  # noqa: ANN202
-        blocks = jac(t, flat.reshape(n, m))
-        return scipy.sparse.csc_array((blocks.ravel(), (rows, cols)), shape=(n * m, n * m))
-
-    return sparse_jac
-
-
 def simulate_ensemble(
     model: Model,
     param_sets: Any,
@@ -117,6 +101,7 @@ def simulate_ensemble(
     atol: float = 1e-10,
     chunk_size: int = 5000,
     progress: bool | None = None,
+    max_steps: int = ENSEMBLE_MAX_STEPS,
 ) -> Ensemble:
     """Integrate one model for many parameter sets as one batched system.
 
@@ -142,9 +127,10 @@ def simulate_ensemble(
     interventions : sequence of Intervention
         Applied to every member (added to the model's own).
     ceiling : float, optional
-        Spending level at which a member counts as runaway; that member is frozen there
-        and its crossing time interpolated on the output grid. Defaults to a guard
-        at ``GUARD_FACTOR * max(1, max|y0|)``.
+        Level of ``|spending|`` at which a member counts as runaway; that member is frozen
+        there and its crossing time located exactly on the solver's dense output. Defaults
+        to a guard at ``GUARD_FACTOR * max(1, max|y0|)`` (at most ``1e300``). A member
+        whose rate overflows counts as runaway at once.
     floor : float, optional
         Lower bound on every state (see :func:`simulate`).
     rtol, atol : float
@@ -153,11 +139,27 @@ def simulate_ensemble(
         Members integrated together; smaller chunks show progress more often.
     progress : bool, optional
         Show a progress bar; by default shown when there is more than one chunk.
+    max_steps : int
+        Step budget of a chunk per segment. When it is used up (or the solver fails), the
+        members forcing the small steps (stiff or fast) are stopped and flagged as failed,
+        and the others go on.
 
     Returns
     -------
     Ensemble
-        Interrupting (Ctrl-C) returns the members finished so far with ``complete=False``.
+        ``data["status"]`` is 0 for a member integrated over the whole span, 1 for runaway,
+        2 for a collapse (spending driven below ``-ceiling``; time in
+        ``data["collapse_time"]``), -1 for a member stopped by a NaN rate or stiffness (its
+        spending is NaN from then on; ``message`` says why). ``complete`` is False when any
+        member failed or the run was interrupted (Ctrl-C returns the members finished so
+        far).
+
+    Raises
+    ------
+    SimulationError
+        For a bad method, time span, output times, initial states, floor or ceiling.
+    InvalidParameterError
+        For a NaN or infinite parameter value (the message names parameter and member).
     """
     if model.kind != "ode":
         raise ModelError("this model is a map (kind='map'); iterate it with richardson.iterate")
@@ -167,14 +169,23 @@ def simulate_ensemble(
             "'BDF' or 'Radau'"
         )
     t0, t1 = _time_span(t_span, model)
-    times = _output_times(t_eval, t0, t1)
+    times = output_times(t_eval, t0, t1)
+    floor = check_floor(floor)
+    if int(max_steps) != max_steps or max_steps < 1:
+        raise SimulationError(f"max_steps must be a positive whole number, not {max_steps!r}.")
     parameters = _param_array(model, param_sets)
     m = parameters.shape[1]
     initial = _initial_array(model, y0, m)
+    check_initial(initial, model.states)
+    if floor is not None and np.any(initial < floor):
+        raise SimulationError(
+            f"an initial state lies below floor={floor}; raise y0 or lower the floor."
+        )
     applied = _interventions(model, interventions)
     schedule = Schedule(model.param_index, applied)
     compiled = model.compile()
-    limit = _ceiling_value(ceiling, initial)[0]
+    limit = ceiling_value(ceiling, initial)[0]
+    options = (limit, floor, method, rtol, atol, int(max_steps))
     chunk_size = max(1, int(chunk_size))
     starts = list(range(0, m, chunk_size))
     show = len(starts) > 1 if progress is None else bool(progress)
@@ -192,11 +203,7 @@ def simulate_ensemble(
                     t0,
                     t1,
                     times,
-                    limit,
-                    floor,
-                    method,
-                    rtol,
-                    atol,
+                    options,
                     messages,
                 )
             )
@@ -216,9 +223,19 @@ def simulate_ensemble(
     spending = np.concatenate([r[0] for r in results], axis=0)
     runaway_time = np.concatenate([r[1] for r in results])
     runaway_actor = np.concatenate([r[2] for r in results])
+    status = np.concatenate([r[3] for r in results])
+    collapse_time = np.concatenate([r[4] for r in results])
     done = spending.shape[0]
+    failed = int(np.sum(status < 0))
+    if failed:
+        complete = False
+        messages.insert(0, f"{failed} of {done} members failed")
     if floor is not None:
-        spending = np.maximum(spending, floor)
+        spending = (
+            np.fmax(spending, floor)
+            if not failed
+            else np.where(np.isnan(spending), np.nan, np.maximum(spending, floor))
+        )
     coords = {
         "member": np.arange(done),
         "time": times,
@@ -242,6 +259,8 @@ def simulate_ensemble(
             ),
             "runaway_time": ("member", runaway_time),
             "runaway_actor": ("member", actor_names),
+            "status": ("member", status),
+            "collapse_time": ("member", collapse_time),
         },
         coords=coords,
         attrs={
@@ -253,80 +272,26 @@ def simulate_ensemble(
             "time_unit": model.time_unit,
         },
     )
-    return Ensemble(data=data, complete=complete, message="; ".join(sorted(set(messages))))
+    return Ensemble(data=data, complete=complete, message="; ".join(messages))
 
 
-def _ensemble_chunk(
-    compiled,
-    schedule,
-    parameters,
-    initial,
-    t0,
-    t1,
-    times,
-    limit,
-    floor,  # noqa: ANN001, ANN202
-    method,
-    rtol,
-    atol,
-    messages,
-):
-    n, m = initial.shape
-    y = initial.copy()
-    out = np.full((len(times), n, m), np.nan)
+def _ensemble_chunk(compiled, schedule, parameters, initial, t0, t1, times, options, messages):  # noqa: ANN001, ANN202
+    """One chunk through every segment: spending ``(m, T, n)``, runaway times and actors,
+    and each member's status."""
+    limit, floor, method, rtol, atol, max_steps = options
+    batch = Batch(
+        compiled.rhs, compiled.jac, times, initial, limit, floor, method, rtol, atol, max_steps, t0
+    )
     segments = _segments(t0, t1, schedule)
     for index, (a, b) in enumerate(segments):
-        last = index == len(segments) - 1
-        mask = (times >= a) & ((times < b) | (last & (times <= b)))
         constant = not schedule.varies_within(a, b)
         p_const = schedule.at(0.5 * (a + b), parameters) if constant else None
 
         def params_at(t: float, p_const=p_const, constant=constant) -> np.ndarray:
             return p_const if constant else schedule.at(t, parameters)
 
-        def fun(t: float, flat: np.ndarray) -> np.ndarray:
-            state = flat.reshape(n, m)
-            rate = compiled.rhs(t, state, params_at(t))
-            if floor is not None:
-                rate = np.where((state <= floor) & (rate < 0), 0.0, rate)
-            stopped = np.max(state, axis=0) >= limit
-            if np.any(stopped):
-                rate = np.where(stopped[None, :], 0.0, rate)
-            return rate.ravel()
-
-        options = {}
-        if method in ("BDF", "Radau"):
-            options["jac"] = _block_jacobian(lambda t, s: compiled.jac(t, s, params_at(t)), n, m)
-        eval_times = np.append(times[mask & (times < b)], b)
-        with np.errstate(over="ignore", invalid="ignore"):
-            solution = solve_ivp(
-                fun,
-                (a, b),
-                y.ravel(),
-                method=method,
-                t_eval=eval_times,
-                rtol=rtol,
-                atol=atol,
-                **options,
-            )
-        messages.append(solution.message)
-        states = solution.y.T.reshape(-1, n, m)
-        keep = np.isin(solution.t, times[mask])
-        out[np.isin(times, solution.t[keep]) & mask] = states[keep]
-        if solution.status < 0:
-            break
-        y = states[-1]
-    peak = out.max(axis=1)  # (time, member)
-    crossed = peak >= limit
-    runaway_time = np.full(m, np.nan)
-    runaway_actor = np.full(m, -1)
-    for member in np.nonzero(crossed.any(axis=0))[0]:
-        first = int(np.argmax(crossed[:, member]))
-        runaway_actor[member] = int(np.argmax(out[first, :, member]))
-        if first == 0:
-            runaway_time[member] = times[0]
-            continue
-        lo, hi = peak[first - 1, member], peak[first, member]
-        fraction = (limit - lo) / (hi - lo) if hi > lo else 1.0
-        runaway_time[member] = times[first - 1] + fraction * (times[first] - times[first - 1])
-    return np.transpose(out, (2, 0, 1)), runaway_time, runaway_actor
+        batch.segment(a, b, index == len(segments) - 1, params_at)
+    for member, reason in sorted(batch.reasons.items()):
+        messages.append(f"member {member} stopped: {reason}")
+    spending = np.transpose(batch.out, (2, 0, 1))
+    return spending, batch.runaway_time, batch.runaway_actor, batch.fate, batch.collapse_time

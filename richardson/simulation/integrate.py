@@ -17,12 +17,22 @@ import numpy as np
 import scipy.linalg
 import scipy.optimize
 import scipy.sparse
-from scipy.integrate import odeint, solve_ivp
+from scipy.integrate import odeint
 
 from ..codegen.observables import compile_observables
 from ..errors import ModelError, SimulationError, did_you_mean
 from ..model.core import Model
 from ..model.interventions import Intervention, Schedule
+from ._inputs import (
+    GUARD_FACTOR,
+    ceiling_value,
+    check_floor,
+    check_initial,
+    check_params,
+    output_times,
+    time_span,
+)
+from ._stepping import MAX_STEPS, SegmentResult, integrate_segment
 from .breakpoints import time_breakpoints
 from .euler import euler_grid, euler_integrate, vensim_control
 from .trajectory import Runaway, Trajectory
@@ -33,46 +43,24 @@ __all__ = ["simulate", "METHODS", "GUARD_FACTOR"]
 #: ``"euler"`` (fixed-step Euler, Vensim's and PySD's arithmetic).
 METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF", "exact", "euler")
 
-_IMPLICIT = ("LSODA", "Radau", "BDF")
-
-#: Without an explicit ceiling, a run stops once a state exceeds this multiple of
-#: ``max(1, max|y0|)``: growth by a factor of a million counts as runaway.
-GUARD_FACTOR = 1e6
-
 
 def _check_method(method: str, model: Model) -> None:
     if method not in METHODS:
         raise SimulationError(
-            f"unknown method {method!r}{did_you_mean(method, METHODS)}; use one of {METHODS}"
+            f"unknown method {method!r}.{did_you_mean(method, METHODS)} Use one of {METHODS}."
         )
 
 
 def _time_span(t_span: Sequence[float] | None, model: Model) -> tuple[float, float]:
+    """``t_span`` checked, or the model file's INITIAL TIME and FINAL TIME when it is None."""
     if t_span is None:
         control = vensim_control(model)
         if "initial_time" not in control or "final_time" not in control:
             raise SimulationError(
-                "t_span is needed: the model carries no INITIAL TIME and FINAL TIME"
+                "t_span is needed: the model carries no INITIAL TIME and FINAL TIME."
             )
         t_span = (control["initial_time"], control["final_time"])
-    try:
-        t0, t1 = (float(t) for t in t_span)
-    except (TypeError, ValueError) as err:
-        raise SimulationError(f"t_span must be a pair (t0, t1), not {t_span!r}") from err
-    if not (math.isfinite(t0) and math.isfinite(t1)) or t1 <= t0:
-        raise SimulationError(f"t_span ({t0}, {t1}) must be finite with t1 > t0")
-    return t0, t1
-
-
-def _output_times(t_eval: Any, t0: float, t1: float) -> np.ndarray:
-    if t_eval is None:
-        return np.linspace(t0, t1, 201)
-    times = np.asarray(t_eval, dtype=float).ravel()
-    if times.size == 0 or np.any(np.diff(times) <= 0):
-        raise SimulationError("t_eval must be a non-empty, strictly increasing sequence of times")
-    if times[0] < t0 or times[-1] > t1:
-        raise SimulationError(f"t_eval must lie inside t_span ({t0}, {t1})")
-    return times
+    return time_span(t_span)
 
 
 def _interventions(model: Model, extra: Sequence[Intervention]) -> tuple[Intervention, ...]:
@@ -91,30 +79,6 @@ def _segments(
 ) -> list[tuple[float, float]]:
     edges = [t0, *sorted(set(schedule.breakpoints(t0, t1)) | set(extra)), t1]
     return list(zip(edges[:-1], edges[1:], strict=True))
-
-
-def _ceiling_value(ceiling: float | None, y0: np.ndarray) -> tuple[float, bool]:
-    if ceiling is None:
-        return GUARD_FACTOR * max(1.0, float(np.max(np.abs(y0)))), False
-    ceiling = float(ceiling)
-    if not math.isfinite(ceiling):
-        raise SimulationError(f"ceiling must be finite, not {ceiling}")
-    return ceiling, True
-
-
-def _with_floor(fun, floor: float | None):  # noqa: ANN001, ANN202
-    """Project the vector field so that states at the floor do not fall below it."""
-    if floor is None:
-        return fun
-
-    def floored(t: float, y: np.ndarray) -> np.ndarray:
-        rate = fun(t, y)
-        blocked = (y <= floor) & (rate < 0)
-        if np.any(blocked):
-            rate = np.where(blocked, 0.0, rate)
-        return rate
-
-    return floored
 
 
 def _affine_propagator(
@@ -164,6 +128,7 @@ def simulate(
     atol: float = 1e-10,
     max_step: float = math.inf,
     dt: float | None = None,
+    max_steps: int = MAX_STEPS,
 ) -> Trajectory:
     """Integrate a model over a time span.
 
@@ -192,20 +157,24 @@ def simulate(
         Scheduled parameter changes (:func:`step`, :func:`pulse`, :func:`ramp`), added to the
         model's own. The solver restarts at each discontinuity.
     ceiling : float, optional
-        Spending level (same units as the states) at which growth counts as runaway;
-        integration stops there and ``Trajectory.runaway`` records actor and time. Without
-        it, a guard at ``GUARD_FACTOR * max(1, max|y0|)`` plays that role, so finite-time
-        blow-up never hangs.
+        Level of ``|spending|`` (same units as the states) at which growth counts as
+        runaway; integration stops there and ``Trajectory.runaway`` records actor and time.
+        Without it, a guard at ``GUARD_FACTOR * max(1, max|y0|)`` (at most ``1e300``) plays
+        that role, so finite-time blow-up never hangs. A rate that overflows before the
+        state reaches the level also counts as runaway.
     floor : float, optional
         Lower bound on every state, e.g. ``0`` to keep spending non-negative (the pure
-        linear model can go negative). The vector field is projected: a state at the floor
-        cannot decrease.
+        linear model can go negative). A state that reaches the floor stays there until
+        its own rate turns positive (located as events, so the solver never chatters).
     rtol, atol : float
         Relative and absolute tolerances of the solver.
     max_step : float
         Largest step the solver may take (time units).
     dt : float, optional
         Step of ``method="euler"`` (model time unit); the file's TIME STEP by default.
+    max_steps : int
+        Budget of solver steps per segment (between interventions); a run that uses it up
+        (a stiff system under an explicit method) stops with ``status=-1`` and a message.
 
     Returns
     -------
@@ -214,7 +183,10 @@ def simulate(
     Raises
     ------
     SimulationError
-        For a bad time span, output times, method, initial state or intervention.
+        For a bad time span, output times (NaN included), method, initial state, floor,
+        ceiling or intervention.
+    InvalidParameterError
+        If a parameter value is NaN or infinite (the message names it).
     ModelError
         If the model is a map, or a parameter name is unknown.
 
@@ -227,20 +199,23 @@ def simulate(
     2.1579
     """
     if model.kind != "ode":
-        raise ModelError("this model is a map (kind='map'); use richardson.iterate instead")
+        raise ModelError("this model is a map (kind='map'); use richardson.iterate instead.")
     _check_method(method, model)
     t0, t1 = _time_span(t_span, model)
     if dt is not None and method != "euler":
-        raise SimulationError("dt= is the step of method='euler'; the other methods adapt it")
-    times = _output_times(t_eval, t0, t1) if method != "euler" else None
+        raise SimulationError("dt= is the step of method='euler'; the other methods adapt it.")
+    times = output_times(t_eval, t0, t1) if method != "euler" else None
+    floor = check_floor(floor)
     y = model.initial_vector(y0)
-    if not np.all(np.isfinite(y)):
-        raise SimulationError(f"initial state {y.tolist()} is not finite")
+    check_initial(y, model.states)
     if floor is not None and np.any(y < floor):
         raise SimulationError(
-            f"initial state {y.tolist()} lies below floor={floor}; raise y0 or lower the floor"
+            f"initial state {y.tolist()} lies below floor={floor}; raise y0 or lower the floor."
         )
     p_base = model.param_vector(params)
+    check_params(model.param_names, p_base)
+    if int(max_steps) != max_steps or max_steps < 1:
+        raise SimulationError(f"max_steps must be a positive whole number, not {max_steps!r}.")
     applied = _interventions(model, interventions)
     schedule = Schedule(model.param_index, applied)
     if method == "euler":
@@ -266,29 +241,28 @@ def simulate(
     ):
         raise SimulationError(
             "method='exact' needs a linear, autonomous model with piecewise-constant parameters "
-            "(no ramps); use method='LSODA'"
+            "(no ramps); use method='LSODA'."
         )
-    limit, explicit_ceiling = _ceiling_value(ceiling, y)
+    limit, explicit_ceiling = ceiling_value(ceiling, y)
 
     out_t: list[np.ndarray] = []
     out_y: list[np.ndarray] = []
     status, message, runaway = 0, "integrated the whole time span", None
-    if np.max(y) >= limit:
-        runaway = Runaway(model.actors[int(np.argmax(y))], t0)
+    notes: list[str] = []
+    if np.max(np.abs(y)) >= limit:
+        first = int(np.argmax(np.abs(y)))
+        runaway = Runaway(model.actors[first], t0) if y[first] > 0 else None
         out_t, out_y, status = [np.array([t0])], [y[None, :]], 1
-        message = "initial state already at or above the ceiling"
-    segments = [] if runaway else _segments(t0, t1, schedule, extra)
+        message = f"initial |state| already at or above the ceiling {limit:g}"
+    segments = [] if status else _segments(t0, t1, schedule, extra)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for index, (a, b) in enumerate(segments):
             last = index == len(segments) - 1
             wanted = times[(times >= a) & ((times < b) | (last & (times <= b)))]
             if method == "exact":
-                seg_t, seg_y, hit, y = _exact_segment(
-                    compiled, schedule, p_base, a, b, y, wanted, limit
-                )
-                seg_status, seg_message = (1, "ceiling reached") if hit is not None else (0, "")
+                result = _exact_segment(compiled, schedule, p_base, a, b, y, wanted, limit)
             else:
-                seg_t, seg_y, hit, y, seg_status, seg_message = _ivp_segment(
+                result = _ivp_segment(
                     compiled,
                     schedule,
                     p_base,
@@ -302,26 +276,31 @@ def simulate(
                     rtol,
                     atol,
                     max_step,
+                    int(max_steps),
                 )
-            out_t.append(seg_t)
-            out_y.append(seg_y)
-            if hit is not None:
-                runaway = Runaway(model.actors[hit[0]], hit[1])
+            out_t.append(result.times)
+            out_y.append(result.values)
+            notes.extend(result.notes)
+            y = result.end
+            if result.status == 1:
+                actor, at = model.actors[result.hit[0]], result.hit[1]
                 status = 1
-                message = (
-                    f"{model.actors[hit[0]]} crossed the ceiling {limit:g} at t = {hit[1]:.6g}"
-                    if explicit_ceiling
-                    else f"{model.actors[hit[0]]} grew past the guard {limit:g} (a millionfold "
-                    f"increase) at t = {hit[1]:.6g}; pass ceiling=... to set the level"
-                )
+                if result.end[result.hit[0]] < 0:
+                    message = (
+                        f"{actor} fell below -{limit:g} at t = {at:.6g}: spending driven "
+                        "negative without bound, a collapse (not runaway)"
+                    )
+                else:
+                    runaway = Runaway(actor, at)
+                    message = _runaway_message(result, actor, limit, explicit_ceiling)
                 break
-            if seg_status < 0:
-                status, message = -1, seg_message
+            if result.status < 0:
+                status, message = -1, _failure_message(result, model.actors)
                 break
+    if notes:
+        message = f"{message} ({'; '.join(notes)})"
     all_t = np.concatenate(out_t) if out_t else np.array([t0])
     all_y = np.concatenate(out_y) if out_y else y[None, :]
-    if floor is not None:
-        all_y = np.maximum(all_y, floor)
     attrs = {
         "model": model.name or "model",
         "method": method,
@@ -394,7 +373,7 @@ def _finish(
 def _simulate_euler(model, applied, schedule, p_base, y, t0, t1, dt, t_eval, ceiling):  # noqa: ANN001, ANN202
     """``method="euler"``: fixed steps on the grid ``t0 + n dt``, output at SAVEPER."""
     step, n_steps, output = euler_grid(model, t0, t1, dt, None, t_eval)
-    limit = None if ceiling is None else _ceiling_value(ceiling, y)[0]
+    limit = None if ceiling is None else ceiling_value(ceiling, y)[0]
     if model.n_states:
         rhs = model.compile().rhs
     else:
@@ -407,6 +386,39 @@ def _simulate_euler(model, applied, schedule, p_base, y, t0, t1, dt, t_eval, cei
     return _finish(
         model, applied, schedule, p_base, times, values, "euler", extra, status, message, runaway
     )
+
+
+def _runaway_message(result: SegmentResult, actor: str, limit: float, explicit: bool) -> str:
+    at = result.hit[1]
+    if result.reason == "rate":
+        return (
+            f"the rate of {actor} overflowed (beyond the largest double) {result.message} at "
+            f"t = {at:.6g}, before the state reached the {'ceiling' if explicit else 'guard'} "
+            f"{limit:g}: spending was escaping to infinity, counted as runaway"
+        )
+    if result.reason == "singular":
+        return (
+            f"{actor} was growing without bound ({result.message}) when the solver could no "
+            f"longer advance at t = {at:.6g}: a finite-time blow-up, counted as runaway"
+        )
+    if result.reason == "state":
+        return f"{actor} left the range of double precision at t = {at:.6g}, counted as runaway"
+    if explicit:
+        return f"{actor} crossed the ceiling {limit:g} at t = {at:.6g}"
+    return (
+        f"{actor} grew past the guard {limit:g} (|spending| up a millionfold) at t = {at:.6g}; "
+        "pass ceiling=... to set the level"
+    )
+
+
+def _failure_message(result: SegmentResult, actors: Sequence[str]) -> str:
+    if result.reason == "nan":
+        actor = actors[result.hit[0]]
+        return (
+            f"the rate of {actor} {result.message}: the model is undefined there (a log, root "
+            "or power of a negative number, or inf - inf); check the equations or set a floor"
+        )
+    return result.message
 
 
 def _segment_function(compiled, schedule, p_base, a, b):  # noqa: ANN001, ANN202
@@ -450,10 +462,10 @@ def _lean_lsoda(compiled, schedule, p_base, a, b, y, wanted, limit, rtol, atol, 
             hmax=0.0 if math.isinf(max_step) else max_step,
             full_output=True,
         )
-    if caught or info["message"] != "Integration successful." or np.max(values) >= limit:
+    if caught or info["message"] != "Integration successful." or np.max(np.abs(values)) >= limit:
         return None
     keep = np.isin(eval_times, wanted)
-    return eval_times[keep], values[keep], None, values[-1], 0, info["message"]
+    return SegmentResult(eval_times[keep], values[keep], values[-1], 0, info["message"])
 
 
 def _ivp_segment(
@@ -466,75 +478,55 @@ def _ivp_segment(
     wanted,
     limit,
     floor,
-    method,  # noqa: ANN001, ANN202
+    method,  # noqa: ANN001
     rtol,
     atol,
     max_step,
-):
+    max_steps,
+) -> SegmentResult:
     if method == "LSODA" and floor is None:
         lean = _lean_lsoda(compiled, schedule, p_base, a, b, y, wanted, limit, rtol, atol, max_step)
         if lean is not None:
             return lean
     fun, jac = _segment_function(compiled, schedule, p_base, a, b)
-    fun = _with_floor(fun, floor)
-
-    def hit_ceiling(t: float, state: np.ndarray) -> float:
-        return limit - float(np.max(state))
-
-    hit_ceiling.terminal = True
-    hit_ceiling.direction = -1
-    eval_times = np.append(wanted[wanted < b], b)
-    options = {"jac": jac} if method in _IMPLICIT and floor is None else {}
-    solution = solve_ivp(
-        fun,
-        (a, b),
-        y,
-        method=method,
-        t_eval=eval_times,
-        events=hit_ceiling,
-        rtol=rtol,
-        atol=atol,
-        max_step=max_step,
-        **options,
+    return integrate_segment(
+        fun, jac, a, b, y, wanted, limit, floor, method, rtol, atol, max_step, max_steps
     )
-    seg_t, seg_y = solution.t, solution.y.T
-    if solution.status == 1 and solution.t_events[0].size:
-        t_hit = float(solution.t_events[0][0])
-        y_hit = solution.y_events[0][0]
-        keep = seg_t < t_hit
-        seg_t = np.append(seg_t[keep], t_hit)
-        seg_y = np.vstack([seg_y[keep], y_hit])
-        return seg_t, seg_y, (int(np.argmax(y_hit)), t_hit), y_hit, 1, solution.message
-    if solution.status < 0:
-        return seg_t, seg_y, None, seg_y[-1] if len(seg_y) else y, -1, solution.message
-    end_state = seg_y[-1]
-    keep = np.isin(seg_t, wanted)
-    return seg_t[keep], seg_y[keep], None, end_state, 0, solution.message
 
 
-def _exact_segment(compiled, schedule, p_base, a, b, y, wanted, limit):  # noqa: ANN001, ANN202
+def _magnitude(states: np.ndarray) -> np.ndarray:
+    """Largest ``|state|`` per row; a non-finite state counts as infinitely large."""
+    states = np.atleast_2d(states)
+    return np.where(np.isfinite(states), np.abs(states), np.inf).max(axis=1)
+
+
+def _exact_segment(compiled, schedule, p_base, a, b, y, wanted, limit) -> SegmentResult:  # noqa: ANN001
     bound = compiled.bind(schedule.at(0.5 * (a + b), p_base))
     matrix, offset = bound.matrix, bound.offset
     probe = np.union1d(wanted, [a, b])
     if len(probe) < 65:  # the ceiling is checked on the probe grid, then located exactly
         probe = np.union1d(probe, np.linspace(a, b, 65))
     states = _affine_propagator(matrix, offset, y, probe - a)
-    above = np.nonzero(states.max(axis=1) >= limit)[0]
-    if above.size:
-        first = above[0]
-        lo = probe[first - 1] if first > 0 else a
-        crossing = scipy.optimize.brentq(
-            lambda t: (
-                float(np.max(_affine_propagator(matrix, offset, y, np.array([t - a]))[0])) - limit
-            ),
-            lo,
-            probe[first],
-            xtol=1e-14,
-            rtol=1e-13,
-        )
-        at_hit = _affine_propagator(matrix, offset, y, np.array([crossing - a]))[0]
-        before = wanted[wanted < crossing]
-        seg_y = np.vstack([_affine_propagator(matrix, offset, y, before - a), at_hit])
-        return np.append(before, crossing), seg_y, (int(np.argmax(at_hit)), crossing), at_hit
-    keep = np.isin(probe, wanted)
-    return probe[keep], states[keep], None, states[-1]
+    above = np.nonzero(_magnitude(states) >= limit)[0]
+    if not above.size:
+        keep = np.isin(probe, wanted)
+        return SegmentResult(probe[keep], states[keep], states[-1], 0, "")
+
+    def excess(t: float) -> float:
+        state = _affine_propagator(matrix, offset, y, np.array([t - a]))
+        return float(min(_magnitude(state)[0], 2 * limit)) - limit
+
+    first = above[0]
+    lo = probe[first - 1] if first > 0 else a
+    crossing = scipy.optimize.brentq(
+        excess, lo, probe[first], xtol=1e-300, rtol=1e-13, maxiter=4000
+    )
+    at_hit = _affine_propagator(matrix, offset, y, np.array([crossing - a]))[0]
+    if not np.all(np.isfinite(at_hit)):
+        at_hit = np.where(np.isfinite(at_hit), at_hit, limit)
+    before = wanted[wanted < crossing]
+    seg_y = np.vstack([_affine_propagator(matrix, offset, y, before - a), at_hit])
+    index = int(np.argmax(np.abs(at_hit)))
+    return SegmentResult(
+        np.append(before, crossing), seg_y, at_hit, 1, "", (index, crossing), "guard"
+    )

@@ -10,10 +10,8 @@ import numpy as np
 from ..errors import ModelError, SimulationError
 from ..model.core import Model
 from ..model.interventions import Intervention, Schedule
-from .integrate import (
-    _ceiling_value,
-    _interventions,
-)
+from ._inputs import ceiling_value, check_initial, check_params
+from .integrate import _interventions
 from .trajectory import Runaway, Trajectory
 
 __all__ = ["iterate"]
@@ -43,13 +41,20 @@ def iterate(
     interventions : sequence of Intervention
         Scheduled parameter changes, with step index as time.
     ceiling : float, optional
-        Level at which iteration stops and records runaway (default: a guard at
+        Level of ``|x|`` at which iteration stops and records runaway (default: a guard at
         ``GUARD_FACTOR * max(1, max|x0|)``; a non-finite state also stops it).
 
     Returns
     -------
     Trajectory
         With ``time`` the step index.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a NaN or infinite parameter value (the message names it).
+    SimulationError
+        For a bad number of steps, initial state or ceiling.
     """
     if model.kind != "map":
         raise ModelError("this model is an ODE (kind='ode'); integrate it with richardson.simulate")
@@ -57,20 +62,27 @@ def iterate(
         raise SimulationError(f"n must be a positive whole number of steps, not {n!r}")
     n = int(n)
     x = model.initial_vector(x0)
+    check_initial(x, model.states)
     p_base = model.param_vector(params)
+    check_params(model.param_names, p_base)
     applied = _interventions(model, interventions)
     schedule = Schedule(model.param_index, applied)
     compiled = model.compile()
-    limit, _ = _ceiling_value(ceiling, x)
+    limit, _ = ceiling_value(ceiling, x)
     states = [x]
     runaway, status, message = None, 0, f"iterated {n} steps"
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for k in range(n):
             x = compiled.rhs(float(k), x, schedule.at(float(k), p_base))
-            if not np.all(np.isfinite(x)) or np.max(x) >= limit:
-                finite = np.where(np.isfinite(x), x, np.inf)
-                runaway = Runaway(model.actors[int(np.argmax(finite))], float(k + 1))
-                status, message = 1, f"state left the admissible range at step {k + 1}"
+            if not np.all(np.isfinite(x)) or np.max(np.abs(x)) >= limit:
+                finite = np.where(np.isfinite(x), np.abs(x), np.inf)
+                first = int(np.argmax(finite))
+                status = 1
+                message = f"state left the admissible range |x| < {limit:g} at step {k + 1}"
+                if x[first] < 0:
+                    message += ": spending driven negative without bound, a collapse"
+                else:
+                    runaway = Runaway(model.actors[first], float(k + 1))
                 states.append(np.where(np.isfinite(x), x, np.nan))
                 break
             states.append(x)

@@ -37,10 +37,12 @@ class Trajectory:
     attrs : mapping
         Model name, parameters, method, tolerances, ceiling, units.
     runaway : Runaway or None
-        ``(actor, time)`` at which spending crossed the ceiling (integration stopped there).
+        ``(actor, time)`` at which ``|spending|`` crossed the ceiling or guard, or its rate
+        overflowed (integration stopped there).
     status : int
-        0 when the whole time span was integrated, 1 when a ceiling stopped it, -1 when the
-        solver failed (see ``message``).
+        0 when the whole time span was integrated, 1 when a ceiling, the guard or an
+        overflowing rate stopped it (runaway), -1 when the run could not go on: a NaN rate,
+        a used-up step budget, a solver that broke down (see ``message``).
     message : str
         What the solver said.
     interventions : tuple
@@ -191,13 +193,15 @@ class Ensemble:
     ----------
     data : xarray.Dataset
         ``spending`` with dims ``(member, time, actor)``; ``runaway_time`` (NaN when the
-        member never crossed the ceiling, otherwise linearly interpolated on the output
-        grid) and ``runaway_actor`` with dim ``member``; the parameters as coordinates along
-        ``member``.
+        member never crossed the ceiling, otherwise the crossing located on the solver's
+        dense output), ``runaway_actor`` and ``status`` (0 whole span, 1 runaway, -1 stopped
+        by a NaN rate or stiffness, spending NaN from then on) with dim ``member``; the
+        parameters as coordinates along ``member``.
     complete : bool
-        False when the run was interrupted; ``data`` then holds the members finished so far.
+        False when a member was stopped (status -1) or the run was interrupted; ``data``
+        then holds the members finished so far.
     message : str
-        Solver messages.
+        Which members were stopped and why; solver messages.
     """
 
     data: xr.Dataset

@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.linalg
+import scipy.optimize
 
 import richardson as rd
 
@@ -94,3 +96,71 @@ def test_ensemble_chunks_give_identical_results(classic, rng):
     np.testing.assert_allclose(
         chunked.data["spending"].values, whole.data["spending"].values, rtol=1e-7
     )
+
+
+def _expm_state(A, b, y0, t):
+    n = len(y0)
+    augmented = np.zeros((n + 1, n + 1))
+    augmented[:n, :n], augmented[:n, n] = A, b
+    return (scipy.linalg.expm(augmented * t) @ np.append(y0, 1.0))[:n]
+
+
+def test_ensemble_runaway_times_are_located_exactly_between_output_times(rng):
+    # asymmetric unstable races on a coarse output grid (steps of 10 years): the crossing
+    # of max|y| = ceiling is found on the matrix exponential by root finding
+    m, ceiling, y0 = 30, 50.0, [1.0, 0.5]
+    sets = {
+        "k": rng.uniform(1.2, 2.0, m),
+        "l": rng.uniform(1.2, 2.0, m),
+        "a": rng.uniform(0.5, 1.0, m),
+        "b": rng.uniform(0.5, 1.0, m),
+        "g": rng.uniform(0.0, 0.5, m),
+        "h": rng.uniform(0.0, 0.5, m),
+    }
+    model = rd.richardson2()
+    ens = rd.simulate_ensemble(
+        model,
+        sets,
+        (0, 40),
+        y0,
+        t_eval=np.linspace(0, 40, 5),
+        ceiling=ceiling,
+        rtol=1e-10,
+        atol=1e-12,
+    )
+    assert np.all(ens.data["status"].values == 1) and ens.complete
+    for j in range(m):
+        k, l, a, b, g, h = (sets[name][j] for name in "klabgh")
+        A, offset = np.array([[-a, k], [l, -b]]), np.array([g, h])
+        exact = scipy.optimize.brentq(
+            lambda t, A=A, offset=offset: np.max(np.abs(_expm_state(A, offset, y0, t))) - ceiling,
+            0,
+            40,
+            xtol=1e-14,
+        )
+        # rtol 1e-10 of the solver gives the crossing to about 1e-8 relative
+        assert ens.data["runaway_time"].values[j] == pytest.approx(exact, rel=1e-7)
+        after = ens.data["time"].values > exact
+        np.testing.assert_allclose(
+            np.abs(ens.member(j).values[after]).max(axis=1), ceiling, rtol=1e-7
+        )
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"param_sets": {"k": [0.1, math.nan]}}, rd.InvalidParameterError, "'k' of member 1"),
+        ({"param_sets": {"k": [0.1]}, "floor": math.nan}, rd.SimulationError, "floor is nan"),
+        ({"param_sets": {"k": [0.1]}, "t_eval": [0, math.nan]}, rd.SimulationError, r"t_eval\[1\]"),
+        ({"param_sets": {"k": [0.1]}, "ceiling": math.nan}, rd.SimulationError, "ceiling is nan"),
+        (
+            {"param_sets": {"k": [0.1, 0.2]}, "y0": [[1, 1], [math.nan, 1]]},
+            rd.SimulationError,
+            "'y' of member 1|'x' of member 1",
+        ),
+    ],
+)
+def test_ensemble_refuses_nan_inputs_naming_the_culprit(classic, kwargs, error, match):
+    kwargs = {"t_span": (0, 1), "y0": [1, 1], **kwargs}
+    with pytest.raises(error, match=match):
+        rd.simulate_ensemble(classic, **kwargs)

@@ -305,3 +305,68 @@ def test_lean_lsoda_path_agrees_with_solve_ivp_path(classic):
         ),
         rtol=1e-8,
     )
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"params": {"k": math.nan}}, rd.InvalidParameterError, "parameter 'k' is nan"),
+        ({"params": {"l": math.inf}}, rd.InvalidParameterError, "parameter 'l' is inf"),
+        ({"floor": math.nan}, rd.SimulationError, "floor is nan"),
+        ({"t_eval": [0.0, math.nan]}, rd.SimulationError, r"t_eval\[1\] is nan"),
+        ({"ceiling": math.nan}, rd.SimulationError, "ceiling is nan"),
+        ({"y0": [1.0, math.nan]}, rd.SimulationError, "initial state of 'y' is nan"),
+    ],
+)
+def test_nan_inputs_are_refused_naming_the_culprit(classic, kwargs, error, match):
+    kwargs = {"t_span": (0, 1), "y0": [1.0, 1.0], **kwargs}
+    with pytest.raises(error, match=match):
+        rd.simulate(classic, **kwargs)
+
+
+def test_iterate_refuses_nan_and_watches_the_magnitude():
+    x = sp.Symbol("x")
+    model = rd.Model(["x"], {"r": 3.0}, [sp.Symbol("r") * x], kind="map")
+    with pytest.raises(rd.InvalidParameterError, match="parameter 'r' is nan"):
+        rd.iterate(model, 10, [1.0], params={"r": math.nan})
+    with pytest.raises(rd.SimulationError, match="ceiling is nan"):
+        rd.iterate(model, 10, [1.0], ceiling=math.nan)
+    # from -1 the orbit runs to minus infinity: 3^7 = 2187 is the first |x| above 1000;
+    # driven negative without bound is a collapse, not runaway
+    tr = rd.iterate(model, 100, [-1.0], ceiling=1e3)
+    assert tr.status == 1 and not tr.has_runaway and "collapse" in tr.message
+    assert tr.time[-1] == 7.0 and tr.values[-1, 0] == -2187.0
+
+
+def test_stability_map_refuses_nan_grid_values_and_parameters(classic):
+    # kept with the other NaN-input checks of issue 18 (the sweep itself is tested in analysis/)
+    with pytest.raises(rd.InvalidParameterError, match=r"grid value k\[1\] is nan"):
+        rd.stability_map(classic, {"k": [0.1, math.nan], "l": [0.1, 0.2]})
+    with pytest.raises(rd.InvalidParameterError, match="parameter 'a' is nan.*fixed"):
+        rd.stability_map(classic, {"k": [0.1, 0.2]}, fixed={"a": math.nan})
+
+
+def test_nan_rate_is_a_failure_that_names_the_state():
+    # x' = -sqrt(x) from 1 reaches 0 at t = 2; beyond, sqrt of a negative trial state is NaN
+    x = sp.Symbol("x")
+    model = rd.Model(["x"], {}, [-sp.sqrt(x)])
+    tr = rd.simulate(model, (0, 5), [1.0], method="RK45")
+    assert tr.status == -1 and not tr.success and tr.runaway is None
+    assert "rate of x is NaN" in tr.message and "floor" in tr.message
+    assert np.all(np.isfinite(tr.values)) and tr.time[-1] <= 2.0 + 1e-6
+    # before that: x = (1 - t/2)^2
+    early = tr.time < 1.9
+    np.testing.assert_allclose(tr.values[early, 0], (1 - tr.time[early] / 2) ** 2, rtol=1e-6)
+    # with a floor the run goes on: x stays at 0 from t = 2
+    floored = rd.simulate(model, (0, 5), [1.0], floor=0.0, method="RK45")
+    assert floored.status == 0 and floored.values[-1, 0] == 0.0
+
+
+def test_step_budget_stops_a_stiff_run_under_an_explicit_method():
+    model = rd.richardson2(a=1e6)  # time scale 1e-6 years: stiff for RK45 over 20 years
+    tr = rd.simulate(model, (0, 20), [1, 1], method="RK45", max_steps=500)
+    assert tr.status == -1 and "budget of 500 steps" in tr.message and "Radau" in tr.message
+    stiff = rd.simulate(model, (0, 20), [1, 1], method="Radau", max_steps=500)
+    assert stiff.status == 0
+    with pytest.raises(rd.SimulationError, match="max_steps"):
+        rd.simulate(model, (0, 20), [1, 1], max_steps=0)
