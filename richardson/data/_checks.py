@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ._frames import with_units, year_indexed
+from ._frames import missing_years, with_units, year_indexed
 
 __all__ = [
     "Issue",
@@ -46,8 +46,6 @@ BLOCKING = (
 )
 #: Values that sources use for "missing" (COW writes -9); a negative one is never spending.
 MISSING_CODES = (-9.0, -99.0, -999.0, -9999.0, -8.0, -88.0, -888.0)
-#: Most missing years listed one by one in a gap issue (the message gives the count).
-_MAX_LISTED_YEARS = 1000
 #: Year-on-year ratio beyond which a change is reported as a suspicious jump.
 JUMP_RATIO = 2.0
 
@@ -310,25 +308,12 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
 
 
 def _gap_issue(ordered: np.ndarray) -> Issue | None:
-    """Years absent between sorted, distinct years; counted first, so a span of dates in
-    nanoseconds or of absurd years is never expanded into a list."""
-    if ordered.size < 2:
+    listed, total = missing_years(ordered)
+    if not total:
         return None
-    widths = np.clip(np.ceil(np.diff(ordered)) - 1, 0, None)  # whole years strictly between
-    total = float(widths.sum())
-    if total <= 0:
-        return None
-    listed: list[int] = []
-    for a, width in zip(ordered[:-1], widths, strict=True):
-        take = int(min(width, _MAX_LISTED_YEARS - len(listed)))
-        listed += [int(a) + k for k in range(1, take + 1)]
-        if len(listed) >= _MAX_LISTED_YEARS:
-            break
-    text = (
-        _years_text(listed)
-        if total <= len(listed)
-        else (", ".join(map(str, listed[:8])) + f", ... ({total:.0f} years)")
-    )
+    text = _years_text(listed)
+    if total > len(listed):
+        text = ", ".join(map(str, listed[:8])) + f", ... ({total} years)"
     return _issue("gap", "", listed, f"years absent from the index: {text}")
 
 

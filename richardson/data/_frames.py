@@ -19,9 +19,16 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["YEAR_COLUMNS", "UNIT_COLUMNS", "year_indexed", "units_by_year", "with_units"]
+__all__ = [
+    "YEAR_COLUMNS",
+    "UNIT_COLUMNS",
+    "year_indexed",
+    "missing_years",
+    "units_by_year",
+    "with_units",
+]
 
-#: Column names read as the years when the index is a plain row number.
+#: Column names read as the years when the index is plain row numbers.
 YEAR_COLUMNS = ("year", "Year", "YEAR", "years", "Years", "YEARS")
 #: Column names read as the unit of each year (text), never as a series.
 UNIT_COLUMNS = ("unit", "units", "Unit", "Units", "UNIT", "UNITS", "currency", "Currency")
@@ -109,6 +116,24 @@ def _checked_years(frame: pd.DataFrame) -> pd.DataFrame:
             "a year (drop those rows: df[df.index.notna()])"
         )
     return frame
+
+
+def missing_years(ordered: np.ndarray, most: int = 1000) -> tuple[list[int], int]:
+    """Whole years absent between sorted, distinct years: the first ``most`` and the count.
+
+    Counted before any is listed, so a span of dates in nanoseconds or of absurd years is
+    never expanded into a list.
+    """
+    if ordered.size < 2:
+        return [], 0
+    widths = np.clip(np.ceil(np.diff(ordered)) - 1, 0, None)  # whole years strictly between
+    listed: list[int] = []
+    for first, width in zip(ordered[:-1], widths, strict=True):
+        take = int(min(width, most - len(listed)))
+        listed += [int(first) + k for k in range(1, take + 1)]
+        if len(listed) >= most:
+            break
+    return listed, int(widths.sum())
 
 
 def _unit_columns(frame: pd.DataFrame) -> list[Any]:

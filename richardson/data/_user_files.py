@@ -47,8 +47,8 @@ def _read_bounded(path: Path, limit: int = MAX_CSV_BYTES) -> bytes:
         raise DataError(f"cannot read {path}: {err.strerror or err}") from err
     if len(data) > limit:
         raise DataError(
-            f"{path} is larger than {limit // (1024 * 1024)} MiB; a spending table is far "
-            "smaller: check that this is the right file"
+            f"{path} is larger than {limit:,} bytes; a spending table is far smaller: "
+            "check that this is the right file"
         )
     return data
 
