@@ -25,7 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """Broken inputs a careless user has lying around."""
-    folder = tmp_path_factory.mktemp("cli_inputs")
+    return make_inputs(tmp_path_factory.mktemp("cli_inputs"))
+
+
+def make_inputs(folder):
+    """Write the broken inputs into ``folder``; name -> path."""
     made = {}
 
     def write(name, text, mode="w"):
