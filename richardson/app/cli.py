@@ -175,6 +175,12 @@ def _span_from_file(model: Any, path: str) -> Mapping[str, Any]:
 def _save(ax, path: str) -> None:  # noqa: ANN001
     """Save the figure of ``ax`` as ``path`` (folders created) and say so."""
     target = Path(path)
+    formats = ax.figure.canvas.get_supported_filetypes()
+    if target.suffix.lower().lstrip(".") not in formats:
+        raise UsageError(
+            f"cannot write a figure as {path!r}: give a file name ending in one of "
+            + ", ".join(f".{name}" for name in sorted(formats))
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     ax.figure.savefig(target, dpi=150, bbox_inches="tight")
     print(f"wrote {path}")
@@ -492,7 +498,7 @@ def _sentence(err: BaseException) -> str:
     from ..errors import punctuated
 
     if isinstance(err, OSError) and err.filename is not None:
-        text = f"cannot read {err.filename}: {err.strerror or err}"
+        text = f"{err.filename}: {err.strerror or err}"
     else:
         text = str(err) or type(err).__name__
     return punctuated(_one_line(text))

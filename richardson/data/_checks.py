@@ -279,7 +279,9 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
                 )
             )
         finite = values[np.isfinite(values)]
-        if finite.size > 1 and np.all(finite == finite[0]):
+        with np.errstate(over="ignore"):  # the range of +-1e308 is inf: not constant
+            constant = finite.size > 1 and np.ptp(finite) <= 1e-12 * np.abs(finite).max()
+        if constant:
             issues.append(
                 _issue(
                     "constant",
@@ -289,7 +291,7 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
                 )
             )
         positive = np.where(values > 0, values, np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(all="ignore"):  # a ratio of tiny and huge values is inf: a jump
             ratio = positive[1:] / positive[:-1]
         jumps = years[1:][(ratio > jump_ratio) | (ratio < 1.0 / jump_ratio)]
         if unit_break is not None:

@@ -103,6 +103,16 @@ BAD_COMMANDS = {
         ["portrait", CLASSIC, "--x", "Frence", "-o", "{out.png}"],
         "Frence",
     ),
+    "portrait unknown format": (["portrait", CLASSIC, "-o", "{out.xyz}"], "ending in one of"),
+    "csv into a missing folder": (
+        _sim("--t1", "1", "--csv", "/nonexistent/folder/run.csv"),
+        "non-existent directory",
+    ),
+    "export into a missing folder": (
+        ["export", CLASSIC, "-o", "/nonexistent/folder/m.mdl"],
+        "No such file or directory",
+    ),
+    "demo into a file": (["demo", "--out", "{empty.csv}"], "empty.csv"),
     "sweep no param": (["sweep", CLASSIC], "at least one --param"),
     "sweep bad spec": (["sweep", CLASSIC, "--param", "k=0:2"], "NAME=START:STOP:COUNT"),
     "sweep nan stop": (["sweep", CLASSIC, "--param", "a_Entente=0:nan:5"], "finite numbers"),
