@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from ..errors import RichardsonError, RichardsonWarning
+from ..errors import ModelFileError, RichardsonError, RichardsonWarning
 
 __all__ = ["main", "build_parser", "console", "EXIT_USER_ERROR", "EXIT_NO_RESULT"]
 
@@ -152,7 +152,7 @@ def _span_from_file(model: Any, path: str) -> Mapping[str, Any]:
     """The model file's ``[metadata.simulation]`` table (t0, t1), checked."""
     span = model.metadata.get("simulation", {})
     if not isinstance(span, Mapping):
-        raise UsageError(
+        raise ModelFileError(
             f"{path}: metadata 'simulation' must be a table with t0 and t1, not "
             f"{span!r}; fix the file or pass --t0 and --t1"
         )
@@ -164,7 +164,7 @@ def _span_from_file(model: Any, path: str) -> Mapping[str, Any]:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 number = float(value)
             if number is None or not math.isfinite(number):
-                raise UsageError(
+                raise ModelFileError(
                     f"{path}: metadata simulation.{key} is {value!r}, not a finite number; "
                     f"fix the file or pass --{key}"
                 )
