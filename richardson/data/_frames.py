@@ -137,7 +137,12 @@ def missing_years(ordered: np.ndarray, most: int = 1000) -> tuple[list[int], int
 
 
 def _unit_columns(frame: pd.DataFrame) -> list[Any]:
-    return [c for c in frame.columns if str(c) in UNIT_COLUMNS]
+    """Text columns named as in :data:`UNIT_COLUMNS` (a numeric one is a series)."""
+    return [
+        c
+        for c in frame.columns
+        if str(c) in UNIT_COLUMNS and not pd.api.types.is_numeric_dtype(frame[c])
+    ]
 
 
 def units_by_year(frame: pd.DataFrame, units: Any = None) -> pd.Series | None:

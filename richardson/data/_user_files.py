@@ -159,7 +159,11 @@ def read_csv(
         wide = year_indexed(wide)
     except DataError as err:
         raise DataError(f"{path}: {err}") from None
-    unit_columns = [c for c in wide.columns if c in UNIT_COLUMNS or c == units]
+    unit_columns = [
+        c
+        for c in wide.columns
+        if c == units or (c in UNIT_COLUMNS and not pd.api.types.is_numeric_dtype(wide[c]))
+    ]
     if len(unit_columns) > 1:
         raise DataError(f"{path}: several unit columns {unit_columns}; keep one")
     per_year = wide[unit_columns]

@@ -122,3 +122,9 @@ def test_the_byte_limit_does_not_trust_the_size_it_is_told(tmp_path):
         _read_bounded(path, limit=100)
     if Path("/proc/self/status").exists():  # st_size 0, content non-empty
         assert _read_bounded(Path("/proc/self/status"), limit=1_000_000)
+
+
+def test_a_numeric_column_named_units_is_a_series_not_units():
+    frame = _table().rename(columns={"B": "units"})
+    assert rd.data.units_by_year(frame) is None
+    assert list(rd.data.check(frame).columns) == ["A", "units"]
