@@ -8,6 +8,7 @@ what was wrong, where, and what to do about it.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 __all__ = [
@@ -24,11 +25,56 @@ __all__ = [
     "ContinuationError",
     "RichardsonWarning",
     "did_you_mean",
+    "punctuated",
 ]
+
+#: A suggestion from :func:`did_you_mean` after text that does not end a sentence.
+_UNENDED_SUGGESTION = re.compile(r"(?<=[^\s.?!:;])(?= Did you mean )")
+#: Punctuation right after a suggestion's question mark (``"'k'?."``, ``"'k'?;"``).
+_AFTER_SUGGESTION = re.compile(r"(Did you mean (?:'[^']*'|\"[^\"]*\")\?)[.;,]")
+
+
+def punctuated(message: str) -> str:
+    """Return ``message`` as punctuated sentences.
+
+    A did-you-mean suggestion becomes a sentence of its own (``"... of this model. Did you
+    mean 'k'?"``), and the message ends with a full stop unless it already ends with ``.``,
+    ``?`` or ``!``.
+
+    Parameters
+    ----------
+    message : str
+        An error message as a caller wrote it.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> punctuated("'kk' is not a parameter Did you mean 'k'?")
+    "'kk' is not a parameter. Did you mean 'k'?"
+    >>> punctuated("no column 'yr' Did you mean 'year'?; pass year='...'")
+    "no column 'yr'. Did you mean 'year'? pass year='...'."
+    """
+    text = _UNENDED_SUGGESTION.sub(".", message.rstrip())
+    text = _AFTER_SUGGESTION.sub(r"\1", text)
+    if text and not text.endswith((".", "?", "!")):
+        text += "."
+    return text
 
 
 class RichardsonError(Exception):
-    """Base class of every error raised by ``richardson``."""
+    """Base class of every error raised by ``richardson``.
+
+    A message given as the first argument is stored as punctuated sentences
+    (:func:`punctuated`), so every error reads as sentences whoever raised it.
+    """
+
+    def __init__(self, *args: object) -> None:
+        if args and isinstance(args[0], str):
+            args = (punctuated(args[0]), *args[1:])
+        super().__init__(*args)
 
 
 class ModelError(RichardsonError, ValueError):

@@ -1,7 +1,9 @@
 """Command line: ``richardson VERB ...`` (``richardson --help`` lists the verbs).
 
-Exit codes: 0 success, 1 a richardson error (bad model file, data or input), 2 bad usage.
-Errors are one clear line; ``--debug`` shows the traceback.
+Exit codes: 0 success; 2 a user error (bad flags or numbers, a broken model file, unusable
+data, a file that cannot be read); 1 a run that gave no usable result (non-finite output, a
+failed solver or fit) or an internal error. Every error is one line on stderr;
+``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -9,16 +11,67 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
-from ..errors import RichardsonError
+import numpy as np
 
-__all__ = ["main", "build_parser", "console"]
+from ..errors import ModelFileError, RichardsonError, RichardsonWarning
+
+__all__ = ["main", "build_parser", "console", "EXIT_USER_ERROR", "EXIT_NO_RESULT"]
+
+#: Exit code of a user error: bad usage, model file, data or input.
+EXIT_USER_ERROR = 2
+#: Exit code of a run without a usable result (non-finite output, failed solver or fit).
+EXIT_NO_RESULT = 1
+#: Most grid points a sweep evaluates (a typo in COUNT must not allocate for hours).
+MAX_GRID_POINTS = 1_000_000
 
 
 class UsageError(Exception):
     """Bad command-line usage (exit code 2)."""
+
+
+class NoResultError(Exception):
+    """The run finished without a usable result (exit code 1)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line (``richardson: usage error: ...``), exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(
+            f"richardson: usage error: {message}; see '{self.prog} --help'.",
+            file=sys.stderr,
+        )
+        raise SystemExit(EXIT_USER_ERROR)
+
+
+def _number(text: str) -> float:
+    """A finite float from a flag; argparse reports the flag when this raises."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+_number.__name__ = "finite number"
+
+
+def _count(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError(text)
+    return value
+
+
+_count.__name__ = "whole number >= 0"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 def _load(path: str):  # noqa: ANN202
@@ -32,11 +85,14 @@ def _parse_params(items: Sequence[str]) -> dict[str, float]:
     for item in items or ():
         name, sep, value = item.partition("=")
         try:
-            values[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
             sep = ""
         if not sep or not name.strip():
-            raise UsageError(f"--set expects NAME=VALUE, got {item!r}")
+            raise UsageError(f"--set expects NAME=VALUE with VALUE a number, got {item!r}")
+        if not math.isfinite(number):
+            raise UsageError(f"--set {item!r}: the value must be a finite number")
+        values[name.strip()] = number
     return values
 
 
@@ -58,8 +114,6 @@ def _parse_start(text: str | None, states: Sequence[str]) -> dict[str, float] | 
 
 
 def _parse_grid(items: Sequence[str]) -> dict[str, object]:
-    import numpy as np
-
     grid = {}
     for item in items:
         name, sep, spec = item.partition("=")
@@ -74,17 +128,59 @@ def _parse_grid(items: Sequence[str]) -> dict[str, object]:
             raise UsageError(
                 f"--param {item!r}: START and STOP must be numbers, COUNT a whole number"
             ) from err
+        if not (math.isfinite(start) and math.isfinite(stop)):
+            raise UsageError(f"--param {item!r}: START and STOP must be finite numbers")
         if count < 2:
             raise UsageError(f"--param {item!r}: COUNT must be at least 2")
+        if not name.strip():
+            raise UsageError(f"--param {item!r}: NAME is empty")
+        if name.strip() in grid:
+            raise UsageError(f"--param names {name.strip()!r} twice; give each axis once")
+        points = math.prod(len(axis) for axis in grid.values()) * count
+        if points > MAX_GRID_POINTS:
+            raise UsageError(
+                f"--param {item!r}: the grid would have {points} points, more than "
+                f"{MAX_GRID_POINTS}; use fewer points per axis"
+            )
         grid[name.strip()] = np.linspace(start, stop, count)
     if not grid:
         raise UsageError("give at least one --param NAME=START:STOP:COUNT")
     return grid
 
 
+def _span_from_file(model: Any, path: str) -> Mapping[str, Any]:
+    """The model file's ``[metadata.simulation]`` table (t0, t1), checked."""
+    span = model.metadata.get("simulation", {})
+    if not isinstance(span, Mapping):
+        raise ModelFileError(
+            f"{path}: metadata 'simulation' must be a table with t0 and t1, not "
+            f"{span!r}; fix the file or pass --t0 and --t1"
+        )
+    checked = {}
+    for key in ("t0", "t1"):
+        if key in span:
+            value = span[key]
+            number = None
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                number = float(value)
+            if number is None or not math.isfinite(number):
+                raise ModelFileError(
+                    f"{path}: metadata simulation.{key} is {value!r}, not a finite number; "
+                    f"fix the file or pass --{key}"
+                )
+            checked[key] = number
+    return checked
+
+
 def _save(ax, path: str) -> None:  # noqa: ANN001
     """Save the figure of ``ax`` as ``path`` (folders created) and say so."""
     target = Path(path)
+    formats = ax.figure.canvas.get_supported_filetypes()
+    if target.suffix.lower().lstrip(".") not in formats:
+        raise UsageError(
+            f"cannot write a figure as {path!r}: give a file name ending in one of "
+            + ", ".join(f".{name}" for name in sorted(formats))
+        )
     target.parent.mkdir(parents=True, exist_ok=True)
     ax.figure.savefig(target, dpi=150, bbox_inches="tight")
     print(f"wrote {path}")
@@ -95,9 +191,11 @@ def _simulate(args: argparse.Namespace) -> int:
     from ..simulation.integrate import simulate
 
     model = _load(args.model)
-    span = dict(model.metadata.get("simulation", {}))
-    t0 = args.t0 if args.t0 is not None else float(span.get("t0", 0.0))
-    t1 = args.t1 if args.t1 is not None else float(span.get("t1", t0 + 50.0))
+    span = _span_from_file(model, args.model)
+    t0 = args.t0 if args.t0 is not None else span.get("t0", 0.0)
+    t1 = args.t1 if args.t1 is not None else span.get("t1", t0 + 50.0)
+    if not t1 > t0:
+        raise UsageError(f"the end time t1 = {t1:g} must lie after the start time t0 = {t0:g}")
     trajectory = simulate(
         model,
         (t0, t1),
@@ -107,6 +205,15 @@ def _simulate(args: argparse.Namespace) -> int:
         method=args.method,
     )
     print(trajectory.summary())
+    if not trajectory.success:
+        raise NoResultError(f"the solver failed: {trajectory.message}")
+    finite = np.isfinite(trajectory.values).all(axis=1)
+    if not finite.all():
+        first = trajectory.time[np.argmin(finite)]
+        raise NoResultError(
+            f"the trajectory is not finite from t = {first:g} on; nothing was written "
+            "(pass --ceiling to stop a runaway, or check the parameters)"
+        )
     if args.csv:
         trajectory.to_dataframe().to_csv(args.csv)
         print(f"wrote {args.csv}")
@@ -148,10 +255,13 @@ def _sweep(args: argparse.Namespace) -> int:
     model = _load(args.model)
     grid = _parse_grid(args.param)
     regimes = stability_map(model, grid, fixed=_parse_params(args.set), progress=True)
-    counts = regimes.to_series().value_counts()
+    counts = regimes.to_series().value_counts(dropna=False)
     print(f"Regimes over {regimes.size} grid points of {', '.join(grid)}:")
     for name, count in counts.items():
-        print(f"  {name:16s} {count:8d}  ({100 * count / regimes.size:.1f}%)")
+        label = "not classified" if not isinstance(name, str) else name
+        print(f"  {label:16s} {count:8d}  ({100 * count / regimes.size:.1f}%)")
+    if not regimes.to_series().map(lambda v: isinstance(v, str) and v != "").any():
+        raise NoResultError("no grid point could be classified; nothing was written")
     if args.csv:
         regimes.to_dataframe().to_csv(args.csv)
         print(f"wrote {args.csv}")
@@ -168,9 +278,12 @@ def _years(text: str | None) -> tuple[int | None, int | None]:
     if not sep:
         raise UsageError(usage)
     try:
-        return (int(start) if start else None), (int(stop) if stop else None)
+        first, last = (int(start) if start else None), (int(stop) if stop else None)
     except ValueError as err:
         raise UsageError(usage) from err
+    if first is not None and last is not None and last < first:
+        raise UsageError(f"--years {text!r}: STOP comes before START")
+    return first, last
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -181,15 +294,31 @@ def _fit(args: argparse.Namespace) -> int:
     model = _load(args.model)
     source = args.data
     start, stop = _years(args.years)
-    if Path(source).suffix.lower() == ".csv":
-        frame = datasets.read_csv(source)
-        if start is not None or stop is not None:
-            frame = frame.loc[start:stop]
-    else:
-        frame = load_real(source, start, stop, args.measure, args.prices, args.base_year)
-    print(f"data: {source}, {frame.index.min()}-{frame.index.max()}, {frame.attrs.get('units')}")
-    result = fit(model, frame, method=args.method, allow_nominal=args.allow_nominal)
+    with warnings.catch_warnings():  # the fit below refuses blocked data, naming every issue
+        warnings.simplefilter("ignore", RichardsonWarning)
+        from_file = Path(source).suffix.lower() == ".csv"
+        if from_file:  # --units: the unit, or the file's column of units
+            frame = datasets.read_csv(source, units=args.units or "")
+            if start is not None or stop is not None:
+                frame = frame.loc[start:stop]
+        else:
+            frame = load_real(source, start, stop, args.measure, args.prices, args.base_year)
+    if frame.empty:
+        raise UsageError(f"{source} has no rows in the years asked for ({args.years or 'all'})")
+    result = fit(
+        model,
+        frame,
+        method=args.method,
+        allow_nominal=args.allow_nominal,
+        units=None if from_file else args.units,
+    )
+    units = result.fitted_model.state_unit or "units not stated (pass --units)"
+    years = result.data.index
+    print(f"data: {source}, {years.min()}-{years.max()}, {units}")
     print(result.summary())
+    estimates = np.array(list(result.params.values()), dtype=float)
+    if not result.success or not np.isfinite(estimates).all():
+        raise NoResultError(f"the fit gave no usable estimates ({result.message})")
     if args.bootstrap:
         print()
         print(result.bootstrap(args.bootstrap, seed=0).summary())
@@ -218,7 +347,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``richardson`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="richardson",
         description="Arms-race and alliance-escalation models: simulate, analyse, fit, plot.",
     )
@@ -239,13 +368,15 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     sub = verb("simulate", "integrate a model and print its trajectory summary", _simulate)
-    sub.add_argument("--t0", type=float, help="start time (default: the model file's, else 0)")
-    sub.add_argument("--t1", type=float, help="end time (default: the model file's, else t0 + 50)")
+    sub.add_argument("--t0", type=_number, help="start time (default: the model file's, else 0)")
+    sub.add_argument(
+        "--t1", type=_number, help="end time (default: the model file's, else t0 + 50)"
+    )
     sub.add_argument(
         "--method", default="LSODA", help="solver (default LSODA; 'exact' for linear models)"
     )
-    sub.add_argument("--ceiling", type=float, help="spending level that counts as runaway")
-    sub.add_argument("--floor", type=float, help="lower bound on spending, e.g. 0")
+    sub.add_argument("--ceiling", type=_number, help="spending level that counts as runaway")
+    sub.add_argument("--floor", type=_number, help="lower bound on spending, e.g. 0")
     sub.add_argument("--csv", help="write the trajectory to this CSV file")
     sub.add_argument("-o", "--output", help="write a time-series figure (PNG)")
 
@@ -302,12 +433,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-year", type=int, default=2010, help="base year of constant prices (default 2010)"
     )
     sub.add_argument(
+        "--units",
+        help="unit of the data (e.g. 'thousand constant 2010 USD'), or the name of a unit "
+        "column of the CSV; estimates are labelled in it (default: what the data state)",
+    )
+    sub.add_argument(
         "--allow-nominal",
         action="store_true",
         help="give a regime verdict even on current-price series (inflation reads as growth)",
     )
     sub.add_argument(
-        "--bootstrap", type=int, default=0, metavar="N", help="residual bootstrap samples"
+        "--bootstrap", type=_count, default=0, metavar="N", help="residual bootstrap samples"
     )
     sub.add_argument("-o", "--output", help="fit figure (PNG)")
 
@@ -330,29 +466,59 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except UsageError as err:
-        print(f"richardson: usage error: {err}", file=sys.stderr)
-        return 2
+        if args.debug:
+            raise
+        print(f"richardson: usage error: {_sentence(err)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except (RichardsonError, OSError) as err:
         if args.debug:
             raise
-        print(f"richardson: error: {err}", file=sys.stderr)
-        return 1
+        print(f"richardson: error: {_sentence(err)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except NoResultError as err:
+        if args.debug:
+            raise
+        print(f"richardson: no result: {_sentence(err)}", file=sys.stderr)
+        return EXIT_NO_RESULT
     except KeyboardInterrupt:
         print("richardson: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: still one line, and the way to the traceback
+        if args.debug:
+            raise
+        print(
+            f"richardson: internal error: {type(err).__name__}: {_sentence(err)} This is a "
+            "bug; rerun with --debug for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_NO_RESULT
 
 
-def console() -> int:
+def _sentence(err: BaseException) -> str:
+    from ..errors import punctuated
+
+    if isinstance(err, OSError) and err.filename is not None:
+        text = f"{err.filename}: {err.strerror or err}"
+    else:
+        text = str(err) or type(err).__name__
+    return punctuated(_one_line(text))
+
+
+def console(argv: Sequence[str] | None = None) -> int:
     """The installed ``richardson`` command: :func:`main`, with warnings as one line each
-    (``richardson: warning: ...``) instead of Python's file-and-line form."""
-    import warnings
+    (``richardson: warning: ...``) instead of Python's file-and-line form, and usage errors
+    returned as exit code 2 rather than raised."""
 
     def show(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
-        print(f"richardson: warning: {message}", file=sys.stderr)
+        print(f"richardson: warning: {_one_line(str(message))}", file=sys.stderr)
 
     with warnings.catch_warnings():
+        warnings.simplefilter("default")
         warnings.showwarning = show
-        return main()
+        try:
+            return main(argv)
+        except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)
+            return exit_.code if isinstance(exit_.code, int) else EXIT_USER_ERROR
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ Example::
     men = rd.data.load("pre_wwi_blocs", measure="milper")  # military personnel, thousands
     rd.data.price_indices()                # the bundled price indices (US CPI-U, 1913-2025)
     rd.data.check(df).summary()            # missing values, gaps, unit breaks, jumps
+    df["unit"] = rd.data.units_by_year(df)  # the unit of each year, kept by any pandas step
     mine = rd.data.read_csv("sipri.csv", actor="country", value="milex", units="million USD")
 
 Nothing is ever dropped silently: the loaders turn missing codes into NaN and list every
@@ -32,6 +33,7 @@ from ._checks import (
     interpolate,
     split,
 )
+from ._frames import units_by_year, year_indexed
 from ._loaders import COW, available, load, load_states, memberships
 from ._prices import price_index, price_indices
 from ._user_files import read_csv
@@ -55,4 +57,6 @@ __all__ = [
     "price_indices",
     "read_csv",
     "split",
+    "units_by_year",
+    "year_indexed",
 ]

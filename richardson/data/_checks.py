@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ._frames import missing_years, with_units, year_indexed
 
 __all__ = [
     "Issue",
@@ -39,7 +40,12 @@ BLOCKING = (
     "unit_break",
     "non_numeric",
     "zero",
+    "negative",
+    "missing_code",
+    "constant",
 )
+#: Values that sources use for "missing" (COW writes -9); a negative one is never spending.
+MISSING_CODES = (-9.0, -99.0, -999.0, -9999.0, -8.0, -88.0, -888.0)
 #: Year-on-year ratio beyond which a change is reported as a suspicious jump.
 JUMP_RATIO = 2.0
 
@@ -56,7 +62,14 @@ _FIXES = {
     "zero": "a zero is rarely a real spending level (COW: Pakistan 1947, its founding "
     "year); start later, or treat it as missing (df.replace(0, float('nan')) then "
     "interpolate or drop)",
-    "negative": "spending cannot be negative; check the source",
+    "negative": "spending cannot be negative; check the source, or treat the values as "
+    "missing (df.mask(df < 0) then drop or interpolate them)",
+    "missing_code": "replace the code by a missing value (df.replace(-9, float('nan')); "
+    "richardson.data.read_csv does it with missing=(-9,)) and then drop or interpolate "
+    "those years",
+    "constant": "a series that never changes carries no information on reactions or "
+    "fatigue (a fit would read anything into it); check the source or fit the other actors "
+    "only",
     "jump": "check the source for a revaluation or a change of definition; split the "
     "period or fit up to the year before",
     "non_numeric": "convert the column to numbers (pandas.to_numeric) after checking why "
@@ -162,9 +175,12 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
     Parameters
     ----------
     frame : pandas.DataFrame
-        Year index (integers), one column per actor or bloc (spending, any unit). A unit
-        break recorded by the loaders in ``frame.attrs["unit_break"]`` (first year of the
-        new unit) is reported when the years straddle it.
+        Year index (integers; a ``DatetimeIndex`` gives its years; with plain row numbers
+        as index, a column ``year`` holds them), one column per actor or bloc (spending,
+        any unit). A unit break is reported when the years straddle it: a change in a text
+        column ``unit`` (one unit per year, see :func:`richardson.data.units_by_year`), or
+        the break the loaders record in ``frame.attrs["unit_break"]`` (first year of the
+        new unit).
     jump_ratio : float
         Year-on-year factor (up or down) reported as a suspicious jump; 2 by default.
 
@@ -186,16 +202,8 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
     >>> sorted(rd.data.check(df).kinds())
     ['gap', 'missing']
     """
-    if not isinstance(frame, pd.DataFrame):
-        raise DataError(
-            f"expected a pandas.DataFrame with a year index, got {type(frame).__name__}"
-        )
-    try:
-        years = np.asarray(frame.index, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise DataError(
-            "the index must hold years (numbers); set it with df.set_index('year')"
-        ) from err
+    frame = with_units(year_indexed(frame))
+    years = np.asarray(frame.index, dtype=float)
     issues: list[Issue] = []
     counts = pd.Series(years).value_counts()
     repeated = sorted(counts[counts > 1].index)
@@ -214,22 +222,9 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
                 f"years out of order (a year follows a later one) at {_years_text(where)}",
             )
         )
-    ordered = np.unique(years)
-    if ordered.size > 1:
-        missing_years = [
-            int(y)
-            for a, b in zip(ordered[:-1], ordered[1:], strict=True)
-            for y in np.arange(a + 1, b)
-        ]
-        if missing_years:
-            issues.append(
-                _issue(
-                    "gap",
-                    "",
-                    missing_years,
-                    f"years absent from the index: {_years_text(missing_years)}",
-                )
-            )
+    gap = _gap_issue(np.unique(years))
+    if gap is not None:
+        issues.append(gap)
     unit_break = frame.attrs.get("unit_break")
     if unit_break is not None and years.size and years.min() < unit_break <= years.max():
         units = frame.attrs.get("units", "")
@@ -261,7 +256,19 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
             issues.append(
                 _issue("zero", name, zeros, f"{name}: zero {quantity} in {_years_text(zeros)}")
             )
-        negative = years[values < 0]
+        coded = np.isin(values, MISSING_CODES)
+        if coded.any():
+            codes = ", ".join(f"{v:g}" for v in sorted(set(values[coded])))
+            issues.append(
+                _issue(
+                    "missing_code",
+                    name,
+                    years[coded],
+                    f"{name}: {codes} in {_years_text(years[coded])} looks like a "
+                    "missing-value code, not spending",
+                )
+            )
+        negative = years[(values < 0) & ~coded]
         if negative.size:
             issues.append(
                 _issue(
@@ -271,8 +278,20 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
                     f"{name}: negative values in {_years_text(negative)}",
                 )
             )
+        finite = values[np.isfinite(values)]
+        with np.errstate(over="ignore"):  # the range of +-1e308 is inf: not constant
+            constant = finite.size > 1 and np.ptp(finite) <= 1e-12 * np.abs(finite).max()
+        if constant:
+            issues.append(
+                _issue(
+                    "constant",
+                    name,
+                    years[np.isfinite(values)],
+                    f"{name}: the same value {finite[0]:g} in every year",
+                )
+            )
         positive = np.where(values > 0, values, np.nan)
-        with np.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(all="ignore"):  # a ratio of tiny and huge values is inf: a jump
             ratio = positive[1:] / positive[:-1]
         jumps = years[1:][(ratio > jump_ratio) | (ratio < 1.0 / jump_ratio)]
         if unit_break is not None:
@@ -288,6 +307,16 @@ def check(frame: pd.DataFrame, jump_ratio: float = JUMP_RATIO) -> DataReport:
                 )
             )
     return DataReport(tuple(issues), len(frame), tuple(str(c) for c in frame.columns))
+
+
+def _gap_issue(ordered: np.ndarray) -> Issue | None:
+    listed, total = missing_years(ordered)
+    if not total:
+        return None
+    text = _years_text(listed)
+    if total > len(listed):
+        text = ", ".join(map(str, listed[:8])) + f", ... ({total} years)"
+    return _issue("gap", "", listed, f"years absent from the index: {text}")
 
 
 def _replaced_reason(frame: pd.DataFrame, column: str) -> str:

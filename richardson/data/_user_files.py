@@ -5,6 +5,9 @@ same missing-value rules and checks.
 
 from __future__ import annotations
 
+import io
+import os
+import stat
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,11 +17,40 @@ import pandas as pd
 
 from ..errors import DataError, RichardsonWarning, did_you_mean
 from ._checks import check
+from ._frames import UNIT_COLUMNS, with_units, year_indexed
 from ._loaders import (
     _replace_missing,
 )
 
-__all__ = ["read_csv"]
+__all__ = ["read_csv", "MAX_CSV_BYTES"]
+
+_UNIT_KEYS = ("units", "unit_break", "unit_before", "unit_after")
+
+#: Largest CSV file read (bytes); a spending table is a few kilobytes.
+MAX_CSV_BYTES = 64 * 1024 * 1024
+
+
+def _read_bounded(path: Path, limit: int = MAX_CSV_BYTES) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes; never blocks on a FIFO or a
+    device, and does not trust ``st_size`` (``/proc`` files report 0)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as err:
+        raise DataError(f"cannot read {path}: {err.strerror or err}") from err
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a device or a pipe)"
+        raise DataError(f"cannot read {path}: it is {kind}; give the path of a CSV file")
+    try:
+        with open(path, "rb", buffering=0) as handle:
+            data = handle.read(limit + 1)
+    except OSError as err:
+        raise DataError(f"cannot read {path}: {err.strerror or err}") from err
+    if len(data) > limit:
+        raise DataError(
+            f"{path} is larger than {limit:,} bytes; a spending table is far smaller: "
+            "check that this is the right file"
+        )
+    return data
 
 
 def read_csv(
@@ -52,7 +84,10 @@ def read_csv(
     actor, value : str, optional
         For long files: the column naming the actor and the column of the values.
     units : str
-        Unit of the values (e.g. ``"million constant 2022 USD"``), stored in ``attrs``.
+        Unit of the values (e.g. ``"million constant 2022 USD"``), stored in ``attrs``; or
+        the name of a column of the file that states the unit of each year. A column named
+        ``unit`` (or ``units``, ``currency``) is read so by default: a change of unit in it
+        becomes ``attrs["unit_break"]``, reported by :func:`check`.
     unit_break : int, optional
         First year of a new unit, if the file changes unit; reported by :func:`check`.
     missing : sequence of float
@@ -71,13 +106,19 @@ def read_csv(
     Raises
     ------
     DataError
-        If the file cannot be read or the named columns do not exist.
+        If the file cannot be read (not a regular file, larger than :data:`MAX_CSV_BYTES`,
+        empty or malformed), its years are not numbers, or the named columns do not exist.
     """
     path = Path(path)
+    content = _read_bounded(path)
     try:
-        raw = pd.read_csv(path, comment="#", **read_options)
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read {path}: {err}") from err
+        raw = pd.read_csv(io.BytesIO(content), comment="#", **read_options)
+    except pd.errors.EmptyDataError as err:
+        raise DataError(f"cannot read {path}: the file has no columns (is it empty?)") from err
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as err:
+        raise DataError(f"cannot read {path}: {' '.join(str(err).split())}") from err
+    if raw.empty:
+        raise DataError(f"{path} has a header but no rows of data")
     if year not in raw.columns:
         raise DataError(
             f"{path}: no year column {year!r}{did_you_mean(year, map(str, raw.columns))}; "
@@ -114,6 +155,21 @@ def read_csv(
             wide = wide.rename(columns=dict(columns))
     wide.columns = [str(c) for c in wide.columns]
     wide.index.name = "year"
+    try:
+        wide = year_indexed(wide)
+    except DataError as err:
+        raise DataError(f"{path}: {err}") from None
+    unit_columns = [
+        c
+        for c in wide.columns
+        if c == units or (c in UNIT_COLUMNS and not pd.api.types.is_numeric_dtype(wide[c]))
+    ]
+    if len(unit_columns) > 1:
+        raise DataError(f"{path}: several unit columns {unit_columns}; keep one")
+    per_year = wide[unit_columns]
+    wide = wide.drop(columns=unit_columns)
+    if unit_columns:
+        units = ""
     numeric = wide.apply(pd.to_numeric, errors="coerce") if len(wide.columns) else wide
     replaced = []
     for column in wide.columns:
@@ -144,6 +200,10 @@ def read_csv(
         "replaced": replaced + coded,
         "treatments": [],
     }
+    if unit_columns:
+        stated = with_units(pd.concat([values, per_year], axis=1), unit_columns[0])
+        stated.attrs = {**values.attrs, **{k: stated.attrs[k] for k in _UNIT_KEYS}}
+        values = stated
     report = check(values)
     if not report.ok:
         warnings.warn(

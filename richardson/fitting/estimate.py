@@ -21,6 +21,7 @@ Richardson, L. F. (1960). *Arms and Insecurity*. Pittsburgh: Boxwood Press.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -31,6 +32,7 @@ import pandas as pd
 import sympy as sp
 
 from ..data import check
+from ..data._frames import with_units, year_indexed
 from ..errors import DataError, FitError, RichardsonError, RichardsonWarning, did_you_mean
 from ..model.core import Model, Parameter
 from .bounds import at_bound_sentence, verdict_beyond_bounds
@@ -109,9 +111,10 @@ def richardson_total(growth: float = 0.5, grievance: float = 0.0, state_unit: st
 # ---------------------------------------------------------------------- data alignment
 
 
-def _align(
-    model: Model, data: Any, columns: Mapping[str, str] | None, method: str
-) -> _Observations:
+def _prepared(data: Any, units: Any) -> pd.DataFrame:
+    """The data as the checks read them: years as the index (from a ``DatetimeIndex`` or a
+    ``year`` column too), the unit of each year in ``attrs`` (from ``units`` or a unit
+    column, which leaves the table)."""
     if isinstance(data, pd.Series):
         data = data.to_frame()
     if not isinstance(data, pd.DataFrame):
@@ -119,6 +122,29 @@ def _align(
             f"data must be a pandas DataFrame (year index, one column per actor), "
             f"not {type(data).__name__}"
         )
+    return with_units(year_indexed(data), units)
+
+
+def _in_data_units(model: Model, units: str) -> Model:
+    """``model`` with its state unit, and the parameter units built on it, in ``units``."""
+    old = model.state_unit
+    if not units or old == units:
+        return model
+
+    def relabel(text: str) -> str:
+        if old:
+            return text.replace(old, units)
+        return units + text[len("spending") :] if text.startswith("spending") else text
+
+    params = {
+        name: dataclasses.replace(p, unit=relabel(p.unit)) for name, p in model.params.items()
+    }
+    return dataclasses.replace(model, state_unit=units, params=params)
+
+
+def _align(
+    model: Model, data: pd.DataFrame, columns: Mapping[str, str] | None, method: str
+) -> _Observations:
     available_columns = [str(c) for c in data.columns]
     chosen = []
     for state, actor in zip(model.states, model.actors, strict=True):
@@ -190,6 +216,7 @@ def fit(
     verdict: bool = True,
     margin_over: Sequence[str] | None = None,
     allow_nominal: bool = False,
+    units: str | Mapping[int, str] | pd.Series | None = None,
 ) -> FitResult:
     """Fit a model to spending series.
 
@@ -200,9 +227,12 @@ def fit(
         Richardson-type model; also ``kind="map"``) for ``method="difference"``. Its
         defaults are the starting values unless ``start`` says otherwise.
     data : pandas.DataFrame
-        Year index, one column per actor (as from :func:`richardson.data.load`), in the
-        state units. Data with missing values, repeated or unsorted years or a unit break
-        are refused with a :class:`~richardson.DataError` that says how to treat them.
+        Year index, one column per actor (as from :func:`richardson.data.load`, or any
+        frame: a ``DatetimeIndex`` gives its years, and with plain row numbers as index a
+        column ``year`` holds them). Whatever its origin, the data get the checks of
+        :func:`richardson.data.check`: missing values or missing-value codes (``-9``),
+        negative, zero or constant series, repeated or unsorted years and a unit break are
+        refused with a :class:`~richardson.DataError` that says how to treat them.
     method : {"ode", "difference"}
         Least squares on solved trajectories, or Richardson's regression of yearly changes
         on levels.
@@ -261,6 +291,15 @@ def fit(
         ``withheld``, one :class:`~richardson.RichardsonWarning`), because inflation
         enters a constant-coefficient fit as growth and reads as runaway escalation. With
         ``allow_nominal=True`` the verdict is drawn and the summary carries the caveat.
+    units : str, mapping year -> str, pandas.Series or column name, optional
+        The unit of the data, stated with the data rather than in ``attrs`` (which some
+        pandas operations and every hand-built frame lose): one unit for all years (e.g.
+        ``"thousand constant 2010 USD"``), a unit per year, or the name of a text column of
+        ``data`` that holds it. A column named ``unit`` is read so without being named. A
+        unit that changes within the fitted years is refused as a unit break. By default
+        ``data.attrs`` as the loaders write them. Estimates, grievances and initial states
+        are labelled in this unit (not the model's ``state_unit``), and the price basis for
+        ``allow_nominal`` is read from it.
 
     Returns
     -------
@@ -316,8 +355,11 @@ def fit(
             "hac applies to method='difference' only (OLS standard errors); for "
             "method='ode' use the bootstrap"
         )
+    data = _prepared(data, units)
     observations = _align(model, data, columns, method)
     basis = price_basis(data)
+    stated_unit = model.state_unit
+    model = _in_data_units(model, basis.units)
     withheld = None
     if verdict and not basis.supports_verdict:
         if allow_nominal:
@@ -384,9 +426,9 @@ def fit(
     except (DataError, ValueError, ArithmeticError, np.linalg.LinAlgError):
         pass
     object.__setattr__(result, "price_basis", basis.kind)
-    if basis.units and model.state_unit and model.state_unit != basis.units:
+    if basis.units and stated_unit and stated_unit != basis.units:
         unit_note = (
-            f"the model's state unit {model.state_unit!r} is not the data's "
+            f"the model's state unit {stated_unit!r} is not the data's "
             f"{basis.units!r}: levels, grievances and initial states are in the data's units"
         )
         object.__setattr__(result, "notes", (unit_note, *result.notes))

@@ -82,8 +82,9 @@ def alliance_model(
     reaction : float, (N, N) array or mapping {(actor, rival): value}
         Adversary reaction ``k_ij >= 0``, 1/year: growth of i's spending per unit of rival j's
         spending. A scalar or matrix sets every pair of actors in rival blocs (see
-        ``rivalries``); a mapping creates exactly the listed pairs (and so defines who is whose
-        rival). Term: ``+ P_i``.
+        ``rivalries``), leaving out a prospective member (``enlargement``) and the bloc it may
+        join, which are allies weighted by ``join_<actor>``; a mapping creates exactly the
+        listed pairs (and so defines who is whose rival). Term: ``+ P_i``.
     fatigue : float, sequence or mapping
         Fatigue (economic cost of arms) ``a_i >= 0``, 1/year. Term: ``- a_i x_i``.
     grievance : float, sequence or mapping
@@ -216,11 +217,13 @@ def alliance_model(
 
     # reaction and perceived threat
     rival_blocs = _rival_blocs(rivalries, bloc_of)
-    default_rivals = [
+    default_rivals = [  # a prospective member is an ally (weighted by join_), not a rival
         (i, j)
         for i in range(n)
         for j in range(n)
-        if i != j and frozenset((bloc_of[i], bloc_of[j])) in rival_blocs
+        if i != j
+        and frozenset((bloc_of[i], bloc_of[j])) in rival_blocs
+        and (i, j) not in ally_pairs
     ]
     k_pairs = _per_pair(reaction, lookup, default_rivals, "reaction")
     for pair in k_pairs:

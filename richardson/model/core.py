@@ -127,6 +127,8 @@ def _as_parameter(name: str, spec: Any) -> Parameter:
 
 
 def _check_identifier(name: Any, what: str) -> str:
+    if isinstance(name, sp.Symbol):  # what a sympy user passes first
+        name = name.name
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise ModelError(
             f"{what} name {name!r} is not a valid identifier; use letters, digits and "
@@ -146,11 +148,12 @@ class Model:
 
     Parameters
     ----------
-    states : sequence of str
-        State names (one per actor for a Richardson model), valid identifiers.
+    states : sequence of str or sympy.Symbol
+        State names (one per actor for a Richardson model), valid identifiers; a sympy
+        ``Symbol`` stands for its name.
     params : mapping
-        Parameter name -> default value, :class:`Parameter`, or dict with ``value``
-        and optional ``bounds``, ``unit``, ``description``, ``source``.
+        Parameter name (str or sympy ``Symbol``) -> default value, :class:`Parameter`, or
+        dict with ``value`` and optional ``bounds``, ``unit``, ``description``, ``source``.
     rhs : sequence of sympy expressions, or mapping state -> expression
         Right-hand sides in the order of ``states``. They may use the states, the
         parameters and time ``t`` (:data:`TIME`), nothing else.
@@ -220,9 +223,8 @@ class Model:
         _reject_duplicates(states, "state")
         if not isinstance(self.params, Mapping):
             raise ModelError("params must be a mapping name -> value (or Parameter)")
-        params = {
-            _check_identifier(n, "parameter"): _as_parameter(n, v) for n, v in self.params.items()
-        }
+        named = [(_check_identifier(n, "parameter"), v) for n, v in self.params.items()]
+        params = {n: _as_parameter(n, v) for n, v in named}
         clash = sorted(set(states) & set(params))
         if clash:
             raise DuplicateNameError(

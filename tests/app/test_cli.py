@@ -168,7 +168,7 @@ def test_fit_verb_uses_a_real_basis_and_withholds_nominal_verdicts(capsys):
     with pytest.warns(rd.RichardsonWarning, match="wrong sign") as caught:
         assert main([*args, "--measure", "milex", "--method", "difference", "--allow-nominal"]) == 0
     assert not any("current prices" in str(w.message) for w in caught)  # the guard is lifted
-    assert main([*args, "--prices", "constant"]) == 1  # no open deflator for pounds
+    assert main([*args, "--prices", "constant"]) == 2  # no open deflator for pounds
     assert "deflate" in capsys.readouterr().err
     assert main(["fit", model, "--data", "pre_wwi_blocs", "--years", "1880-1913"]) == 2
 
@@ -176,12 +176,12 @@ def test_fit_verb_uses_a_real_basis_and_withholds_nominal_verdicts(capsys):
 def test_errors_are_one_line_with_exit_code(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('[model]\nname = "x"\n[equations]\nx = "__import__(\'os\')"\n')
-    assert main(["simulate", str(bad)]) == 1
+    assert main(["simulate", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("richardson: error:")
-    assert main(["simulate", str(tmp_path / "missing.toml")]) == 1
+    assert main(["simulate", str(tmp_path / "missing.toml")]) == 2
     assert main(["sweep", str(MODELS / "classic_two_nation.toml"), "--param", "k=0:2"]) == 2
-    assert main(["analyze", str(MODELS / "classic_two_nation.toml"), "--set", "kk=1"]) == 1
+    assert main(["analyze", str(MODELS / "classic_two_nation.toml"), "--set", "kk=1"]) == 2
     assert "NAME=START:STOP:COUNT" in capsys.readouterr().err
 
 
