@@ -5,6 +5,7 @@ base class and the symbolic helpers (derivatives through symengine, affinity tes
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,6 +18,13 @@ from ..model.core import TIME, Model
 
 class _Printer(NumPyPrinter):
     """numpy printer whose Min/Max are elementwise and broadcast (``numpy.minimum``)."""
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        # repr is the shortest text that reads back as the same double (str keeps 15 digits)
+        value = float(expr)
+        if math.isfinite(value):
+            return repr(value)
+        return "numpy.nan" if math.isnan(value) else ("numpy.inf" if value > 0 else "-numpy.inf")
 
     def _print_Min(self, expr: sp.Min) -> str:
         return self._nest("numpy.minimum", expr.args)

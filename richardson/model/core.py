@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,7 @@ from ..errors import (
     UnknownSymbolError,
     did_you_mean,
 )
+from ._frozen import FrozenMapping
 
 __all__ = ["Parameter", "Model", "TIME"]
 
@@ -241,7 +241,7 @@ class Model:
                 "right-hand side per state, in the order of states"
             )
         set_("states", states)
-        set_("params", MappingProxyType(params))
+        set_("params", FrozenMapping(params))
         set_("rhs", tuple(self._canonical_rhs(rhs)))
         actors = tuple(self.actors) if self.actors else states
         if len(actors) != len(states):
@@ -260,7 +260,7 @@ class Model:
                         f"{did_you_mean(member, states)}"
                     )
             blocs[str(bloc)] = members
-        set_("blocs", MappingProxyType(blocs))
+        set_("blocs", FrozenMapping(blocs))
         initial = {}
         for state, value in dict(self.initial).items():
             if state not in states:
@@ -274,7 +274,7 @@ class Model:
                     f"initial value of {state!r} is {value}; give a finite number"
                 )
             initial[state] = value
-        set_("initial", MappingProxyType(initial))
+        set_("initial", FrozenMapping(initial))
         set_("interventions", tuple(self.interventions))
         for intervention in self.interventions:
             check = getattr(intervention, "check_against", None)
@@ -283,7 +283,7 @@ class Model:
                     f"{intervention!r} is not an intervention; use richardson.step, pulse or ramp"
                 )
             check(self)
-        set_("metadata", MappingProxyType(dict(self.metadata)))
+        set_("metadata", FrozenMapping(dict(self.metadata)))
 
     def _canonical_rhs(self, rhs: Sequence[Any]) -> Iterable[sp.Expr]:
         """Convert to sympy, check symbols, and replace them by canonical plain symbols."""
@@ -557,6 +557,10 @@ def _serialise(expr: sp.Basic) -> str:
             parts.append(type(node).__name__ + "(")
             stack.append(")")
             stack.extend(reversed(node.args))
+        elif isinstance(node, sp.Float):
+            # str() rounds to 15 digits; the exact binary value tells every distinct float apart
+            sign, mantissa, exponent, _ = node._mpf_
+            parts.append(f"Float:{'-' if sign else ''}{mantissa:x}p{exponent}")
         else:
             name = getattr(node, "name", None)
             parts.append(f"{type(node).__name__}:{name if isinstance(name, str) else node}")
