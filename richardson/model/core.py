@@ -26,7 +26,9 @@ from ..errors import (
     UnknownSymbolError,
     did_you_mean,
 )
+from ._admissible import as_plain, as_real, problem
 from ._frozen import FrozenMapping
+from ._names import nfkc, normalisation_collisions
 
 __all__ = ["Parameter", "Model", "TIME"]
 
@@ -222,6 +224,12 @@ class Model:
             raise DuplicateNameError(
                 f"{clash[0]!r} is declared both as a state and as a parameter; rename one of them"
             )
+        same = normalisation_collisions([*states, *params, _TIME_NAME])
+        if same:
+            raise DuplicateNameError(
+                f"names {same[0]!r} and {same[1]!r} are different text but Python reads both "
+                f"as {nfkc(same[1])!r} (NFKC normalisation); rename one of them"
+            )
         if self.kind not in _KINDS:
             raise ModelError(f"kind must be 'ode' or 'map', not {self.kind!r}")
         rhs = self.rhs
@@ -290,6 +298,8 @@ class Model:
         known = dict(zip(self.states, self.state_symbols, strict=True))
         known.update(zip(self.params, self.param_symbols, strict=True))
         known[_TIME_NAME] = TIME
+        reals: dict[str, sp.Symbol] = {}
+        plain = {str(symbol): symbol for symbol in known.values()}
         for state, expr in zip(self.states, rhs, strict=True):
             if isinstance(expr, str):
                 raise ModelError(
@@ -322,7 +332,13 @@ class Model:
                     f"right-hand side of {state!r} uses an undefined function; use sympy functions "
                     "such as exp, log, tanh, Min, Max"
                 )
-            yield expr.xreplace(subs) if subs else expr
+            expr = expr.xreplace(subs) if subs else expr
+            # states and parameters are real: abs(exp(x)) is exp(x), never exp(re(x))
+            real = as_real(expr, reals)
+            why = problem(real)
+            if why is not None:
+                raise ModelError(f"right-hand side of {state!r} is not admissible: {why}.")
+            yield as_plain(real, plain) if real is not expr else expr
 
     # ------------------------------------------------------------------ accessors
     @property
