@@ -47,6 +47,7 @@ against a whitelist); file text is never evaluated. Every problem raises
 from __future__ import annotations
 
 import json
+import keyword
 import math
 import os
 import re
@@ -57,9 +58,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, ModelFileError, did_you_mean
+from ..model._names import describe_characters, nfkc, normalisation_collisions
 from ..model.core import Model, Parameter
-from ..model.expressions import format_expression, parse_expression
+from ..model.expressions import ExpressionParser, format_expression
 from ..model.interventions import Pulse, Ramp, Step
+from ._reading import read_text
 
 __all__ = ["load_model", "save_model", "loads_model", "dumps_model", "FORMAT_VERSION"]
 
@@ -110,23 +113,7 @@ def load_model(path: str | os.PathLike) -> Model:
     >>> m = rd.load_model("models/classic_two_nation.toml")  # doctest: +SKIP
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise ModelFileError(f"cannot read model file '{path}': {err.strerror or err}") from None
-    if size > MAX_FILE_SIZE:
-        raise ModelFileError(
-            f"model file '{path}' is {size} bytes; at most {MAX_FILE_SIZE} are read"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise ModelFileError(f"cannot read model file '{path}': {err.strerror or err}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ModelFileError(f"model file '{path}' is not UTF-8 text (byte {err.start})") from None
-    return loads_model(text, source=str(path))
+    return loads_model(read_text(path, MAX_FILE_SIZE, "model file"), source=str(path))
 
 
 def loads_model(text: str, source: str = "<string>") -> Model:
@@ -138,38 +125,28 @@ def loads_model(text: str, source: str = "<string>") -> Model:
 class _Reader:
     def __init__(self, text: str, source: str) -> None:
         self.source = source
-        self.lines = text.splitlines()
+        self.text = text
         try:
             self.data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
-            raise ModelFileError(f"'{source}' is not valid TOML: {err}") from None
+            raise ModelFileError(f"'{source}' is not valid TOML: {_sentence(str(err))}") from None
         except (RecursionError, MemoryError):
-            raise ModelFileError(f"'{source}' is nested too deeply to read") from None
+            raise ModelFileError(f"'{source}' is nested too deeply to read.") from None
+        self._index: _LineIndex | None = None
 
     # -- locating lines
     def line(self, table: str, key: str | None = None, index: int = 0) -> int | None:
-        header = re.compile(r"^\s*\[(\[?)\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
-        current, seen, found_table = "", -1, None
-        for number, text in enumerate(self.lines, start=1):
-            match = header.match(text)
-            if match:
-                current = match.group(2).replace('"', "").replace(" ", "")
-                if current == table:
-                    seen += 1
-                    if seen == index:
-                        found_table = number
-                continue
-            if found_table is not None and current == table and seen == index and key is not None:
-                if re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", text):
-                    return number
-        return found_table
+        """Line number of ``key`` in the ``index``-th ``[table]`` (or of the table header)."""
+        if self._index is None:  # one pass over the file, built on first use
+            self._index = _LineIndex(self.text)
+        return self._index.find(table, key, index)
 
     def fail(
         self, what: str, table: str = "", key: str | None = None, index: int = 0
     ) -> ModelFileError:
         number = self.line(table, key, index) if table else None
         where = f"'{self.source}'" + (f", line {number}" if number else "")
-        return ModelFileError(f"{where}: {what}")
+        return ModelFileError(f"{where}: {_sentence(what)}")
 
     # -- typed access
     def table(self, value: Any, what: str, table: str = "") -> dict:
@@ -185,7 +162,16 @@ class _Reader:
     def number(self, value: Any, what: str, table: str, key: str, index: int = 0) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"{what} must be a number, not {_type(value)}", table, key, index)
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise self.fail(
+                f"{what} is an integer with {len(str(value))} digits, which does not fit a "
+                "double (largest about 1.8e308)",
+                table,
+                key,
+                index,
+            ) from None
         if math.isnan(value):
             raise self.fail(f"{what} is nan; give a number", table, key, index)
         return value
@@ -254,7 +240,7 @@ class _Reader:
             raise self.fail("no [[actors]]; declare one [[actors]] table per state")
         if not isinstance(value, list) or not value:
             raise self.fail("actors must be a non-empty array of tables [[actors]]", "actors")
-        states, names, initial = [], [], {}
+        states, names, initial, seen = [], [], {}, set()
         for index, entry in enumerate(value):
             if not isinstance(entry, dict):
                 raise self.fail(
@@ -270,13 +256,14 @@ class _Reader:
                 )
             state = self.string(entry["state"], "actor state", "actors", "state", index)
             _identifier(state, "state", self, "actors", index)
-            if state in states:
+            if state in seen:
                 raise self.fail(
                     f"state {state!r} is declared twice; names must be unique",
                     "actors",
                     "state",
                     index,
                 )
+            seen.add(state)
             states.append(state)
             names.append(
                 self.string(entry.get("name", state), "actor name", "actors", "name", index)
@@ -323,15 +310,23 @@ class _Reader:
         value = self.table(value, "[equations]", "equations")
         missing = [s for s in states if s not in value]
         if missing:
-            raise self.fail(f"no equation for state(s) {missing}", "equations")
-        extra = [s for s in value if s not in states]
+            raise self.fail(f"no equation for state(s) {missing[:10]}", "equations")
+        declared = set(states)
+        extra = [s for s in value if s not in declared]
         if extra:
             raise self.fail(
-                f"equation for {extra[0]!r}, which is not a state{did_you_mean(extra[0], states)}",
+                f"equation for {extra[0]!r}, which is not a state.{did_you_mean(extra[0], states)}",
                 "equations",
                 extra[0],
             )
-        names = set(states) | set(params) | {"t"}
+        names = declared | set(params) | {"t"}
+        same = normalisation_collisions(names)
+        if same:
+            raise self.fail(
+                f"names {same[0]!r} and {same[1]!r} are different text but Python reads both "
+                f"as {nfkc(same[1])!r} (NFKC normalisation); rename one of them"
+            )
+        parser = ExpressionParser(names)
         rhs = []
         for state in states:
             text = self.string(value[state], f"equation for {state!r}", "equations", state)
@@ -341,7 +336,7 @@ class _Reader:
                 + (f", line {number}" if number else "")
                 + f", equation for {state!r}"
             )
-            rhs.append(parse_expression(text, names, where))
+            rhs.append(parser.parse(text, where))
         return rhs
 
     def blocs(self, value: Any) -> dict[str, list[str]]:
@@ -400,11 +395,72 @@ def _identifier(name: str, what: str, reader: _Reader, table: str, index: int = 
     if not name.isidentifier() or name.startswith("__") or len(name) > 200:
         raise reader.fail(
             f"{what} name {name!r} is not a valid identifier (letters, digits, "
-            "underscores; no leading double underscore)",
+            "underscores; no leading double underscore; at most 200 characters)",
             table,
             None,
             index,
         )
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+        raise reader.fail(
+            f"{what} name {name!r} is a Python keyword, which an equation cannot use as a "
+            "name; rename it (display names go in the actor's 'name')",
+            table,
+            None,
+            index,
+        )
+    if nfkc(name) != name:
+        raise reader.fail(
+            f"{what} name {name!r} is read by Python as {nfkc(name)!r} (NFKC normalisation "
+            f"of {describe_characters(name)}); write it as {nfkc(name)!r}",
+            table,
+            None,
+            index,
+        )
+
+
+class _LineIndex:
+    """Where each table header and key sits, found in one pass over the text (no regex)."""
+
+    def __init__(self, text: str) -> None:
+        self.tables: dict[tuple[str, int], int] = {}
+        self.keys: dict[tuple[str, int, str], int] = {}
+        counts: dict[str, int] = {}
+        current, occurrence = "", 0
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.strip()
+            if not stripped or stripped[0] == "#":
+                continue
+            if stripped[0] == "[":
+                array = stripped.startswith("[[")
+                close = stripped.find("]]" if array else "]")
+                if close < 0:
+                    continue
+                name = stripped[2 if array else 1 : close]
+                current = name.replace('"', "").replace("'", "").replace(" ", "")
+                occurrence = counts.get(current, 0)
+                counts[current] = occurrence + 1
+                self.tables.setdefault((current, occurrence), number)
+                continue
+            key, equals, _ = stripped.partition("=")
+            if equals:
+                key = key.strip().strip('"').strip("'")
+                self.keys.setdefault((current, occurrence, key), number)
+
+    def find(self, table: str, key: str | None, index: int) -> int | None:
+        if key is not None:
+            found = self.keys.get((table, index, key))
+            if found is not None:
+                return found
+        found = self.tables.get((table, index))
+        if found is None and "." in table:  # an inline table: [parameters] k = {...}
+            parent, _, child = table.rpartition(".")
+            found = self.keys.get((parent, index, child))
+        return found
+
+
+def _sentence(text: str) -> str:
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!", ")")) else text + "."
 
 
 def _type(value: Any) -> str:

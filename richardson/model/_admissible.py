@@ -16,7 +16,7 @@ import math
 
 import sympy as sp
 
-__all__ = ["as_real", "as_plain", "problem", "number_problem"]
+__all__ = ["as_real", "as_plain", "real_form", "needs_real_rebuild", "problem", "number_problem"]
 
 #: Functions with no derivative the numpy printer can write, or no real meaning.
 _FORBIDDEN = (
@@ -64,8 +64,10 @@ def as_plain(expr: sp.Expr, table: dict[str, sp.Symbol] | None = None) -> sp.Exp
 
 def number_problem(number: sp.Number) -> str | None:
     """Why a sympy number cannot stand in generated double-precision code, or ``None``."""
-    if number in _NONFINITE:
-        return f"the constant {number} is not a finite real number"
+    if number.is_Float and math.isfinite(float(number)):
+        return None
+    if any(number is bad for bad in _NONFINITE):
+        return f"it holds the constant {number}, which is not a finite real number"
     if number.is_Rational and not number.is_Integer:
         parts = [int(number.p), int(number.q)]
     else:
@@ -82,31 +84,46 @@ def number_problem(number: sp.Number) -> str | None:
     return None
 
 
+def needs_real_rebuild(expr: sp.Expr) -> bool:
+    """True when real symbols could change ``expr`` (it has functions or fractional powers);
+    sums, products and integer powers of symbols mean the same over any symbols."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Function):
+            return True
+        if isinstance(node, sp.Pow) and not node.exp.is_Integer:
+            return True
+    return False
+
+
+def real_form(expr: sp.Expr, reals: dict[str, sp.Symbol], plain: dict[str, sp.Symbol]):
+    """``(expr over real symbols, expr rebuilt over plain symbols)``: sympy's simplifications
+    for real quantities applied (``exp(re(x))`` -> ``exp(x)``); no rebuild when none can apply."""
+    if not needs_real_rebuild(expr):
+        return expr, expr
+    real = as_real(expr, reals)
+    return real, as_plain(real, plain)
+
+
 def problem(expr: sp.Expr) -> str | None:
     """Why ``expr`` (over real symbols) is not an admissible right-hand side, or ``None``."""
-    if expr.has(sp.I):
-        return "it is not real (it holds the imaginary unit, e.g. from sqrt(-1) or log(-1))"
-    for bad in _NONFINITE:
-        if expr.has(bad):
-            return f"it holds the constant {bad}, which is not a finite real number"
-    for number in expr.atoms(sp.Number):
-        text = number_problem(number)
-        if text:
-            return text
-    if expr.has(*_UNEVALUATED):
-        found = next(iter(expr.atoms(*_UNEVALUATED)))
-        return f"it holds the unevaluated {type(found).__name__} {found}; evaluate it first"
-    for function in expr.atoms(sp.Function):
-        if isinstance(function, _FORBIDDEN):
+    for node in sp.preorder_traversal(expr):
+        if node is sp.I:
+            return "it is not real (it holds the imaginary unit, e.g. from sqrt(-1) or log(-1))"
+        if isinstance(node, sp.Number):
+            text = number_problem(node)
+            if text:
+                return text
+        elif isinstance(node, _UNEVALUATED):
+            return f"it holds the unevaluated {type(node).__name__} {node}; evaluate it first"
+        elif isinstance(node, _FORBIDDEN):
             return (
-                f"it uses {function}, which the code generator cannot differentiate; "
+                f"it uses {node}, which the code generator cannot differentiate; "
                 "write the model without it (states and parameters are real numbers)"
             )
-    for function in expr.atoms(sp.log):
-        if function.args[0].is_nonpositive:
-            return f"{function} is the log of a quantity that is never positive"
-    for power in expr.atoms(sp.Pow):
-        base, exponent = power.args
-        if base.is_negative and not exponent.is_integer:
-            return f"{power} is a non-integer power of a negative quantity (not real)"
+        elif isinstance(node, sp.log) and node.args[0].is_nonpositive:
+            return f"{node} is the log of a quantity that is never positive"
+        elif isinstance(node, sp.Pow):
+            base, exponent = node.args
+            if not exponent.is_Integer and base.is_negative and not exponent.is_integer:
+                return f"{node} is a non-integer power of a negative quantity (not real)"
     return None

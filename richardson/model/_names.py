@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 __all__ = ["nfkc", "describe_characters", "normalisation_collisions", "lookalike_problem"]
 
@@ -60,7 +60,7 @@ def normalisation_collisions(names: Iterable[str]) -> tuple[str, str] | None:
     return None
 
 
-def lookalike_problem(text: str, declared: Iterable[str]) -> str | None:
+def lookalike_problem(text: str, declared: Collection[str]) -> str | None:
     """What is wrong with a non-ASCII name written in ``text``, or ``None``.
 
     A name whose text changes under NFKC is refused (Python would read another name than
@@ -69,7 +69,7 @@ def lookalike_problem(text: str, declared: Iterable[str]) -> str | None:
     """
     if text.isascii():
         return None
-    declared = set(declared)
+    declared = declared if isinstance(declared, (set, frozenset)) else set(declared)
     for match in _WORD.finditer(text):
         word = match.group()
         if word.isascii():

@@ -26,7 +26,7 @@ from ..errors import (
     UnknownSymbolError,
     did_you_mean,
 )
-from ._admissible import as_plain, as_real, problem
+from ._admissible import problem, real_form
 from ._frozen import FrozenMapping
 from ._names import nfkc, normalisation_collisions
 
@@ -334,11 +334,11 @@ class Model:
                 )
             expr = expr.xreplace(subs) if subs else expr
             # states and parameters are real: abs(exp(x)) is exp(x), never exp(re(x))
-            real = as_real(expr, reals)
+            real, expr = real_form(expr, reals, plain)
             why = problem(real)
             if why is not None:
                 raise ModelError(f"right-hand side of {state!r} is not admissible: {why}.")
-            yield as_plain(real, plain) if real is not expr else expr
+            yield expr
 
     # ------------------------------------------------------------------ accessors
     @property

@@ -30,7 +30,7 @@ from collections.abc import Callable, Collection
 import sympy as sp
 
 from ..errors import ModelFileError, did_you_mean
-from ._admissible import as_plain, problem
+from ._admissible import problem, real_form
 from ._names import lookalike_problem
 
 __all__ = [
@@ -302,11 +302,21 @@ class _Converter:
         except OverflowError:
             raise self.fail(
                 node,
-                f"{shown} = {name}({', '.join(f'{v:.17g}' for v in values)}) overflows a double",
+                f"{_evaluated(shown, name, values)} overflows a double",
             ) from None
         except (ValueError, ZeroDivisionError):
             raise self.fail(node, f"{shown} is not a finite real number") from None
         return expr, self._finite(node, value, shown)
+
+
+def _evaluated(shown: str, name: str, values: list[float]) -> str:
+    """``"exp(exp(10)) = exp(22026.47)"``, or just ``shown`` when the arguments are numbers."""
+    numbers = f"{name}({', '.join(f'{v:.17g}' for v in values)})"
+    return (
+        shown
+        if numbers == shown or all(float(v).is_integer() for v in values)
+        else (f"{shown} = {numbers}")
+    )
 
 
 def _float_sigmoid(z: float) -> float:
@@ -349,20 +359,20 @@ class ExpressionParser:
 
     def __init__(self, names: Collection[str]) -> None:
         self.declared = frozenset(names)
-        self._real = {name: sp.Symbol(name, real=True) for name in self.declared}
-        self._plain: dict[str, sp.Symbol] = {}
+        self._plain = {name: sp.Symbol(name) for name in self.declared}
+        self._real: dict[str, sp.Symbol] = {}
 
     def parse(self, text: str, where: str = "expression") -> sp.Expr:
         """Parse one expression (see :func:`parse_expression`)."""
-        expr = self._parse_real(text, where)
-        text_problem = problem(expr)
-        if text_problem is None:
-            text_problem = _power_problem(expr)
+        # built over plain symbols, rebuilt over real ones where that can simplify
+        # (abs(exp(x)) -> exp(x)); sums and products of symbols need no rebuild
+        real, expr = real_form(self._parse_text(text, where), self._real, self._plain)
+        text_problem = problem(real) or _power_problem(expr)
         if text_problem is not None:
             raise ModelFileError(f"{where}: {_sentence(text_problem)}")
-        return as_plain(expr, self._plain)
+        return expr
 
-    def _parse_real(self, text: str, where: str) -> sp.Expr:
+    def _parse_text(self, text: str, where: str) -> sp.Expr:
         if not isinstance(text, str):
             raise ModelFileError(
                 f"{where}: expected an expression as text, got {type(text).__name__}."
@@ -387,7 +397,7 @@ class ExpressionParser:
             raise ModelFileError(f"{where}: {_sentence(lookalike)}")
         chunks = _top_level_chunks(text.strip())
         if len(chunks) > 1:
-            parts = [self._parse_real(chunk, where) for chunk in chunks]
+            parts = [self._parse_text(chunk, where) for chunk in chunks]
             return sp.Add(*parts)
         try:
             tree = ast.parse(text.strip(), mode="eval")
@@ -401,7 +411,7 @@ class ExpressionParser:
                 "number, or malformed)."
             ) from None
         try:
-            return _Converter(self._real, where).convert(tree.body)[0]
+            return _Converter(self._plain, where).convert(tree.body)[0]
         except RecursionError:
             raise ModelFileError(f"{where}: expression nested too deeply.") from None
 
