@@ -46,6 +46,7 @@ against a whitelist); file text is never evaluated. Every problem raises
 
 from __future__ import annotations
 
+import datetime
 import json
 import keyword
 import math
@@ -509,7 +510,7 @@ def dumps_model(model: Model, header: str | None = None) -> str:
     out.append(f"format_version = {FORMAT_VERSION}")
     out += ["", "[model]"]
     meta = dict(model.metadata)
-    regime = meta.pop("regime", None)
+    regime = meta.pop("regime") if isinstance(meta.get("regime"), str) else None
     for key, value in (
         ("name", model.name),
         ("description", model.description),
@@ -519,8 +520,6 @@ def dumps_model(model: Model, header: str | None = None) -> str:
     ):
         out.append(f"{key} = {_string(value)}")
     if regime is not None:
-        if not isinstance(regime, str):
-            raise ModelFileError(f"metadata 'regime' must be a string, not {_type(regime)}")
         out.append(f"regime = {_string(regime)}")
     for state, actor in zip(model.states, model.actors, strict=True):
         out += ["", "[[actors]]", f"state = {_string(state)}", f"name = {_string(actor)}"]
@@ -533,7 +532,7 @@ def dumps_model(model: Model, header: str | None = None) -> str:
     for name, p in model.params.items():
         out += [
             "",
-            f"[parameters.{name}]",
+            f"[parameters.{_key(name)}]",
             f"value = {_float(p.value)}",
             f"bounds = [{_float(p.bounds[0])}, {_float(p.bounds[1])}]",
         ]
@@ -542,7 +541,7 @@ def dumps_model(model: Model, header: str | None = None) -> str:
                 out.append(f"{key} = {_string(getattr(p, key))}")
     out += ["", "[equations]"]
     for state, expr in zip(model.states, model.rhs, strict=True):
-        out.append(f"{state} = {_string(format_expression(expr))}")
+        out.append(f"{_key(state)} = {_string(format_expression(expr))}")
     for intervention in model.interventions:
         kind = _INTERVENTION_NAMES.get(type(intervention))
         if kind is None:
@@ -596,7 +595,9 @@ def _value(value: Any, where: str) -> str:
         return "[" + ", ".join(_value(v, where) for v in value) + "]"
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{_key(k)} = {_value(v, where)}" for k, v in value.items()) + "}"
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
+        return value.isoformat()
     raise ModelFileError(
         f"metadata {where!r} holds {type(value).__name__}, which a model file "
-        "cannot store; use text, numbers, booleans, lists or tables"
+        "cannot store; use text, numbers, booleans, dates, lists or tables."
     )

@@ -64,7 +64,15 @@ def as_plain(expr: sp.Expr, table: dict[str, sp.Symbol] | None = None) -> sp.Exp
 
 def number_problem(number: sp.Number) -> str | None:
     """Why a sympy number cannot stand in generated double-precision code, or ``None``."""
-    if number.is_Float and math.isfinite(float(number)):
+    if number.is_Float:
+        value = float(number)
+        if not math.isfinite(value):
+            return f"the number {number} does not fit a double (largest about 1.8e308)"
+        if sp.Float(value)._mpf_ != number._mpf_:
+            return (
+                f"the number {number} lies below the range of normal doubles (about 2.2e-308) "
+                "and would be rounded; scale the model or write 0"
+            )
         return None
     if any(number is bad for bad in _NONFINITE):
         return f"it holds the constant {number}, which is not a finite real number"

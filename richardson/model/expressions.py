@@ -574,6 +574,8 @@ def _fmt(expr: sp.Expr) -> tuple[str, int]:
         for factor in denominator:
             text += "/" + _wrap(_fmt(factor), _POW)
         return text, _MUL
+    if expr is sp.E:
+        return "exp(1)", _ATOM
     if expr.is_Pow:
         base, exponent = expr.args
         return f"{_wrap(_fmt(base), _ATOM)}**{_wrap(_fmt(exponent), _ATOM)}", _POW
