@@ -234,7 +234,7 @@ class _Reader:
                 metadata=metadata,
             )
         except ModelError as err:
-            raise ModelFileError(f"'{self.source}': {err}") from err
+            raise ModelFileError(f"'{self.source}': {_sentence(str(err))}") from err
 
     def actors(self, value: Any) -> tuple[list[str], list[str], dict[str, float]]:
         if value is None:
@@ -320,6 +320,12 @@ class _Reader:
                 "equations",
                 extra[0],
             )
+        both = sorted(declared & set(params))
+        if both:
+            raise self.fail(
+                f"{both[0]!r} is declared both as a state and as a parameter; rename one of them",
+                f"parameters.{both[0]}",
+            )
         names = declared | set(params) | {"t"}
         same = normalisation_collisions(names)
         if same:
@@ -401,7 +407,7 @@ def _identifier(name: str, what: str, reader: _Reader, table: str, index: int = 
             None,
             index,
         )
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+    if keyword.iskeyword(name):
         raise reader.fail(
             f"{what} name {name!r} is a Python keyword, which an equation cannot use as a "
             "name; rename it (display names go in the actor's 'name')",

@@ -187,7 +187,11 @@ class _Converter:
         values.append(value)
         total = None
         if all(v is not None for v in values):
-            total = self._finite(top, math.fsum(values), "the constant sum")
+            try:
+                total = math.fsum(values)
+            except OverflowError:  # fsum refuses an intermediate overflow
+                total = math.inf
+            total = self._finite(top, total, "the constant sum")
         return sp.Add(*reversed(terms)), total
 
     def _binary(self, node: ast.BinOp, depth: int) -> _Value:
