@@ -54,11 +54,12 @@ def as_plain(expr: sp.Expr, table: dict[str, sp.Symbol] | None = None) -> sp.Exp
     table = {} if table is None else table
     subs = {}
     for symbol in expr.free_symbols:
-        if isinstance(symbol, sp.Symbol) and symbol.assumptions0:
+        if isinstance(symbol, sp.Symbol):
             plain = table.get(symbol.name)
             if plain is None:
                 plain = table[symbol.name] = sp.Symbol(symbol.name)
-            subs[symbol] = plain
+            if symbol != plain:
+                subs[symbol] = plain
     return expr.xreplace(subs) if subs else expr
 
 
