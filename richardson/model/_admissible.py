@@ -116,6 +116,8 @@ def real_form(expr: sp.Expr, reals: dict[str, sp.Symbol], plain: dict[str, sp.Sy
 def problem(expr: sp.Expr) -> str | None:
     """Why ``expr`` (over real symbols) is not an admissible right-hand side, or ``None``."""
     for node in sp.preorder_traversal(expr):
+        if any(node is bad for bad in _NONFINITE):
+            return f"it holds the constant {node}, which is not a finite real number"
         if node is sp.I:
             return "it is not real (it holds the imaginary unit, e.g. from sqrt(-1) or log(-1))"
         if isinstance(node, sp.Number):

@@ -330,7 +330,7 @@ class Model:
             ):
                 raise ModelError(
                     f"right-hand side of {state!r} uses an undefined function; use sympy functions "
-                    "such as exp, log, tanh, Min, Max"
+                    "such as exp, log, tanh, Min, Max."
                 )
             expr = expr.xreplace(subs) if subs else expr
             # states and parameters are real: abs(exp(x)) is exp(x), never exp(re(x))
