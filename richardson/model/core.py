@@ -69,10 +69,10 @@ class Parameter:
     def __post_init__(self) -> None:
         try:
             value = float(self.value)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
             raise InvalidParameterError(
-                f"parameter {self.name!r} has value {self.value!r}, which is not a number; "
-                "give a float"
+                f"parameter {self.name!r} has value {_short(self.value)}, which is not a "
+                "number that fits a double; give a float"
             ) from err
         object.__setattr__(self, "value", value)
         if not math.isfinite(value):
@@ -81,9 +81,9 @@ class Parameter:
             )
         try:
             lower, upper = (float(b) for b in self.bounds)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
             raise InvalidParameterError(
-                f"parameter {self.name!r} has bounds {self.bounds!r}; give a pair "
+                f"parameter {self.name!r} has bounds {_short(self.bounds)}; give a pair "
                 "(lower, upper), using -inf/inf for an open end"
             ) from err
         if math.isnan(lower) or math.isnan(upper) or lower > upper:
@@ -276,7 +276,13 @@ class Model:
                     f"initial value given for {state!r}, which is not a state"
                     f"{did_you_mean(state, states)}"
                 )
-            value = float(value)
+            try:
+                value = float(value)
+            except (TypeError, ValueError, OverflowError) as err:
+                raise InvalidParameterError(
+                    f"initial value of {state!r} is {_short(value)}, which is not a number that "
+                    "fits a double; give a finite number"
+                ) from err
             if not math.isfinite(value):
                 raise InvalidParameterError(
                     f"initial value of {state!r} is {value}; give a finite number"
@@ -581,6 +587,12 @@ def _serialise(expr: sp.Basic) -> str:
             name = getattr(node, "name", None)
             parts.append(f"{type(node).__name__}:{name if isinstance(name, str) else node}")
     return " ".join(parts)
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a value, shortened for a message (a 400-digit integer is not readable)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _reject_duplicates(names: Sequence[str], what: str) -> None:

@@ -88,3 +88,12 @@ def test_parser_results_hold_plain_symbols_the_model_accepts():
 def test_hash_in_an_equation_is_refused_not_a_comment():
     with pytest.raises(rd.ModelFileError, match="'#'"):
         parse_expression("k*y # - x", {"k", "x", "y"})
+
+
+def test_values_beyond_the_double_range_are_invalid_parameters():
+    with pytest.raises(rd.InvalidParameterError, match="fits a double"):
+        rd.Parameter("k", 10**400)
+    with pytest.raises(rd.InvalidParameterError, match="characters"):
+        rd.Parameter("k", 1.0, (0, 10**400))
+    with pytest.raises(rd.InvalidParameterError, match="initial value of 'x'"):
+        rd.Model(["x"], {}, [x], initial={"x": 10**400})
