@@ -179,3 +179,22 @@ def test_fingerprint_tells_apart_floats_differing_in_the_last_bit():
     y, p = np.array([0.0]), np.array([1.0])
     assert one.compile().rhs(0.0, y, p)[0] == a
     assert two.compile().rhs(0.0, y, p)[0] == b
+
+
+def test_bifurcation_curve_round_trip():
+    x, a, b = sp.symbols("x a b")
+    model = rd.Model(["x"], {"a": 0.0, "b": 1.0}, [a + b * x - x**3])
+    branch = rd.continuation(model, "a", start=[1.0], bounds=(-2.0, 2.0))
+    curve = rd.continue_bifurcation(branch.of_kind("fold")[0], "b", bounds=(-1.0, 2.0))
+    back = round_trip(curve)
+    assert_array_equal(back.values("a"), curve.values("a"))
+    assert [p.kind for p in back.special_points] == [p.kind for p in curve.special_points]
+
+
+def test_coupling_and_trend_tests_round_trip():
+    data = rd.data.load("pre_wwi_blocs")
+    coupling = rd.coupling_test(data, maxlags=1, ic=None)
+    back = round_trip(coupling)
+    assert back.p_value == coupling.p_value and back.summary() == coupling.summary()
+    trend = rd.trend_diagnostics(data)
+    assert round_trip(trend).summary() == trend.summary()
