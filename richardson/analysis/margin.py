@@ -18,13 +18,13 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import sympy as sp
 
 from ..errors import ModelError, UnknownSymbolError, did_you_mean
+from ..model._frozen import FrozenMapping
 from ..model.core import Model
 from ._margin_linear import box_margin
 from .balances import _check_autonomous, _param_vector, _region
@@ -103,7 +103,7 @@ class EscalationMargin:
 
     def __post_init__(self) -> None:
         for name in ("direction", "boundary", "current", "scales"):
-            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+            object.__setattr__(self, name, FrozenMapping(dict(getattr(self, name))))
         for name in ("parameters", "subsystem", "notes"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 

@@ -10,11 +10,11 @@ import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 
 from ..errors import ModelError
+from ..model._frozen import FrozenMapping
 
 __all__ = ["REGIMES", "KINDS", "Equilibrium", "Regime"]
 
@@ -174,11 +174,11 @@ class Regime:
         if self.fate is not None and self.fate not in REGIMES:
             raise ModelError(f"fate must be one of {REGIMES}, not {self.fate!r}")
         object.__setattr__(self, "equilibria", tuple(self.equilibria))
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
-        object.__setattr__(self, "outcomes", MappingProxyType(dict(self.outcomes)))
+        object.__setattr__(self, "params", FrozenMapping(dict(self.params)))
+        object.__setattr__(self, "outcomes", FrozenMapping(dict(self.outcomes)))
         if self.region is not None:
             box = {k: (float(lo), float(hi)) for k, (lo, hi) in dict(self.region).items()}
-            object.__setattr__(self, "region", MappingProxyType(box))
+            object.__setattr__(self, "region", FrozenMapping(box))
 
     @property
     def is_runaway(self) -> bool:

@@ -35,13 +35,13 @@ import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
 from ..errors import ContinuationError, UnknownSymbolError, did_you_mean
+from ..model._frozen import FrozenMapping
 from ..model.core import Model
 from .results import Bifurcation
 from .tracing import _Curve, _join, _Point, _System
@@ -80,8 +80,8 @@ class CodimTwoPoint:
         state = np.array(self.state, dtype=float)
         state.flags.writeable = False
         object.__setattr__(self, "state", state)
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
-        object.__setattr__(self, "test_values", MappingProxyType(dict(self.test_values)))
+        object.__setattr__(self, "params", FrozenMapping(dict(self.params)))
+        object.__setattr__(self, "test_values", FrozenMapping(dict(self.test_values)))
 
     def describe(self) -> str:
         where = ", ".join(f"{k} = {v:.10g}" for k, v in self.params.items())

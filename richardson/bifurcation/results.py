@@ -12,12 +12,12 @@ import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import xarray as xr
 
+from ..model._frozen import FrozenMapping
 from ..model.core import Model
 
 __all__ = ["Bifurcation", "Branch"]
@@ -79,8 +79,8 @@ class Bifurcation:
                 value = np.array(value)
                 value.flags.writeable = False
                 object.__setattr__(self, name, value)
-        object.__setattr__(self, "test_values", MappingProxyType(dict(self.test_values)))
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "test_values", FrozenMapping(dict(self.test_values)))
+        object.__setattr__(self, "params", FrozenMapping(dict(self.params)))
 
     @property
     def is_supercritical(self) -> bool | None:
@@ -152,7 +152,7 @@ class Branch:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bifurcations", tuple(self.bifurcations))
-        object.__setattr__(self, "params", MappingProxyType(dict(self.params)))
+        object.__setattr__(self, "params", FrozenMapping(dict(self.params)))
 
     def __len__(self) -> int:
         return int(self.points.sizes["point"])

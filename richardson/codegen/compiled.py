@@ -10,12 +10,16 @@ states sparse products, and only the nonlinear remainder is differentiated symbo
 Everything is batched: ``y`` may be ``(n,)`` or ``(n, m)`` and ``p`` ``(P,)`` or ``(P, m)``
 (one parameter set per column). Compiled models are cached by a hash of the equations.
 Generated source stays on the object (``CompiledModel.source``) and is registered with
-``linecache`` so that tracebacks show it.
+``linecache`` so that tracebacks show it; the entry is dropped when the compiled model is
+garbage collected, so ``linecache`` holds only the source of compiled models still alive. A
+compiled model pickles as its source (and the arrays the source refers to), so it crosses
+process pools; unpickling compiles that source again.
 """
 
 from __future__ import annotations
 
 import linecache
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -71,6 +75,7 @@ class CompiledModel:
     source: str
     fingerprint: str
     _functions: dict[str, Callable[..., np.ndarray]] = field(repr=False)
+    _namespace: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def n_states(self) -> int:
@@ -128,6 +133,19 @@ class CompiledModel:
         rhs, jac = self._functions["rhs"], self._functions["jac"]
         return BoundSystem(rhs=lambda t, y: rhs(t, y, p), jac=lambda t, y: jac(t, y, p))
 
+    def __reduce__(self) -> tuple[Callable[..., CompiledModel], tuple[Any, ...]]:
+        return _restore, (
+            self.states,
+            self.param_names,
+            self.kind,
+            self.is_linear,
+            self.is_autonomous,
+            self.strategy,
+            self.source,
+            self.fingerprint,
+            self._namespace,
+        )
+
     def __repr__(self) -> str:
         return (
             f"<CompiledModel {len(self.states)} states, {len(self.param_names)} params, "
@@ -173,17 +191,16 @@ def compile_model(model: Model, strategy: str = "auto") -> CompiledModel:
         return cached
     emitter = _ScalarEmitter(model) if strategy == "scalar" else _StructuredEmitter(model)
     source, namespace = emitter.emit()
-    functions = _load(source, namespace, model.fingerprint)
-    compiled = CompiledModel(
-        states=model.states,
-        param_names=model.param_names,
-        kind=model.kind,
-        is_linear=emitter.is_linear,
-        is_autonomous=model.is_autonomous,
-        strategy=strategy,
-        source=source,
-        fingerprint=model.fingerprint,
-        _functions=functions,
+    compiled = _restore(
+        model.states,
+        model.param_names,
+        model.kind,
+        emitter.is_linear,
+        model.is_autonomous,
+        strategy,
+        source,
+        model.fingerprint,
+        namespace,
     )
     if len(_cache) >= _CACHE_SIZE:
         _cache.pop(next(iter(_cache)))
@@ -191,11 +208,36 @@ def compile_model(model: Model, strategy: str = "auto") -> CompiledModel:
     return compiled
 
 
-def _load(source: str, namespace: dict[str, Any], fingerprint: str) -> dict[str, Callable]:
+def _restore(
+    states: tuple[str, ...],
+    param_names: tuple[str, ...],
+    kind: str,
+    is_linear: bool,
+    is_autonomous: bool,
+    strategy: str,
+    source: str,
+    fingerprint: str,
+    namespace: dict[str, Any],
+) -> CompiledModel:
+    """Compile generated ``source`` into a :class:`CompiledModel` (also how one unpickles)."""
     _counter[0] += 1
     filename = f"<richardson-generated-{fingerprint[:12]}-{_counter[0]}>"
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     code = compile(source, filename, "exec")
     scope: dict[str, Any] = {"numpy": np, **namespace}
     exec(code, scope)  # noqa: S102 -- our own generated source, never user text
-    return {name: scope[name] for name in ("rhs", "jac", "jac_p")}
+    compiled = CompiledModel(
+        states=tuple(states),
+        param_names=tuple(param_names),
+        kind=kind,
+        is_linear=is_linear,
+        is_autonomous=is_autonomous,
+        strategy=strategy,
+        source=source,
+        fingerprint=fingerprint,
+        _functions={name: scope[name] for name in ("rhs", "jac", "jac_p")},
+        _namespace=dict(namespace),
+    )
+    # tracebacks show the generated lines while the compiled model lives; then the entry goes
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(compiled, linecache.cache.pop, filename, None)
+    return compiled

@@ -5,6 +5,7 @@ base class and the symbolic helpers (derivatives through symengine, affinity tes
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,11 +13,19 @@ import symengine
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
+from ..model._admissible import as_plain, as_real
 from ..model.core import TIME, Model
 
 
 class _Printer(NumPyPrinter):
     """numpy printer whose Min/Max are elementwise and broadcast (``numpy.minimum``)."""
+
+    def _print_Float(self, expr: sp.Float) -> str:
+        # repr is the shortest text that reads back as the same double (str keeps 15 digits)
+        value = float(expr)
+        if math.isfinite(value):
+            return repr(value)
+        return "numpy.nan" if math.isnan(value) else ("numpy.inf" if value > 0 else "-numpy.inf")
 
     def _print_Min(self, expr: sp.Min) -> str:
         return self._nest("numpy.minimum", expr.args)
@@ -164,12 +173,22 @@ def _derivative(expr: sp.Expr, se_expr: Any, symbol: sp.Symbol) -> Any:
         opaque, kinks = held
         result = opaque.diff(symengine.Symbol(symbol.name))
         for placeholder, kink in kinks:
-            inner = sp.diff(kink, symbol)
+            inner = _real_diff(kink, symbol)
             if inner != 0:
                 result += opaque.diff(placeholder) * symengine.sympify(inner)
         if not result.atoms(symengine.Derivative):
             return result.subs({u: symengine.sympify(m) for u, m in kinks})
-    return _almost_everywhere(sp.diff(expr, symbol))
+    return _almost_everywhere(_real_diff(expr, symbol))
+
+
+def _real_diff(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """d expr / d symbol by sympy with every symbol real (states and parameters are), so that
+    ``d|x|/dx`` is ``sign(x)`` and not a sum of ``re``/``im`` derivatives, which neither the
+    printer nor symengine can take."""
+    table: dict[str, sp.Symbol] = {}
+    real = as_real(expr, table)
+    target = table.get(symbol.name, symbol)
+    return as_plain(sp.diff(real, target))
 
 
 @functools.lru_cache(maxsize=256)
@@ -222,7 +241,7 @@ def _is_affine_term(term: sp.Expr, state_pos: dict[sp.Symbol, int]) -> bool:
                 if {str(x) for x in derivative.free_symbols} & names:
                     return False
                 continue
-        if sp.diff(term, s).free_symbols & set(state_pos):
+        if _real_diff(term, s).free_symbols & set(state_pos):
             return False
     return True
 
@@ -233,7 +252,7 @@ def _is_affine_in_states(model: Model) -> bool:
         if TIME in expr.free_symbols:
             return False
         for sym in states & expr.free_symbols:
-            derivative = sp.diff(expr, sym)
+            derivative = _real_diff(expr, sym)
             if derivative.free_symbols & states:
                 return False
             if derivative.has(TIME):

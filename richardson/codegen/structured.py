@@ -33,6 +33,7 @@ from .emitter import (
     _derivative,
     _Emitter,
     _is_affine_term,
+    _real_diff,
 )
 
 
@@ -274,7 +275,7 @@ class _StructuredEmitter(_Emitter):
         chain = []
         for gate, k in self.gates.items():
             for sym in sorted(gate.free_symbols & set(positions), key=positions.get):
-                derivative = sp.diff(gate, sym)
+                derivative = _real_diff(gate, sym)
                 if derivative != 0:
                     chain.append((k, positions[sym], derivative))
         if not chain:

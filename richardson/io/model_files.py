@@ -46,7 +46,9 @@ against a whitelist); file text is never evaluated. Every problem raises
 
 from __future__ import annotations
 
+import datetime
 import json
+import keyword
 import math
 import os
 import re
@@ -57,9 +59,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError, ModelFileError, did_you_mean
+from ..model._names import describe_characters, nfkc, normalisation_collisions
 from ..model.core import Model, Parameter
-from ..model.expressions import format_expression, parse_expression
+from ..model.expressions import ExpressionParser, format_expression
 from ..model.interventions import Pulse, Ramp, Step
+from ._reading import read_text
 
 __all__ = ["load_model", "save_model", "loads_model", "dumps_model", "FORMAT_VERSION"]
 
@@ -110,23 +114,7 @@ def load_model(path: str | os.PathLike) -> Model:
     >>> m = rd.load_model("models/classic_two_nation.toml")  # doctest: +SKIP
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise ModelFileError(f"cannot read model file '{path}': {err.strerror or err}") from None
-    if size > MAX_FILE_SIZE:
-        raise ModelFileError(
-            f"model file '{path}' is {size} bytes; at most {MAX_FILE_SIZE} are read"
-        )
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise ModelFileError(f"cannot read model file '{path}': {err.strerror or err}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise ModelFileError(f"model file '{path}' is not UTF-8 text (byte {err.start})") from None
-    return loads_model(text, source=str(path))
+    return loads_model(read_text(path, MAX_FILE_SIZE, "model file"), source=str(path))
 
 
 def loads_model(text: str, source: str = "<string>") -> Model:
@@ -138,38 +126,28 @@ def loads_model(text: str, source: str = "<string>") -> Model:
 class _Reader:
     def __init__(self, text: str, source: str) -> None:
         self.source = source
-        self.lines = text.splitlines()
+        self.text = text
         try:
             self.data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
-            raise ModelFileError(f"'{source}' is not valid TOML: {err}") from None
+            raise ModelFileError(f"'{source}' is not valid TOML: {_sentence(str(err))}") from None
         except (RecursionError, MemoryError):
-            raise ModelFileError(f"'{source}' is nested too deeply to read") from None
+            raise ModelFileError(f"'{source}' is nested too deeply to read.") from None
+        self._index: _LineIndex | None = None
 
     # -- locating lines
     def line(self, table: str, key: str | None = None, index: int = 0) -> int | None:
-        header = re.compile(r"^\s*\[(\[?)\s*([^\]]*?)\s*\]\]?\s*(#.*)?$")
-        current, seen, found_table = "", -1, None
-        for number, text in enumerate(self.lines, start=1):
-            match = header.match(text)
-            if match:
-                current = match.group(2).replace('"', "").replace(" ", "")
-                if current == table:
-                    seen += 1
-                    if seen == index:
-                        found_table = number
-                continue
-            if found_table is not None and current == table and seen == index and key is not None:
-                if re.match(rf"^\s*\"?{re.escape(key)}\"?\s*=", text):
-                    return number
-        return found_table
+        """Line number of ``key`` in the ``index``-th ``[table]`` (or of the table header)."""
+        if self._index is None:  # one pass over the file, built on first use
+            self._index = _LineIndex(self.text)
+        return self._index.find(table, key, index)
 
     def fail(
         self, what: str, table: str = "", key: str | None = None, index: int = 0
     ) -> ModelFileError:
         number = self.line(table, key, index) if table else None
         where = f"'{self.source}'" + (f", line {number}" if number else "")
-        return ModelFileError(f"{where}: {what}")
+        return ModelFileError(f"{where}: {_sentence(what)}")
 
     # -- typed access
     def table(self, value: Any, what: str, table: str = "") -> dict:
@@ -185,7 +163,16 @@ class _Reader:
     def number(self, value: Any, what: str, table: str, key: str, index: int = 0) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(f"{what} must be a number, not {_type(value)}", table, key, index)
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            raise self.fail(
+                f"{what} is an integer with {len(str(value))} digits, which does not fit a "
+                "double (largest about 1.8e308)",
+                table,
+                key,
+                index,
+            ) from None
         if math.isnan(value):
             raise self.fail(f"{what} is nan; give a number", table, key, index)
         return value
@@ -247,14 +234,14 @@ class _Reader:
                 metadata=metadata,
             )
         except ModelError as err:
-            raise ModelFileError(f"'{self.source}': {err}") from err
+            raise ModelFileError(f"'{self.source}': {_sentence(str(err))}") from err
 
     def actors(self, value: Any) -> tuple[list[str], list[str], dict[str, float]]:
         if value is None:
             raise self.fail("no [[actors]]; declare one [[actors]] table per state")
         if not isinstance(value, list) or not value:
             raise self.fail("actors must be a non-empty array of tables [[actors]]", "actors")
-        states, names, initial = [], [], {}
+        states, names, initial, seen = [], [], {}, set()
         for index, entry in enumerate(value):
             if not isinstance(entry, dict):
                 raise self.fail(
@@ -270,13 +257,14 @@ class _Reader:
                 )
             state = self.string(entry["state"], "actor state", "actors", "state", index)
             _identifier(state, "state", self, "actors", index)
-            if state in states:
+            if state in seen:
                 raise self.fail(
                     f"state {state!r} is declared twice; names must be unique",
                     "actors",
                     "state",
                     index,
                 )
+            seen.add(state)
             states.append(state)
             names.append(
                 self.string(entry.get("name", state), "actor name", "actors", "name", index)
@@ -323,15 +311,29 @@ class _Reader:
         value = self.table(value, "[equations]", "equations")
         missing = [s for s in states if s not in value]
         if missing:
-            raise self.fail(f"no equation for state(s) {missing}", "equations")
-        extra = [s for s in value if s not in states]
+            raise self.fail(f"no equation for state(s) {missing[:10]}", "equations")
+        declared = set(states)
+        extra = [s for s in value if s not in declared]
         if extra:
             raise self.fail(
-                f"equation for {extra[0]!r}, which is not a state{did_you_mean(extra[0], states)}",
+                f"equation for {extra[0]!r}, which is not a state.{did_you_mean(extra[0], states)}",
                 "equations",
                 extra[0],
             )
-        names = set(states) | set(params) | {"t"}
+        both = sorted(declared & set(params))
+        if both:
+            raise self.fail(
+                f"{both[0]!r} is declared both as a state and as a parameter; rename one of them",
+                f"parameters.{both[0]}",
+            )
+        names = declared | set(params) | {"t"}
+        same = normalisation_collisions(names)
+        if same:
+            raise self.fail(
+                f"names {same[0]!r} and {same[1]!r} are different text but Python reads both "
+                f"as {nfkc(same[1])!r} (NFKC normalisation); rename one of them"
+            )
+        parser = ExpressionParser(names)
         rhs = []
         for state in states:
             text = self.string(value[state], f"equation for {state!r}", "equations", state)
@@ -341,7 +343,7 @@ class _Reader:
                 + (f", line {number}" if number else "")
                 + f", equation for {state!r}"
             )
-            rhs.append(parse_expression(text, names, where))
+            rhs.append(parser.parse(text, where))
         return rhs
 
     def blocs(self, value: Any) -> dict[str, list[str]]:
@@ -400,11 +402,72 @@ def _identifier(name: str, what: str, reader: _Reader, table: str, index: int = 
     if not name.isidentifier() or name.startswith("__") or len(name) > 200:
         raise reader.fail(
             f"{what} name {name!r} is not a valid identifier (letters, digits, "
-            "underscores; no leading double underscore)",
+            "underscores; no leading double underscore; at most 200 characters)",
             table,
             None,
             index,
         )
+    if keyword.iskeyword(name):
+        raise reader.fail(
+            f"{what} name {name!r} is a Python keyword, which an equation cannot use as a "
+            "name; rename it (display names go in the actor's 'name')",
+            table,
+            None,
+            index,
+        )
+    if nfkc(name) != name:
+        raise reader.fail(
+            f"{what} name {name!r} is read by Python as {nfkc(name)!r} (NFKC normalisation "
+            f"of {describe_characters(name)}); write it as {nfkc(name)!r}",
+            table,
+            None,
+            index,
+        )
+
+
+class _LineIndex:
+    """Where each table header and key sits, found in one pass over the text (no regex)."""
+
+    def __init__(self, text: str) -> None:
+        self.tables: dict[tuple[str, int], int] = {}
+        self.keys: dict[tuple[str, int, str], int] = {}
+        counts: dict[str, int] = {}
+        current, occurrence = "", 0
+        for number, line in enumerate(text.splitlines(), start=1):
+            stripped = line.strip()
+            if not stripped or stripped[0] == "#":
+                continue
+            if stripped[0] == "[":
+                array = stripped.startswith("[[")
+                close = stripped.find("]]" if array else "]")
+                if close < 0:
+                    continue
+                name = stripped[2 if array else 1 : close]
+                current = name.replace('"', "").replace("'", "").replace(" ", "")
+                occurrence = counts.get(current, 0)
+                counts[current] = occurrence + 1
+                self.tables.setdefault((current, occurrence), number)
+                continue
+            key, equals, _ = stripped.partition("=")
+            if equals:
+                key = key.strip().strip('"').strip("'")
+                self.keys.setdefault((current, occurrence, key), number)
+
+    def find(self, table: str, key: str | None, index: int) -> int | None:
+        if key is not None:
+            found = self.keys.get((table, index, key))
+            if found is not None:
+                return found
+        found = self.tables.get((table, index))
+        if found is None and "." in table:  # an inline table: [parameters] k = {...}
+            parent, _, child = table.rpartition(".")
+            found = self.keys.get((parent, index, child))
+        return found
+
+
+def _sentence(text: str) -> str:
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!", ")")) else text + "."
 
 
 def _type(value: Any) -> str:
@@ -459,7 +522,7 @@ def dumps_model(model: Model, header: str | None = None) -> str:
     out.append(f"format_version = {FORMAT_VERSION}")
     out += ["", "[model]"]
     meta = dict(model.metadata)
-    regime = meta.pop("regime", None)
+    regime = meta.pop("regime") if isinstance(meta.get("regime"), str) else None
     for key, value in (
         ("name", model.name),
         ("description", model.description),
@@ -469,8 +532,6 @@ def dumps_model(model: Model, header: str | None = None) -> str:
     ):
         out.append(f"{key} = {_string(value)}")
     if regime is not None:
-        if not isinstance(regime, str):
-            raise ModelFileError(f"metadata 'regime' must be a string, not {_type(regime)}")
         out.append(f"regime = {_string(regime)}")
     for state, actor in zip(model.states, model.actors, strict=True):
         out += ["", "[[actors]]", f"state = {_string(state)}", f"name = {_string(actor)}"]
@@ -483,7 +544,7 @@ def dumps_model(model: Model, header: str | None = None) -> str:
     for name, p in model.params.items():
         out += [
             "",
-            f"[parameters.{name}]",
+            f"[parameters.{_key(name)}]",
             f"value = {_float(p.value)}",
             f"bounds = [{_float(p.bounds[0])}, {_float(p.bounds[1])}]",
         ]
@@ -492,7 +553,7 @@ def dumps_model(model: Model, header: str | None = None) -> str:
                 out.append(f"{key} = {_string(getattr(p, key))}")
     out += ["", "[equations]"]
     for state, expr in zip(model.states, model.rhs, strict=True):
-        out.append(f"{state} = {_string(format_expression(expr))}")
+        out.append(f"{_key(state)} = {_string(format_expression(expr))}")
     for intervention in model.interventions:
         kind = _INTERVENTION_NAMES.get(type(intervention))
         if kind is None:
@@ -546,7 +607,9 @@ def _value(value: Any, where: str) -> str:
         return "[" + ", ".join(_value(v, where) for v in value) + "]"
     if isinstance(value, Mapping):
         return "{" + ", ".join(f"{_key(k)} = {_value(v, where)}" for k, v in value.items()) + "}"
+    if isinstance(value, (datetime.date, datetime.time)):  # datetime is a date
+        return value.isoformat()
     raise ModelFileError(
         f"metadata {where!r} holds {type(value).__name__}, which a model file "
-        "cannot store; use text, numbers, booleans, lists or tables"
+        "cannot store; use text, numbers, booleans, dates, lists or tables."
     )

@@ -13,7 +13,6 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -27,6 +26,9 @@ from ..errors import (
     UnknownSymbolError,
     did_you_mean,
 )
+from ._admissible import problem, real_form
+from ._frozen import FrozenMapping
+from ._names import nfkc, normalisation_collisions
 
 __all__ = ["Parameter", "Model", "TIME"]
 
@@ -67,10 +69,10 @@ class Parameter:
     def __post_init__(self) -> None:
         try:
             value = float(self.value)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
             raise InvalidParameterError(
-                f"parameter {self.name!r} has value {self.value!r}, which is not a number; "
-                "give a float"
+                f"parameter {self.name!r} has value {_short(self.value)}, which is not a "
+                "number that fits a double; give a float"
             ) from err
         object.__setattr__(self, "value", value)
         if not math.isfinite(value):
@@ -79,9 +81,9 @@ class Parameter:
             )
         try:
             lower, upper = (float(b) for b in self.bounds)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
             raise InvalidParameterError(
-                f"parameter {self.name!r} has bounds {self.bounds!r}; give a pair "
+                f"parameter {self.name!r} has bounds {_short(self.bounds)}; give a pair "
                 "(lower, upper), using -inf/inf for an open end"
             ) from err
         if math.isnan(lower) or math.isnan(upper) or lower > upper:
@@ -230,6 +232,12 @@ class Model:
             raise DuplicateNameError(
                 f"{clash[0]!r} is declared both as a state and as a parameter; rename one of them"
             )
+        same = normalisation_collisions([*states, *params, _TIME_NAME])
+        if same:
+            raise DuplicateNameError(
+                f"names {same[0]!r} and {same[1]!r} are different text but Python reads both "
+                f"as {nfkc(same[1])!r} (NFKC normalisation); rename one of them"
+            )
         if self.kind not in _KINDS:
             raise ModelError(f"kind must be 'ode' or 'map', not {self.kind!r}")
         rhs = self.rhs
@@ -249,7 +257,7 @@ class Model:
                 "right-hand side per state, in the order of states"
             )
         set_("states", states)
-        set_("params", MappingProxyType(params))
+        set_("params", FrozenMapping(params))
         set_("rhs", tuple(self._canonical_rhs(rhs)))
         actors = tuple(self.actors) if self.actors else states
         if len(actors) != len(states):
@@ -268,7 +276,7 @@ class Model:
                         f"{did_you_mean(member, states)}"
                     )
             blocs[str(bloc)] = members
-        set_("blocs", MappingProxyType(blocs))
+        set_("blocs", FrozenMapping(blocs))
         initial = {}
         for state, value in dict(self.initial).items():
             if state not in states:
@@ -276,13 +284,19 @@ class Model:
                     f"initial value given for {state!r}, which is not a state"
                     f"{did_you_mean(state, states)}"
                 )
-            value = float(value)
+            try:
+                value = float(value)
+            except (TypeError, ValueError, OverflowError) as err:
+                raise InvalidParameterError(
+                    f"initial value of {state!r} is {_short(value)}, which is not a number that "
+                    "fits a double; give a finite number"
+                ) from err
             if not math.isfinite(value):
                 raise InvalidParameterError(
                     f"initial value of {state!r} is {value}; give a finite number"
                 )
             initial[state] = value
-        set_("initial", MappingProxyType(initial))
+        set_("initial", FrozenMapping(initial))
         set_("interventions", tuple(self.interventions))
         for intervention in self.interventions:
             check = getattr(intervention, "check_against", None)
@@ -291,8 +305,8 @@ class Model:
                     f"{intervention!r} is not an intervention; use richardson.step, pulse or ramp"
                 )
             check(self)
-        set_("metadata", MappingProxyType(dict(self.metadata)))
-        set_("observables", MappingProxyType(self._canonical_observables()))
+        set_("metadata", FrozenMapping(dict(self.metadata)))
+        set_("observables", FrozenMapping(self._canonical_observables()))
 
     def _canonical_observables(self) -> dict[str, sp.Expr]:
         if not isinstance(self.observables, Mapping):
@@ -313,6 +327,8 @@ class Model:
         known = dict(zip(self.states, self.state_symbols, strict=True))
         known.update(zip(self.params, self.param_symbols, strict=True))
         known[_TIME_NAME] = TIME
+        reals: dict[str, sp.Symbol] = {}
+        plain = {str(symbol): symbol for symbol in known.values()}
         label = "right-hand side of" if what == "right-hand side" else f"{what}"
         for state, expr in zip(self.states if names is None else names, rhs, strict=True):
             if isinstance(expr, str):
@@ -344,9 +360,15 @@ class Model:
             ):
                 raise ModelError(
                     f"{label} {state!r} uses an undefined function; use sympy functions "
-                    "such as exp, log, tanh, Min, Max"
+                    "such as exp, log, tanh, Min, Max."
                 )
-            yield expr.xreplace(subs) if subs else expr
+            expr = expr.xreplace(subs) if subs else expr
+            # states and parameters are real: abs(exp(x)) is exp(x), never exp(re(x))
+            real, expr = real_form(expr, reals, plain)
+            why = problem(real)
+            if why is not None:
+                raise ModelError(f"{label} {state!r} is not admissible: {why}.")
+            yield expr
 
     # ------------------------------------------------------------------ accessors
     @property
@@ -586,10 +608,20 @@ def _serialise(expr: sp.Basic) -> str:
             parts.append(type(node).__name__ + "(")
             stack.append(")")
             stack.extend(reversed(node.args))
+        elif isinstance(node, sp.Float):
+            # str() rounds to 15 digits; the exact binary value tells every distinct float apart
+            sign, mantissa, exponent, _ = node._mpf_
+            parts.append(f"Float:{'-' if sign else ''}{mantissa:x}p{exponent}")
         else:
             name = getattr(node, "name", None)
             parts.append(f"{type(node).__name__}:{name if isinstance(name, str) else node}")
     return " ".join(parts)
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a value, shortened for a message (a 400-digit integer is not readable)."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
 
 
 def _reject_duplicates(names: Sequence[str], what: str) -> None:
