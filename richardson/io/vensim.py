@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import tempfile
 import threading
 import warnings
@@ -26,7 +27,9 @@ from typing import Any
 
 from ..errors import ModelFileError
 from ..model.core import Model
+from ._reading import read_text
 from .vensim_export import to_vensim
+from .vensim_subscripts import MAX_CELLS
 from .vensim_translate import translate
 
 __all__ = ["to_vensim", "from_vensim", "from_xmile", "simulate_pysd", "MAX_FILE_SIZE"]
@@ -127,15 +130,30 @@ def _checked_path(path: str | os.PathLike, suffixes: tuple[str, ...], what: str)
             f"'{path}' is not a {what} file (expected {' or '.join(suffixes)}); "
             "rename it or use the matching reader"
         )
-    try:
-        size = path.stat().st_size
-    except OSError as err:
-        raise ModelFileError(f"cannot read {what} file '{path}': {err}") from None
-    if size > MAX_FILE_SIZE:
-        raise ModelFileError(
-            f"{what} file '{path}' is {size} bytes; at most {MAX_FILE_SIZE} are read"
-        )
+    # a regular file of at most MAX_FILE_SIZE bytes, whatever st_size says (FIFOs, devices
+    # and /proc files are refused without blocking), before PySD opens it
+    text = read_text(path, MAX_FILE_SIZE, f"{what} file")
+    _refuse_huge_ranges(text, path)
     return path
+
+
+#: A numbered subscript range ``(b1-b10000)``: prefix, first number, prefix, last number.
+_NUMBERED_RANGE = re.compile(
+    r"\(\s*([A-Za-z_][\w ]{0,80}?)(\d{1,15})\s*-\s*([A-Za-z_][\w ]{0,80}?)(\d{1,15})\s*\)"
+)
+
+
+def _refuse_huge_ranges(text: str, path: Path) -> None:
+    """Refuse a numbered subscript range of more than ``MAX_CELLS`` elements before PySD
+    expands it (``(b1-b10000000)`` took PySD minutes and gigabytes)."""
+    for match in _NUMBERED_RANGE.finditer(text):
+        size = int(match.group(4)) - int(match.group(2)) + 1
+        if size > MAX_CELLS:
+            raise ModelFileError(
+                f"'{path.name}': the subscript range {match.group(0)[:60]!r} has {size} "
+                f"elements; this importer flattens subscripts into scalars and takes at most "
+                f"{MAX_CELLS}."
+            )
 
 
 def _read(path: Path, kind: str) -> Model:

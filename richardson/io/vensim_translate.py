@@ -39,6 +39,24 @@ from .vensim_subscripts import Cell, SubscriptSpace, Variable, identifier, key
 __all__ = ["translate"]
 
 
+def _refuse_duplicates(element: Any, where: str) -> None:
+    """PySD files the equations of one Vensim name under one element; two of them for the
+    same subscripts are two definitions of one variable (``growth rate`` and ``growth_rate``,
+    ``kk`` and ``KK`` are one name to Vensim), and the later would silently win."""
+    seen: set[tuple] = set()
+    for component in element.components:
+        subscripts = getattr(component, "subscripts", ((), ()))
+        marker = tuple(tuple(part) for part in subscripts)
+        if marker in seen:
+            shown = f"[{', '.join(subscripts[0])}]" if subscripts and subscripts[0] else ""
+            raise ModelFileError(
+                f"{where}: {element.name!r}{shown} is defined twice. Vensim reads names "
+                "without regard to case, spaces and underscores (growth rate, growth_rate and "
+                "Growth Rate are one name); rename one of the two definitions."
+            )
+        seen.add(marker)
+
+
 class _Translator(SubscriptSpace, ExpressionTranslator):
     """One translation: the file's variables, and the states, parameters, interventions and
     observables built from them."""
@@ -59,6 +77,7 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
         self._read_ranges(self.main.subscripts)
         self.variables: dict[str, Variable] = {}
         for element in self.main.elements:
+            _refuse_duplicates(element, self.where)
             variable = Variable(self, element)
             self.variables[key(element.name)] = variable
         self.taken: set[str] = set()

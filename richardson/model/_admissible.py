@@ -6,7 +6,8 @@ becomes ``exp(re(x))``, whose Jacobian crashes symengine; read with real symbols
 ``re``, ``im``, ``conjugate`` and ``Abs`` of real quantities away) and :func:`problem` names
 what is still not admissible: non-real or infinite constants (``I``, ``zoo``, ``nan``, numbers
 beyond the double range), functions the code generator cannot differentiate or print
-(``re``, ``im``, ``arg``, ``sign``, ``Heaviside``, ...), derivatives and integrals, logs and
+(``re``, ``im``, ``arg``, ``sign``, ``Heaviside``, ``frac``, ...; ``floor`` and ``ceiling`` are
+admissible, with derivative 0 almost everywhere), derivatives and integrals, logs and
 fractional powers of quantities that are negative for every value of the symbols.
 """
 
@@ -27,10 +28,11 @@ _FORBIDDEN = (
     sp.sign,
     sp.Heaviside,
     sp.DiracDelta,
-    sp.floor,
-    sp.ceiling,
     sp.frac,
 )
+# floor and ceiling are admissible: their derivative is 0 almost everywhere, which is what
+# the code generator writes (codegen.emitter._almost_everywhere; Vensim's INTEGER, MODULO,
+# QUANTUM)
 #: Unevaluated calculus: nothing to print.
 _UNEVALUATED = (sp.Derivative, sp.Integral, sp.Subs, sp.Limit, sp.Sum, sp.Product)
 _NONFINITE = (sp.zoo, sp.oo, sp.S.NegativeInfinity, sp.nan)
