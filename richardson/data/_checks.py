@@ -4,7 +4,9 @@
 years out of order or repeated, unit breaks, suspicious zeros and jumps) and reports it in a
 :class:`DataReport`. The treatments (:func:`drop_missing`, :func:`interpolate`, :func:`split`,
 :func:`convert_units`, :func:`deflate`, :func:`aggregate`) are the user's choice; each returns
-a new frame and writes what it did into ``attrs["treatments"]``.
+a new frame and writes what it did into ``attrs["treatments"]``. Like :func:`check`, they read
+years from a ``DatetimeIndex`` or a ``year`` column, and a text column ``unit`` as the unit of
+each year (the result states it in ``attrs``).
 """
 
 from __future__ import annotations
@@ -354,6 +356,7 @@ def drop_missing(frame: pd.DataFrame, how: str = "any") -> pd.DataFrame:
     >>> rd.data.drop_missing(pd.DataFrame({"A": [1.0, None]}, index=[1900, 1901])).index.tolist()
     [1900]
     """
+    frame = with_units(year_indexed(frame))  # a unit column becomes attrs, as in check
     if how not in ("any", "all"):
         raise DataError(f"how must be 'any' or 'all', not {how!r}")
     result = frame.dropna(how=how)
@@ -387,6 +390,7 @@ def interpolate(
     DataError
         For an unsorted or repeated year index, or a bad method.
     """
+    frame = with_units(year_indexed(frame))
     if method not in ("linear", "log"):
         raise DataError(f"method must be 'linear' or 'log', not {method!r}")
     if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
@@ -431,6 +435,7 @@ def split(frame: pd.DataFrame, at: int | None = None) -> tuple[pd.DataFrame, pd.
     DataError
         If no year is given and none is recorded.
     """
+    frame = with_units(year_indexed(frame))
     if at is None:
         at = frame.attrs.get("unit_break")
         if at is None:
@@ -473,6 +478,7 @@ def convert_units(
     DataError
         For a non-positive rate, or when no break year is given or recorded.
     """
+    frame = with_units(year_indexed(frame))
     rate = float(rate)
     if not np.isfinite(rate) or rate <= 0:
         raise DataError(f"rate must be a positive number, not {rate}")
@@ -544,6 +550,7 @@ def deflate(
     >>> rd.data.deflate(df, {2000: 100.0, 2001: 110.0}, base_year=2000)["A"].tolist()
     [10.0, 20.0]
     """
+    frame = with_units(year_indexed(frame))
     meta = getattr(index, "attrs", {})
     label = str(meta.get("label", ""))
     prices = pd.Series(index, dtype=float)

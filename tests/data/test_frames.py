@@ -128,3 +128,18 @@ def test_a_numeric_column_named_units_is_a_series_not_units():
     frame = _table().rename(columns={"B": "units"})
     assert rd.data.units_by_year(frame) is None
     assert list(rd.data.check(frame).columns) == ["A", "units"]
+
+
+def test_treatments_read_a_unit_column_as_check_does():
+    frame = _table().assign(unit=["GBP"] * 4 + ["USD"] * 6)
+    frame.iloc[6, 0] = np.nan
+    converted = rd.data.convert_units(frame, 4.8665)
+    assert "unit" not in converted.columns and converted.attrs["units"] == "USD"
+    assert np.allclose(converted["B"].iloc[:4], 4.8665 * frame["B"].iloc[:4])
+    before, after = rd.data.split(frame)
+    assert list(after.index) == list(YEARS[4:]) and after.attrs["units"] == "USD"
+    filled = rd.data.interpolate(frame)
+    assert np.isfinite(filled["A"]).all() and filled.attrs["unit_break"] == 1994
+    assert len(rd.data.drop_missing(frame)) == 9
+    deflated = rd.data.deflate(converted, {int(y): 100.0 for y in YEARS}, base_year=1990)
+    assert np.allclose(deflated["B"], converted["B"])
