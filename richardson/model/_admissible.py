@@ -70,10 +70,13 @@ def number_problem(number: sp.Number) -> str | None:
     if number.is_Float:
         value = float(number)
         if not math.isfinite(value):
-            return f"the number {number} does not fit a double (largest about 1.8e308)"
+            # str(), not format(): sympy formats a Float through Decimal, which fails on an
+            # exponent as far out as that of exp(-4.6e18)
+            return f"the number {str(number)} does not fit a double (largest about 1.8e308)"
         if sp.Float(value)._mpf_ != number._mpf_:
             return (
-                f"the number {number} lies below the range of normal doubles (about 2.2e-308) "
+                f"the number {str(number)} lies below the range of normal doubles (about "
+                "2.2e-308) "
                 "and would be rounded; scale the model or write 0"
             )
         return None
@@ -90,7 +93,7 @@ def number_problem(number: sp.Number) -> str | None:
             value = math.inf
         if not math.isfinite(value):
             digits = len(str(abs(int(part)))) if isinstance(part, int) or part.is_Integer else 0
-            size = f"an integer with {digits} digits" if digits else f"the number {part}"
+            size = f"an integer with {digits} digits" if digits else f"the number {str(part)}"
             return f"{size} does not fit a double (largest about 1.8e308)"
     return None
 

@@ -97,3 +97,9 @@ def test_values_beyond_the_double_range_are_invalid_parameters():
         rd.Parameter("k", 1.0, (0, 10**400))
     with pytest.raises(rd.InvalidParameterError, match="initial value of 'x'"):
         rd.Model(["x"], {}, [x], initial={"x": 10**400})
+
+
+def test_constant_far_below_the_double_range_is_refused_with_a_message():
+    """exp(-4.6e18) is a sympy Float whose exponent Decimal cannot format (found by the fuzz)."""
+    with pytest.raises(rd.ModelFileError, match="below the range of normal doubles"):
+        parse_expression("-exp(-4.6051701859880914e+18)", {"x"})
