@@ -296,7 +296,10 @@ class _Converter:
                 f"argument(s), got {len(node.args)}",
             )
         args = [self.convert(arg, depth + 1) for arg in node.args]
-        expr = builder(*(a for a, _ in args))
+        try:
+            expr = builder(*(a for a, _ in args))
+        except (ValueError, TypeError) as err:  # sympy's Min/Max compare their arguments
+            raise self.fail(node, f"{name}(...) cannot be built: {err}") from None
         values = [v for _, v in args]
         if any(v is None for v in values):
             return expr, None
@@ -370,7 +373,14 @@ class ExpressionParser:
         """Parse one expression (see :func:`parse_expression`)."""
         # built over plain symbols, rebuilt over real ones where that can simplify
         # (abs(exp(x)) -> exp(x)); sums and products of symbols need no rebuild
-        real, expr = real_form(self._parse_text(text, where), self._real, self._plain)
+        parsed = self._parse_text(text, where)
+        try:
+            real, expr = real_form(parsed, self._real, self._plain)
+        except (ValueError, TypeError) as err:  # sympy's Min/Max must order their arguments
+            raise ModelFileError(
+                f"{where}: the expression cannot be read over real numbers ({err}); simplify "
+                "the constant arguments of min/max."
+            ) from None
         text_problem = problem(real) or _power_problem(expr)
         if text_problem is not None:
             raise ModelFileError(f"{where}: {_sentence(text_problem)}")
