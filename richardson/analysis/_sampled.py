@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import SimulationError
 from ..model.core import Model
 from ._explain import fate_text, half_life_text, names_list, plural, state_text
 from .results import REGIMES, Equilibrium, Regime
@@ -80,7 +81,8 @@ def _simulate(
                 escaped |= bad & ~collapsed
                 y[:, escaped | collapsed] = 0.0
                 states[k + 1] = y
-        return np.arange(steps + 1.0), np.transpose(states, (2, 0, 1)), escaped, collapsed
+        failed = np.zeros(m, dtype=bool)
+        return np.arange(steps + 1.0), np.transpose(states, (2, 0, 1)), escaped, collapsed, failed
     from ..simulation.ensemble import simulate_ensemble
 
     times = np.linspace(0.0, T, 801)
@@ -99,7 +101,12 @@ def _simulate(
     )
     spending = ensemble.data["spending"].values
     escaped = np.isfinite(ensemble.data["runaway_time"].values)
-    return times, spending, escaped, np.zeros(m, dtype=bool)
+    status = ensemble.data["status"].values if "status" in ensemble.data else np.zeros(m)
+    # a member stopped because its rate is not finite (NaN) or its steps ran out: failed,
+    # never counted as escalation
+    failed = (np.asarray(status) < 0) & ~escaped
+    spending = np.where(failed[:, None, None], np.nan, spending)
+    return times, spending, escaped, np.zeros(m, dtype=bool), failed
 
 
 def classify_sampled(
@@ -134,7 +141,7 @@ def classify_sampled(
     T = _horizon(found, horizon, discrete)
     ceiling = 10.0 * float(np.max(np.abs(upper)))
     floor = 0.0 if np.all(lower >= 0) else None
-    times, runs, escaped, collapsed = _simulate(
+    times, runs, escaped, collapsed, failed = _simulate(
         model, compiled, p, starts, T, ceiling, floor, stiff=_is_stiff(found, T)
     )
     tail = runs[:, times >= (1.0 - _TAIL) * times[-1], :]
@@ -145,7 +152,9 @@ def classify_sampled(
     rests: list[np.ndarray] = []
     members: list[list[int]] = []
     for i in range(runs.shape[0]):
-        if collapsed[i]:
+        if failed[i]:
+            outcomes.append("failed")
+        elif collapsed[i]:
             outcomes.append("collapse")
         elif escaped[i] or not np.all(np.isfinite(final[i])):
             outcomes.append("runaway")
@@ -169,7 +178,7 @@ def classify_sampled(
     # the given start is judged, not counted: the regime is the parameters' alone
     judged = outcomes[:-1] if start is not None else outcomes
     counts = {label: sampled.count(label) / n_random for label in dict.fromkeys(judged)}
-    attractors = [label for label in counts if label not in ("unsettled", "collapse")]
+    attractors = [label for label in counts if label not in ("unsettled", "collapse", "failed")]
     stable = [e for e in found if e.stable]
     growth = max((e.growth_rate for e in found), default=math.nan)
     at_floor = [np.all(np.abs(r) <= 1e-6 * max(1.0, scale)) for r in rests]
@@ -182,6 +191,12 @@ def classify_sampled(
         name = "bistable"
     elif not attractors and "collapse" in counts:
         name = "disarmament"  # every orbit drives spending below zero: it collapses
+    elif not attractors and "failed" in counts and "runaway" not in counts:
+        raise SimulationError(
+            "no verdict: the runs from the sampled starts could not be integrated (the rates "
+            "are not finite numbers there, e.g. a square root or log of a negative quantity); "
+            "give region=... where the model is defined."
+        )
     elif not attractors:
         name = "stable_balance" if stable else "runaway"
     elif attractors[0] == "runaway":
@@ -221,6 +236,12 @@ def classify_sampled(
         discrete,
         lyapunov,
     )
+    if "failed" in counts:
+        explanation += (
+            f" {_share(counts['failed'])} of the sampled starts could not be integrated (a rate "
+            "that is not a finite number there, or a solver that ran out of steps); they are "
+            "left out of the verdict."
+        )
     if "collapse" in counts:
         explanation += (
             f" {_share(counts['collapse'])} of the sampled starts drive spending below zero "
@@ -340,7 +361,7 @@ def _explain(
     saddles = [e for e in found if e.kind == "saddle"]
     if name == "threshold":
         finite = next(
-            label for label in counts if label not in ("runaway", "unsettled", "collapse")
+            label for label in counts if label not in ("runaway", "unsettled", "collapse", "failed")
         )
         if finite == "cycle":
             settled = "sustained cycles"

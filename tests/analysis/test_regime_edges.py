@@ -231,3 +231,16 @@ def test_basin_shares_are_shares_of_a_stated_box_around_the_balances():
     # a region given is used as given
     given = rd.classify(trigger, region=(0.0, 3.0))
     assert set(given.region.values()) == {(0.0, 3.0)}
+
+
+def test_starts_whose_rates_are_not_finite_are_left_out_not_called_runaway():
+    x, c = sp.symbols("x c")
+    # defined for x <= 3 only: the starts above fail, the rest settle at x = 1
+    partly = rd.Model(["x"], {"c": 3.0}, [1 - x + 1e-300 * sp.sqrt(c - x)])
+    regime = rd.classify(partly, region=(0.0, 6.0), n_samples=24)
+    assert regime.name == "stable_balance"
+    assert regime.outcomes["failed"] > 0 and "runaway" not in regime.outcomes
+    assert "could not be integrated" in regime.explanation
+    nowhere = rd.Model(["x"], {"c": 0.5}, [sp.sqrt(c - x)])
+    with pytest.raises(rd.SimulationError, match="no verdict"):
+        rd.classify(nowhere, region=(0.6, 2.0), n_samples=12)
