@@ -39,7 +39,7 @@ DISTRIBUTIONS = ("uniform", "loguniform", "normal")
 _MORRIS_LEVELS = 4
 _FAST_M = 4
 _NORMAL_CLIP = 1e-9  # quantiles of a normal parameter stay within about 6 sd
-_LINEAR_CHUNK = 65_536
+_LINEAR_CHUNK = 16_384
 _RUN_CHUNK = 2_048
 
 
@@ -281,7 +281,7 @@ def sensitivity(
     progress : bool, optional
         Progress bar (default: when there is more than one chunk).
     chunk_size : int, optional
-        Parameter sets per chunk (default 65 536 for exact linear outputs, 2 048 for runs).
+        Parameter sets per chunk (default 16 384 for exact linear outputs, 2 048 for runs).
 
     Returns
     -------
