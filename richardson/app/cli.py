@@ -198,6 +198,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         seed=args.seed,
         second_order=args.second_order,
         fixed=_parse_params(args.set),
+        ceiling=args.ceiling,
         progress=True,
     )
     print(result.summary())
@@ -344,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("-n", type=int, default=1024, help="base sample size (default 1024)")
     sub.add_argument("--seed", type=int, default=0, help="seed of the design (default 0)")
     sub.add_argument("--second-order", action="store_true", help="also pairwise indices S2")
+    sub.add_argument("--ceiling", type=float, help="spending level that counts as runaway in runs")
     sub.add_argument("--figure", help="figure of the first output (default: MODEL_sensitivity.png)")
     sub.add_argument("--csv", help="write the indices to this CSV file")
 
