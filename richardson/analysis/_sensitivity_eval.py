@@ -165,7 +165,7 @@ def _callable_row(
         )
         try:
             value = float(function(trajectory))
-        except (TypeError, ValueError, ArithmeticError, IndexError, KeyError):
-            continue  # recorded as a failed evaluation (NaN), counted in the result
+        except Exception:  # noqa: BLE001 -- a failed evaluation is NaN, counted in the result
+            continue
         row[j] = value
     return row

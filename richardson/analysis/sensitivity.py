@@ -242,7 +242,8 @@ def sensitivity(
     over : mapping
         Uncertain parameter -> distribution: ``(lo, hi)`` (uniform), ``("loguniform", lo,
         hi)`` (``lo > 0``) or ``("normal", mean, sd)``, in the parameter's units (reactions
-        and fatigues in 1/time unit).
+        and fatigues in 1/time unit). Uniform and log-uniform ranges must lie within the
+        parameter's declared bounds; a normal parameter is not cut at them.
     outputs : str, callable or sequence of them
         ``"abscissa"``: largest real part of the eigenvalues at the balance (1/time unit;
         spectral radius minus one for maps; positive = runaway). ``"runaway"``: 1 for a
@@ -294,7 +295,7 @@ def sensitivity(
     ModelError
         For unknown parameters or outputs, a bad method, or a time-dependent model.
     InvalidParameterError
-        For a malformed distribution.
+        For a malformed distribution or a range outside a parameter's bounds.
     KeyboardInterrupt
         After Ctrl-C, once pending chunks are cancelled (indices need every sample).
 
@@ -343,6 +344,13 @@ def sensitivity(
     if clash:
         raise ModelError(f"{clash[0]!r} is both in over=... and in fixed=...; keep one.")
     kinds = [_distribution(name, over[name]) for name in names]
+    for name, (kind, first, second) in zip(names, kinds, strict=True):
+        lower, upper = model.params[name].bounds
+        if kind != "normal" and (first < lower or second > upper):
+            raise InvalidParameterError(
+                f"the range [{first:g}, {second:g}] of {name!r} leaves its bounds "
+                f"[{lower:g}, {upper:g}] declared in the model; narrow the range."
+            )
     outputs, labels = _outputs(model, outputs)
     compiled = model.compile()
     span = _span(model, t_span)

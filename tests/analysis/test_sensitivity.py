@@ -227,12 +227,34 @@ def test_executor_gives_the_same_indices():
     assert_allclose(there.indices["ST"], here.indices["ST"])
 
 
+def test_process_pool_runs_the_ensemble_chunks_with_the_same_outputs():
+    model = rd.load_model(MODELS / "mutual_defence_trigger.toml")
+    over = {"k_Rival_Ally_1": (0.0, 0.6), "s_Ally_1": (0.0, 2.0)}
+    options = {"outputs": ("runaway", "balance"), "method": "morris", "n": 8, "ceiling": 1e3}
+    here = rd.sensitivity(model, over, progress=False, **options)
+    with concurrent.futures.ProcessPoolExecutor(2) as pool:
+        there = rd.sensitivity(model, over, executor=pool, chunk_size=12, **options)
+    assert_allclose(there.samples["Y"], here.samples["Y"])
+
+
+def test_each_sample_equals_classify_of_its_parameters():
+    model = rd.load_model(MODELS / "greece_turkey_nato.toml")
+    over = {"c_Greece_Turkey": (0.1, 0.9), "a_Greece": (0.3, 0.7), "d_Turkey": (0.0, 1.0)}
+    result = rd.sensitivity(model, over, outputs=("abscissa", "runaway"), n=8, progress=False)
+    X, Y = result.samples["X"].to_pandas(), result.samples["Y"]
+    for j in range(0, len(X), 7):
+        regime = rd.classify(model, dict(X.iloc[j]))
+        assert_allclose(float(Y.sel(output="abscissa")[j]), regime.growth_rate, atol=1e-12)
+        escalates = regime.name in ("runaway", "threshold")
+        assert float(Y.sel(output="runaway")[j]) == float(escalates)
+
+
 def test_constant_and_failed_outputs_are_reported_not_hidden():
     model = rd.richardson2(k=0.1, l=0.1, a=1.0, b=1.1)
 
     def fails_above_half(trajectory):
         if trajectory.attrs["params"]["k"] > 0.15:
-            raise ValueError("no")
+            raise RuntimeError("a failure the callable did not foresee")
         return trajectory.values[-1, 0]
 
     result = rd.sensitivity(
@@ -292,6 +314,7 @@ def test_interrupt_warns_and_propagates():
         ({"k": (0, 1), "a": (0, 1)}, {"method": "sobel"}, rd.ModelError, "'sobol'"),
         ({"k": (0, 1), "a": (0, 1)}, {"method": "fast", "n": 32}, rd.InvalidParameterError, "64"),
         ({"k": (0, 1), "a": (0, 1)}, {"fixed": {"k": 1.0}}, rd.ModelError, "both in over"),
+        ({"k": (-1, 1), "a": (0, 1)}, {}, rd.InvalidParameterError, "leaves its bounds"),
     ],
 )
 def test_bad_input_raises_a_clear_error(over, kwargs, error, match):
