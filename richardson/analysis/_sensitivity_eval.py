@@ -23,7 +23,7 @@ from .balances import _linear_parts
 from .results import REGIMES
 from .verdicts import linear_verdicts
 
-__all__ = ["NAMED_OUTPUTS", "EvaluationPlan", "evaluate_chunk"]
+__all__ = ["NAMED_OUTPUTS", "EvaluationPlan", "evaluate_chunk", "needs_runs"]
 
 #: Outputs known by name (callables of a :class:`Trajectory` are the open-ended rest).
 NAMED_OUTPUTS = ("abscissa", "runaway", "balance", "time_to_ceiling")
@@ -57,9 +57,12 @@ class EvaluationPlan:
     @property
     def needs_runs(self) -> bool:
         """True when some output needs simulated runs."""
-        if not self.linear:
-            return True
-        return any(callable(o) or o == "time_to_ceiling" for o in self.outputs)
+        return needs_runs(self.outputs, self.linear)
+
+
+def needs_runs(outputs: tuple[Any, ...], linear: bool) -> bool:
+    """True when ``outputs`` of a (linear or nonlinear) model need simulated runs."""
+    return not linear or any(callable(o) or o == "time_to_ceiling" for o in outputs)
 
 
 def evaluate_chunk(portable: Any, plan: EvaluationPlan, P: np.ndarray) -> np.ndarray:

@@ -25,7 +25,7 @@ from scipy.special import ndtri
 
 from ..errors import InvalidParameterError, ModelError, UnknownSymbolError, did_you_mean
 from ..model.core import Model
-from ._sensitivity_eval import NAMED_OUTPUTS, EvaluationPlan, evaluate_chunk
+from ._sensitivity_eval import NAMED_OUTPUTS, EvaluationPlan, evaluate_chunk, needs_runs
 from .balances import _check_autonomous
 from .sensitivity_result import SensitivityResult, as_dataset
 from .sweeps import SweepInterrupted, _PortableModel, _run_tasks
@@ -355,14 +355,14 @@ def sensitivity(
     compiled = model.compile()
     span = _span(model, t_span)
     linear = bool(compiled.is_linear)
-    needs_runs = not linear or any(callable(o) or o == "time_to_ceiling" for o in outputs)
-    if needs_runs and model.kind != "ode":
+    runs = needs_runs(outputs, linear)
+    if runs and model.kind != "ode":
         raise ModelError(
             "this model is a map; sensitivity of a nonlinear map or of run outputs "
             "(time_to_ceiling, callables) is not available; use 'abscissa', 'runaway' or "
             "'balance' of a linear map, or rd.sweep."
         )
-    start = model.initial_vector(y0) if needs_runs else np.zeros(model.n_states)
+    start = model.initial_vector(y0) if runs else np.zeros(model.n_states)
     plan = EvaluationPlan(outputs, linear, span, ceiling, start)
     second_order = bool(second_order) and method == "sobol"
     unit = _design(method, int(n), len(names), second_order, seed)

@@ -143,6 +143,19 @@ class SensitivityResult:
                     "increase n, or narrow the ranges if the output has heavy tails (a "
                     "balance near the stability boundary grows without bound)."
                 )
+        else:
+            varied = [
+                n
+                for n in ranked.index
+                if float(coords["sigma"].sel(parameter=n))
+                >= float(coords["mu_star"].sel(parameter=n))
+                > 0.0
+            ]
+            if varied:
+                text += (
+                    f" The effect of {', '.join(varied)} changes along the range (sigma >= mu*: "
+                    "nonlinear or interacting)."
+                )
         if self.method == "fast":
             text += " FAST intervals come from a bootstrap and are indicative only."
         return text

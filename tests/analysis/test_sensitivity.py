@@ -193,6 +193,27 @@ def test_nonlinear_runaway_comes_from_runs_and_matches_single_simulations():
         assert Y[j] == float(run.has_runaway)
 
 
+def test_linear_map_outputs_are_spectral_radius_and_fixed_point():
+    x, y, k, l, g = sp.symbols("x y k l g")
+    model = rd.Model(
+        ["x", "y"],
+        {"k": 0.3, "l": 0.4, "g": 1.0},
+        [0.5 * x + k * y + g, l * x + 0.5 * y + g],
+        kind="map",
+    )
+    over = {"k": (0.1, 0.5), "l": (0.1, 0.5)}
+    result = rd.sensitivity(model, over, outputs=("abscissa", "balance"), n=16, progress=False)
+    X, Y = result.samples["X"].values, result.samples["Y"]
+    for j in (0, 17, 40):
+        A = np.array([[0.5, X[j, 0]], [X[j, 1], 0.5]])
+        radius = np.abs(np.linalg.eigvals(A)).max()
+        assert_allclose(float(Y.sel(output="abscissa")[j]), radius - 1.0, atol=1e-12)
+        fixed_point = np.linalg.solve(np.eye(2) - A, [1.0, 1.0])
+        assert_allclose(Y.sel(output=["balance[x]", "balance[y]"])[j], fixed_point, rtol=1e-12)
+    with pytest.raises(rd.ModelError, match="this model is a map"):
+        rd.sensitivity(model, over, outputs="time_to_ceiling", n=8)
+
+
 # ---------------------------------------------------------------------- result, execution
 def test_result_is_immutable_and_summary_ranks_in_words():
     model = rd.richardson2(k=0.9, l=0.8, a=1.0, b=1.1)
@@ -206,6 +227,20 @@ def test_result_is_immutable_and_summary_ranks_in_words():
     ax = result.plot()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "k"]
     assert len(ax.patches) == 4  # S1 and ST bars of two parameters
+
+
+def test_morris_ranks_by_mean_absolute_elementary_effect():
+    model = rd.richardson2(k=0.9, l=0.8, a=1.0, b=1.1)
+    result = rd.sensitivity(
+        model, {"k": (0.5, 1.5), "a": (0.95, 1.05)}, method="morris", n=32, progress=False
+    )
+    assert result.measure == "mu_star"
+    assert result.attrs["n_evaluations"] == 32 * 3
+    # the abscissa is increasing in k and decreasing in a: |mean effect| equals mu*
+    row = result.indices.sel(output="abscissa")
+    assert_allclose(np.abs(row["mu"]), row["mu_star"], rtol=1e-12)
+    assert list(result.ranking().index) == ["k", "a"]
+    assert "'k' matters most (mu*" in result.summary()
 
 
 def test_second_order_indices_are_symmetric():
