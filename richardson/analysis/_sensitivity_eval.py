@@ -94,12 +94,16 @@ def evaluate_chunk(portable: Any, plan: EvaluationPlan, P: np.ndarray) -> np.nda
             progress=False,
             chunk_size=m,
         ).data
+    # a run that crossed the ceiling reached no balance: its balance and abscissa are NaN
+    escaped = None if runs is None else np.isfinite(runs["runaway_time"].to_numpy().astype(float))
     rows: list[np.ndarray] = []
     for output in plan.outputs:
         if callable(output):
             rows.append(_callable_row(output, model, runs, P))
         elif output == "balance":
-            rows.extend(balances if balances is not None else _final_states(runs))
+            if balances is None:
+                balances = np.where(escaped, np.nan, _final_states(runs))
+            rows.extend(balances)
         elif output == "time_to_ceiling":
             hit = runs["runaway_time"].to_numpy().astype(float)
             rows.append(np.where(np.isfinite(hit), hit, plan.t_span[1]))
@@ -112,7 +116,7 @@ def evaluate_chunk(portable: Any, plan: EvaluationPlan, P: np.ndarray) -> np.nda
             final = _final_states(runs)
             J = compiled.jac(plan.t_span[1], final, P)
             eigenvalues = np.linalg.eigvals(np.moveaxis(J, -1, 0))
-            rows.append(eigenvalues.real.max(axis=-1))
+            rows.append(np.where(escaped, np.nan, eigenvalues.real.max(axis=-1)))
     out = np.vstack(rows) if rows else np.empty((0, m))
     out[~np.isfinite(out)] = np.nan
     return out
@@ -137,7 +141,7 @@ def _linear_balances(A: np.ndarray, b: np.ndarray, discrete: bool) -> np.ndarray
 
 
 def _final_states(runs: Any) -> np.ndarray:
-    """State of each run at the end of the span (frozen at the ceiling after a runaway)."""
+    """State of each run at the end of the span, shape ``(n, m)``."""
     return np.ascontiguousarray(runs["spending"].to_numpy()[:, -1, :].T)
 
 

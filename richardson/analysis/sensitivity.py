@@ -250,10 +250,11 @@ def sensitivity(
         runaway or threshold regime, else 0 (linear models, exact); for nonlinear models 1
         when the run from the model's start crosses the ceiling within ``t_span``; its mean
         is P(runaway). ``"balance"``: the balance level of each actor (``-A^-1 b``; for
-        nonlinear models the state the run reaches at the end of ``t_span``), one output
-        per actor. ``"time_to_ceiling"``: time at which the run first crosses the ceiling
-        (``t_span[1]`` when it never does). A callable ``f(Trajectory) -> float`` is
-        evaluated on each run.
+        nonlinear models the state the run reaches at the end of ``t_span``, undefined
+        (a failed evaluation) for a run that crosses the ceiling), one output per actor.
+        ``"time_to_ceiling"``: time at which the run first crosses the ceiling (``t_span[1]``
+        when it never does), on the ensemble's grid of 201 output times. A callable
+        ``f(Trajectory) -> float`` is evaluated on each run.
     method : {"sobol", "morris", "fast"}
         Saltelli's design with Sobol' indices (``n (d + 2)`` evaluations, ``n (2 d + 2)``
         with ``second_order``; ``n`` a power of two), Morris elementary effects (``n``

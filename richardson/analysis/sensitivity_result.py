@@ -110,8 +110,9 @@ class SensitivityResult:
         if failed:
             return (
                 f"{head}: no indices; {failed} of {self.attrs['n_evaluations']} evaluations "
-                "gave no finite value (a singular system or a failed run). Narrow the ranges "
-                "or choose another output."
+                "gave no finite value (a singular system, a failed run, or a run that crossed "
+                "the ceiling and so reached no balance). Narrow the ranges or choose another "
+                "output ('runaway' or 'time_to_ceiling' for runs that escalate)."
             )
         if float(coords["variance"]) == 0.0:
             return f"{head}: the same value for every sample; no parameter moves it."

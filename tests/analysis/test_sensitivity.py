@@ -214,6 +214,47 @@ def test_linear_map_outputs_are_spectral_radius_and_fixed_point():
         rd.sensitivity(model, over, outputs="time_to_ceiling", n=8)
 
 
+def test_time_to_ceiling_of_exponential_growth_is_log_ratio_over_rate():
+    x, k, a = sp.symbols("x k a")
+    model = rd.Model(["x"], {"k": 1.0, "a": 0.1}, [(k - a) * x], initial={"x": 1.0})
+    result = rd.sensitivity(
+        model,
+        {"k": (0.5, 1.5), "a": (0.0, 0.2)},
+        outputs="time_to_ceiling",
+        method="morris",
+        n=8,
+        ceiling=10.0,
+        t_span=(0.0, 10.0),
+        progress=False,
+    )
+    X = result.samples["X"].to_pandas()
+    exact = np.log(10.0) / (X["k"] - X["a"]).to_numpy()
+    # the ensemble finds the crossing on its output grid (201 points over 10 years): within
+    # one step of 0.05 after the exact time
+    got = result.samples["Y"].sel(output="time_to_ceiling").values
+    assert np.all(got >= exact - 1e-6)
+    assert np.all(got <= exact + 0.05 + 1e-6)
+
+
+def test_runs_that_escalate_have_no_balance():
+    x, k = sp.symbols("x k")
+    model = rd.Model(["x"], {"k": 1.0, "q": 0.01}, [k * x + sp.Symbol("q") * x**2])
+    result = rd.sensitivity(
+        model,
+        {"k": (0.5, 1.5), "q": (0.0, 0.02)},
+        outputs=("runaway", "balance"),
+        method="morris",
+        n=4,
+        y0=[1.0],
+        ceiling=10.0,
+        t_span=(0.0, 10.0),
+        progress=False,
+    )
+    assert float(result.indices["mean"].sel(output="runaway")) == 1.0
+    assert int(result.indices["n_failed"].sel(output="balance[x]")) == 4 * 3
+    assert "reached no balance" in result.summary()
+
+
 # ---------------------------------------------------------------------- result, execution
 def test_result_is_immutable_and_summary_ranks_in_words():
     model = rd.richardson2(k=0.9, l=0.8, a=1.0, b=1.1)
