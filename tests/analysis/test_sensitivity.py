@@ -265,6 +265,10 @@ def test_result_is_immutable_and_summary_ranks_in_words():
     assert "'k' matters most" in text
     assert "k ~ uniform[0.5, 1.5]" in text
     assert result.ranking().index[0] == "k"
+    assert "matters most" in result._repr_html_() and "<pre>" in result._repr_html_()
+    assert repr(result).startswith("<SensitivityResult sobol: 2 parameters")
+    with pytest.raises(rd.UnknownSymbolError, match="Did you mean 'abscissa'"):
+        result.ranking("abscisa")
     ax = result.plot()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "k"]
     assert len(ax.patches) == 4  # S1 and ST bars of two parameters
