@@ -37,6 +37,7 @@ LAZY_UPWARD = {
     ("richardson.bifurcation.maps", "plot"),  # OrbitDiagram.plot()
     ("richardson.fitting.result", "plot"),  # FitResult.plot()
     ("richardson.fitting.resampling", "plot"),  # BootstrapResult.plot()
+    ("richardson.analysis.sensitivity_result", "plot"),  # SensitivityResult.plot()
 }
 
 

@@ -1,5 +1,5 @@
 """Stage 5, analysis: balances, regime verdicts, stability conditions, escalation margins,
-the nearest trigger point, sweeps and stability maps.
+the nearest trigger point, sweeps, stability maps and global sensitivity.
 
 =====================  ==============================================================
 module                 job
@@ -12,11 +12,14 @@ module                 job
 :mod:`.margin`         :func:`escalation_margin`
 :mod:`.trigger`        :func:`nearest_bifurcation`
 :mod:`.sweeps`         :func:`sweep`, :func:`stability_map`
+:mod:`.sensitivity`    :func:`sensitivity` (Sobol, Morris, FAST through SALib); its
+                       :class:`SensitivityResult` lives in ``sensitivity_result``
 ``_sampled``           verdicts of nonlinear models from sampled starts
 ``_explain``           the plain-language explanations
 ``_spectral``,         Perron roots and certified rightmost roots for the fast maps
 ``_abscissa``,
 ``_family_map``
+``_sensitivity_eval``  batched outputs of the sensitivity samples
 =====================  ==============================================================
 """
 
@@ -25,6 +28,8 @@ from .conditions import StabilityConditions, stability_conditions
 from .margin import EscalationMargin, escalation_margin
 from .regimes import classify
 from .results import KINDS, REGIMES, Equilibrium, Regime
+from .sensitivity import sensitivity
+from .sensitivity_result import SensitivityResult
 from .sweeps import SweepInterrupted, stability_map, sweep
 from .trigger import TriggerPoint, nearest_bifurcation
 from .verdicts import linear_verdicts, verdict_codes
@@ -35,6 +40,7 @@ __all__ = [
     "Equilibrium",
     "EscalationMargin",
     "Regime",
+    "SensitivityResult",
     "StabilityConditions",
     "SweepInterrupted",
     "TriggerPoint",
@@ -43,6 +49,7 @@ __all__ = [
     "escalation_margin",
     "linear_verdicts",
     "nearest_bifurcation",
+    "sensitivity",
     "stability_conditions",
     "stability_map",
     "sweep",

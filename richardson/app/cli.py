@@ -270,6 +270,56 @@ def _sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_over(items: Sequence[str]) -> dict[str, tuple]:
+    """``NAME=LO:HI`` (uniform), ``NAME=log:LO:HI`` or ``NAME=normal:MEAN:SD`` -> ``over``."""
+    usage = (
+        "--over expects NAME=LO:HI (uniform), NAME=log:LO:HI (log-uniform) or "
+        "NAME=normal:MEAN:SD, e.g. k=0.5:1.5"
+    )
+    kinds = {"log": "loguniform", "loguniform": "loguniform", "normal": "normal"}
+    over: dict[str, tuple] = {}
+    for item in items:
+        name, sep, spec = item.partition("=")
+        parts = spec.split(":")
+        if not sep or not name.strip() or len(parts) not in (2, 3):
+            raise UsageError(f"{usage}; got {item!r}")
+        if len(parts) == 3 and parts[0].lower() not in kinds:
+            raise UsageError(f"{usage}; {parts[0]!r} in {item!r} is not a distribution")
+        try:
+            numbers = (float(parts[-2]), float(parts[-1]))
+        except ValueError as err:
+            raise UsageError(f"{usage}; {item!r} holds something that is not a number") from err
+        over[name.strip()] = (kinds[parts[0].lower()], *numbers) if len(parts) == 3 else numbers
+    if not over:
+        raise UsageError("give at least one --over NAME=LO:HI")
+    return over
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from ..analysis.sensitivity import sensitivity
+
+    model = _load(args.model)
+    result = sensitivity(
+        model,
+        _parse_over(args.over),
+        outputs=tuple(args.output or ("abscissa",)),
+        method=args.method,
+        n=args.n,
+        seed=args.seed,
+        second_order=args.second_order,
+        fixed=_parse_params(args.set),
+        ceiling=args.ceiling,
+        progress=True,
+    )
+    print(result.summary())
+    if args.csv:
+        result.indices.to_dataframe().to_csv(args.csv)
+        print(f"wrote {args.csv}")
+    figure = args.figure or f"{Path(args.model).stem}_sensitivity.png"
+    _save(result.plot(), figure)
+    return 0
+
+
 def _years(text: str | None) -> tuple[int | None, int | None]:
     if not text:
         return None, None
@@ -405,6 +455,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("-o", "--output", help="stability-map figure (PNG; two parameters)")
     sub.add_argument("--csv", help="write the regimes and growth rates to CSV")
+
+    sub = verb("sensitivity", "which uncertain parameter drives escalation (Sobol)", _sensitivity)
+    sub.add_argument(
+        "--over",
+        action="append",
+        default=[],
+        metavar="NAME=LO:HI",
+        help="uncertain parameter: LO:HI (uniform), log:LO:HI or normal:MEAN:SD (repeatable)",
+    )
+    sub.add_argument(
+        "--output",
+        action="append",
+        choices=["abscissa", "runaway", "balance", "time_to_ceiling"],
+        help="output to explain (repeatable; default abscissa)",
+    )
+    sub.add_argument(
+        "--method", default="sobol", choices=["sobol", "morris", "fast"], help="design"
+    )
+    sub.add_argument("-n", type=int, default=1024, help="base sample size (default 1024)")
+    sub.add_argument("--seed", type=int, default=0, help="seed of the design (default 0)")
+    sub.add_argument("--second-order", action="store_true", help="also pairwise indices S2")
+    sub.add_argument("--ceiling", type=float, help="spending level that counts as runaway in runs")
+    sub.add_argument("--figure", help="figure of the first output (default: MODEL_sensitivity.png)")
+    sub.add_argument("--csv", help="write the indices to this CSV file")
 
     sub = verb("fit", "fit a model to a bundled series or a CSV file", _fit)
     sub.add_argument(

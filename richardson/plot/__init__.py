@@ -11,6 +11,7 @@ from .bifurcation import bifurcation_curves, bifurcation_diagram, orbit_diagram
 from .fitplot import bootstrap_margin, fit
 from .maps import stability_map
 from .phase import phase_portrait
+from .sensitivity import sensitivity_indices
 from .series import time_series
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "fit",
     "orbit_diagram",
     "phase_portrait",
+    "sensitivity_indices",
     "stability_map",
     "time_series",
 ]
