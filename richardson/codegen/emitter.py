@@ -220,7 +220,8 @@ def _almost_everywhere(derivative: sp.Expr) -> sp.Expr:
     everywhere) are zero; symengine cannot convert what sympy leaves there."""
     derivative = derivative.replace(sp.re, lambda arg: arg).replace(sp.im, lambda arg: 0)
     return derivative.replace(
-        lambda node: isinstance(node, (sp.Derivative, sp.Subs)), lambda node: sp.Integer(0)
+        lambda node: isinstance(node, (sp.Derivative, sp.Subs, sp.DiracDelta)),
+        lambda node: sp.Integer(0),
     )
 
 

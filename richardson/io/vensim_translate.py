@@ -43,10 +43,10 @@ def _refuse_duplicates(element: Any, where: str) -> None:
     """PySD files the equations of one Vensim name under one element; two of them for the
     same subscripts are two definitions of one variable (``growth rate`` and ``growth_rate``,
     ``kk`` and ``KK`` are one name to Vensim), and the later would silently win."""
-    seen: set[tuple] = set()
+    seen: set[str] = set()
     for component in element.components:
         subscripts = getattr(component, "subscripts", ((), ()))
-        marker = tuple(tuple(part) for part in subscripts)
+        marker = repr(subscripts)  # lists inside (EXCEPT sets): compared as text
         if marker in seen:
             shown = f"[{', '.join(subscripts[0])}]" if subscripts and subscripts[0] else ""
             raise ModelFileError(

@@ -25,12 +25,11 @@ _FORBIDDEN = (
     sp.im,
     sp.arg,
     sp.conjugate,
-    sp.sign,
     sp.Heaviside,
     sp.DiracDelta,
     sp.frac,
 )
-# floor and ceiling are admissible: their derivative is 0 almost everywhere, which is what
+# floor, ceiling and sign are admissible: their derivative is 0 almost everywhere, which is what
 # the code generator writes (codegen.emitter._almost_everywhere; Vensim's INTEGER, MODULO,
 # QUANTUM)
 #: Unevaluated calculus: nothing to print.

@@ -449,6 +449,6 @@ def test_cli_rejects_a_malformed_range_in_one_line(capsys):
                 "a_Entente=1:2",
             ]
         )
-        == 1
+        == 2  # a user error (issue 18): exit code 2, one line
     )
     assert "Did you mean 'k_Entente_Central_Powers'" in capsys.readouterr().err

@@ -80,7 +80,8 @@ NONLINEAR = rd.Model(
     initial={"x": 0.5, "y": 1.0},
     observables={
         "pressure": sp.sqrt(x**2 + y**2) + sp.Max(a, y),
-        "regime": sp.Piecewise((1, sp.Or(x > 2, sp.Not(y < 0.5, evaluate=False))), (0, True)),
+        # Not of a conjunction: sympy keeps it (a negated comparison it would flip)
+        "regime": sp.Piecewise((1, sp.Or(x > 2, sp.Not(sp.And(y < 0.5, x > 1)))), (0, True)),
         "trend": sp.log(1 + x**2) * sp.cosh(y / 4) - sp.atan(y) + sp.floor(2 * x),
     },
 )

@@ -43,7 +43,6 @@ def test_re_im_conjugate_of_real_quantities_simplify_away():
     "expr, fragment",
     [
         (sp.arg(x), "arg(x)"),
-        (sp.sign(x), "sign(x)"),
         (sp.Heaviside(x), "Heaviside"),
         (sp.I * x, "imaginary unit"),
         (x + sp.zoo, "zoo"),
@@ -103,3 +102,12 @@ def test_constant_far_below_the_double_range_is_refused_with_a_message():
     """exp(-4.6e18) is a sympy Float whose exponent Decimal cannot format (found by the fuzz)."""
     with pytest.raises(rd.ModelFileError, match="below the range of normal doubles"):
         parse_expression("-exp(-4.6051701859880914e+18)", {"x"})
+
+
+def test_floor_ceiling_and_sign_compile_with_a_zero_derivative_almost_everywhere():
+    """Vensim's INTEGER is sign(x) floor(|x|): admissible, derivative 0 off the jumps."""
+    model = rd.Model(["x"], {}, [sp.sign(x) * sp.floor(sp.Abs(2 * x)) + sp.ceiling(x / 3) - x])
+    compiled = model.compile()
+    for value, expected in ((1.3, 2 + 1 - 1.3), (-1.3, -2 + 0 + 1.3)):
+        assert_allclose(compiled.rhs(0.0, [value], []), [expected])
+        assert_allclose(compiled.jac(0.0, [value], []), [[-1.0]])
