@@ -276,6 +276,13 @@ class Explorer:
         """The frame of the current values, without drawing (what the benchmark times)."""
         return compute_frame(self.spec, self._values, self._start)
 
+    def show(self, dpi: int = 100) -> Any:
+        """The current figure as an ``IPython.display.Image`` (a static picture that a page
+        built without a kernel shows, unlike the widgets)."""
+        from IPython.display import Image
+
+        return Image(data=self._figure.png(dpi=dpi))
+
     def snapshot(self, path: str | Path | None = "richardson-snapshot.png") -> Snapshot:
         """The current parameter set, the model with those defaults, and the figure saved to
         ``path`` (PNG; None: not saved)."""

@@ -123,3 +123,8 @@ def test_slider_ranges():
     low, high, log = slider_range(100.0, (1e-12, float("inf")), 3.0, True)
     assert log and low == pytest.approx(100 / 10**1.5) and high == pytest.approx(100 * 10**1.5)
     assert slider_range(0.0, (-float("inf"), float("inf")), 3.0, False)[:2] == (-3.0, 3.0)
+
+
+def test_show_is_a_png_picture_of_the_current_figure():
+    picture = two_nations().show()
+    assert picture.data[:4] == b"\x89PNG"
