@@ -141,4 +141,6 @@ def problem(expr: sp.Expr) -> str | None:
             base, exponent = node.args
             if not exponent.is_Integer and base.is_negative and not exponent.is_integer:
                 return f"{node} is a non-integer power of a negative quantity (not real)"
+            if base.is_zero and not exponent.is_Number:
+                return f"{node} is a power of zero with a variable exponent (0, 1 or undefined)"
     return None
