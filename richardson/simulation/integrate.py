@@ -301,30 +301,11 @@ def simulate(
         message = f"{message} ({'; '.join(notes)})"
     all_t = np.concatenate(out_t) if out_t else np.array([t0])
     all_y = np.concatenate(out_y) if out_y else y[None, :]
-    attrs = {
-        "model": model.name or "model",
-        "method": method,
-        "rtol": rtol,
-        "atol": atol,
-        "ceiling": limit,
-        "time_unit": model.time_unit,
-        "state_unit": model.state_unit,
-        "params": dict(zip(model.param_names, p_base.tolist(), strict=True)),
-        **_subscripts(model),
-    }
+    extra = {"rtol": rtol, "atol": atol, "ceiling": limit}
     if floor is not None:
-        attrs["floor"] = floor
-    return Trajectory(
-        time=all_t,
-        values=all_y,
-        actors=model.actors,
-        states=model.states,
-        attrs=attrs,
-        runaway=runaway,
-        status=status,
-        message=message,
-        interventions=applied,
-        observables=_observables(model, schedule, p_base, all_t, all_y),
+        extra["floor"] = floor
+    return _finish(
+        model, applied, schedule, p_base, all_t, all_y, method, extra, status, message, runaway
     )
 
 
