@@ -27,6 +27,11 @@ def _fixed(visitor: type) -> type:
     """``visitor`` (a PySD ``EquationVisitor``) with the sign of a literal before ``^`` kept."""
 
     class SignBeforePower(visitor):
+        def __init__(self, ast: Any) -> None:
+            #: id of a number PySD negated -> its value with that minus taken back off
+            self.signed_literals: dict[str, float] = {}
+            super().__init__(ast)  # PySD's visitor walks the tree in its constructor
+
         def visit_neg_expr(self, n: Any, vc: list) -> Any:
             operand = n.children[2].children[0] if len(n.children) == 3 else None
             inner = self.elements.get(vc[2]) if len(vc) == 3 else None
@@ -38,11 +43,11 @@ def _fixed(visitor: type) -> type:
             if getattr(operand, "expr_name", "") in ("number", "raw_number") and inner < 0:
                 sign, base = -sign, -inner  # the literal's own sign is a unary minus too
             if sign < 0:
-                self.__dict__.setdefault("signed_literals", {})[node_id] = base
+                self.signed_literals[node_id] = base
             return node_id
 
         def visit_exp_expr(self, n: Any, vc: list) -> Any:
-            signed = self.__dict__.get("signed_literals", {})
+            signed = self.signed_literals
             parts = "".join(filter(None, vc)).strip().split("^")
             for part in parts:  # a literal's own power (or none): later ones see parentheses
                 if part in signed:

@@ -167,3 +167,16 @@ def test_in_order_argument_exports_and_reads_back(tmp_path):
     assert np.array_equal(back["s"].to_numpy(), ours["s"].to_numpy())
     # the stock sums INTEGER(-1/(1/(t+1))) over t = 0..92: -92 at t = 92, not -93
     assert back.loc[93.0, "s"] == sum(math.trunc(-1 / (1 / (t + 1))) for t in range(93))
+
+
+def test_pysd_s_own_visitors_are_back_after_a_read(tmp_path):
+    from pysd.translators.vensim import vensim_element
+    from pysd.translators.xmile import xmile_element
+
+    originals = (vensim_element.EquationVisitor, xmile_element.EquationVisitor)
+    rd.from_vensim(_mdl(tmp_path, {"p": "-2^2"}))
+    broken = tmp_path / "broken.mdl"
+    broken.write_text("s = INTEG(1, 0) ~~|\ny = (((2 ~~|\n" + CONTROL.format(final=1))
+    with pytest.raises(rd.ModelFileError, match="broken.mdl"):
+        rd.from_vensim(broken)
+    assert (vensim_element.EquationVisitor, xmile_element.EquationVisitor) == originals
