@@ -89,7 +89,7 @@ def test_strong_order_on_geometric_brownian_motion():
                 y = advance(y, drift, np.array([[sig]]), True, milstein, h, increments[i])
             errors.append(np.mean(np.abs(y - exact)))
         orders[milstein] = np.polyfit(np.log(T / np.array(steps)), np.log(errors), 1)[0]
-    # measured: 0.52 (Euler-Maruyama), 1.00 (Milstein)
+    # measured (seed 11): 0.49 (Euler-Maruyama), 0.97 (Milstein)
     assert 0.4 < orders[False] < 0.65, orders
     assert 0.85 < orders[True] < 1.15, orders
 
