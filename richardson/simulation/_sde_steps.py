@@ -91,8 +91,7 @@ def advance(
 
 
 def run_chunk(  # noqa: PLR0913, PLR0915
-    rhs: Callable[[float, np.ndarray, np.ndarray], np.ndarray],
-    params_at: Callable[[float], np.ndarray],
+    drift_at: Callable[[float, np.ndarray], np.ndarray],
     times: np.ndarray,
     substeps: np.ndarray,
     initial: np.ndarray,
@@ -108,9 +107,9 @@ def run_chunk(  # noqa: PLR0913, PLR0915
 
     Parameters
     ----------
-    rhs, params_at
-        The compiled right-hand side ``rhs(t, y, p)`` (``y`` of shape ``(n, m)``) and the
-        parameters in force at time ``t``.
+    drift_at
+        The drift ``f(t, y)`` of the compiled model with the parameters in force at ``t``,
+        ``y`` of shape ``(n, m)``.
     times, substeps
         Output times and the number of equal sub-steps inside each interval between them.
     initial : numpy.ndarray
@@ -171,38 +170,29 @@ def run_chunk(  # noqa: PLR0913, PLR0915
                 continue
             state = y if floor is None else np.maximum(y, floor)
             with np.errstate(all="ignore"):
-                drift = np.asarray(rhs(t, state, params_at(t)), dtype=float)
+                drift = np.asarray(drift_at(t, state), dtype=float)
                 if floor is not None:
                     drift = np.where((state <= floor) & (drift < 0), 0.0, drift)
                 new = advance(state, drift, sig, multiplicative, milstein, h, dW * root_h)
                 if floor is not None:
                     new = np.maximum(new, floor)
-            nan = running & np.any(np.isnan(new), axis=0)
-            status[nan] = _FAILED
-            running &= ~nan
-            new_size = np.where(np.isnan(new), np.inf, np.abs(new)).max(axis=0)
+            new_size = np.abs(new).max(axis=0)  # NaN when a state is NaN
+            nan = running & np.isnan(new_size)
+            if nan.any():
+                status[nan] = _FAILED
+                running &= ~nan
             if barrier is not None:
-                _watch(
-                    rows,
-                    levels,
-                    variance,
-                    y,
-                    new,
-                    sig,
-                    multiplicative,
-                    h,
-                    uniforms,
-                    running & np.isnan(crossing_time),
-                    crossing_time,
-                    t,
-                )
+                open_ = running & np.isnan(crossing_time)
+                _watch(rows, levels, variance, y, new, sig, multiplicative, h, uniforms, open_,
+                       crossing_time, t)  # fmt: skip
             hit = running & (new_size >= limit)
-            old_size = np.abs(y).max(axis=0)
-            y = np.where(running[None, :], new, y)
             if hit.any():
+                old_size = np.abs(y).max(axis=0)
                 with np.errstate(all="ignore"):
                     fraction = np.clip((limit - old_size) / (new_size - old_size), 0.0, 1.0)
                 when = t + h * np.nan_to_num(fraction, nan=1.0)
+            y = new if running.all() else np.where(running[None, :], new, y)
+            if hit.any():
                 _guard(y, hit, status, runaway_time, runaway_actor, collapse_time, when, limit)
         out[k + 1] = np.where(status == _FAILED, np.nan, y)
     return {

@@ -232,10 +232,7 @@ def simulate_sde(  # noqa: PLR0913
     schedule = Schedule(model.param_index, _interventions(model, interventions))
     compiled = model.compile()
 
-    base = p[:, None]
-
-    def params_at(t: float) -> np.ndarray:
-        return schedule.at(t, base)
+    drift_at = _drift(compiled, schedule, p)
 
     blocks_per_chunk = max(1, math.ceil(int(chunk) / BLOCK))
     n_blocks = math.ceil(n_paths / BLOCK)
@@ -250,8 +247,7 @@ def simulate_sde(  # noqa: PLR0913
             m = sum(chunk_sizes)
             parts.append(
                 run_chunk(
-                    compiled.rhs,
-                    params_at,
+                    drift_at,
                     times,
                     substeps,
                     np.repeat(start[:, None], m, axis=1),
@@ -291,6 +287,25 @@ def simulate_sde(  # noqa: PLR0913
         complete,
         _barrier is not None,
     )
+
+
+def _drift(compiled: Any, schedule: Schedule, p: np.ndarray) -> Any:
+    """``f(t, y)`` with the parameters in force at ``t``: each distinct parameter vector bound
+    once (:meth:`CompiledModel.bind`, one matrix product for a linear model), up to 64 of
+    them (a ramp's continuum of values goes through the general right-hand side)."""
+    bound: dict[bytes, Any] = {}
+
+    def drift_at(t: float, y: np.ndarray) -> np.ndarray:
+        values = schedule.at(t, p)
+        key = values.tobytes()
+        system = bound.get(key)
+        if system is None:
+            if len(bound) >= 64:
+                return compiled.rhs(t, y, values)
+            system = bound[key] = compiled.bind(values)
+        return system.rhs(t, y)
+
+    return drift_at
 
 
 def _ensemble(model, joined, times, sigma, kind, method, substeps, root, limit, complete, watched):  # noqa: ANN001, ANN202, PLR0913
