@@ -69,6 +69,10 @@ class EscalationProbability:
         Why the verdict is withheld ("" when it is given).
     crossing_times : numpy.ndarray
         Time of each counted path's first crossing, NaN when it did not cross.
+    ended_beyond : int
+        Counted paths that lie beyond the threshold at the horizon (or ran away): crossing
+        is not the same as staying over, since near the threshold the drift away from it is
+        weak and later shocks can bring a path back.
     time_unit : str
         The model's time unit.
     """
@@ -84,6 +88,7 @@ class EscalationProbability:
     threshold: str
     reason: str = ""
     crossing_times: np.ndarray | None = None
+    ended_beyond: int = 0
     time_unit: str = "year"
     method: str = INTERVAL_METHOD
 
@@ -118,6 +123,11 @@ class EscalationProbability:
                 f"{_percent(self.lower)}-{_percent(self.upper)}, {self.method}) shocks pushed "
                 f"spending over {self.threshold} {within}; the median time to crossing was "
                 f"{float(np.median(times)):.3g} {units}."
+            )
+        if self.crossings:
+            head += (
+                f" {_percent(self.ended_beyond / self.n_paths)} of the paths ended the horizon "
+                "beyond it."
             )
         if self.failed:
             head += f" {self.failed} paths failed (NaN state) and are not counted."
@@ -237,6 +247,7 @@ def escalation_probability(  # noqa: PLR0913
     dt: float | None = None,
     kind: str = "additive",
     params: Mapping[str, float] | None = None,
+    floor: float | None = None,
     progress: bool | None = None,
 ) -> EscalationProbability:
     """Probability that random shocks push spending over a threshold within ``horizon``.
@@ -272,6 +283,8 @@ def escalation_probability(  # noqa: PLR0913
         Kind of noise.
     params : mapping, optional
         Parameter values overriding the model's.
+    floor : float, optional
+        Lower bound on every state (e.g. 0: additive shocks do not drive spending negative).
     progress : bool, optional
         Show a progress bar.
 
@@ -333,6 +346,7 @@ def escalation_probability(  # noqa: PLR0913
         dt=horizon / 100 if dt is None else dt,
         kind=kind,
         params=params,
+        floor=floor,
         progress=progress,
         _barrier=(rows, levels),
     )
@@ -340,6 +354,8 @@ def escalation_probability(  # noqa: PLR0913
     counted = status >= 0
     times = paths.data["crossing_time"].values[counted]
     crossings, total = int(np.isfinite(times).sum()), int(counted.sum())
+    final = paths.data["spending"].values[counted, -1, :]
+    beyond = np.any(final @ rows.T >= levels, axis=1) | (status[counted] == 1)
     if total == 0:
         return _withheld("every path failed (NaN state)", horizon, confidence, model)
     low, high = interval(crossings, total, float(confidence))
@@ -354,6 +370,7 @@ def escalation_probability(  # noqa: PLR0913
         confidence=float(confidence),
         threshold=words,
         crossing_times=times,
+        ended_beyond=int(beyond.sum()),
         time_unit=model.time_unit,
     )
 

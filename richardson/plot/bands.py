@@ -41,7 +41,7 @@ def quantile_bands(
     logy : bool
         Logarithmic spending axis.
     title : str, optional
-        Axes title; the model name and the number of members by default.
+        Axes title; the number of members and the bands by default.
 
     Returns
     -------
@@ -83,11 +83,7 @@ def quantile_bands(
         if logy:
             ax.set_yscale("log")
         count = ensemble.data.sizes["member"]
-        ax.set_title(
-            title
-            if title is not None
-            else f"{ensemble.data.attrs.get('model', 'model')}: {count} paths, bands {spread}"
-        )
+        ax.set_title(title if title is not None else f"{count} paths: median and {spread} bands")
         if len(chosen) <= 12:
             ax.legend(loc="best", fontsize=8)
     return ax

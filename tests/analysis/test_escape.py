@@ -44,6 +44,11 @@ def test_coverage_on_brownian_motion_with_drift():
     coverage = float(np.mean(covered))
     assert 0.91 <= coverage <= 0.99, coverage
     assert np.nanmax(result.crossing_times) <= horizon
+    # ending beyond the level at the horizon: P(X_T >= b) = Phi((mu T - b) / (sigma sqrt T))
+    ended = norm.cdf((mu * horizon - level) / (sigma * np.sqrt(horizon)))
+    share = result.ended_beyond / result.n_paths
+    assert abs(share - ended) < 4 * np.sqrt(ended * (1 - ended) / result.n_paths)
+    assert "<pre>" in result._repr_html_() and "EscalationProbability 0.45" in repr(result)
 
 
 def test_threshold_of_a_linear_threshold_regime():

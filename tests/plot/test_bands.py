@@ -25,7 +25,7 @@ def test_bands_are_the_quantiles(paths):
     outline = band.get_paths()[0].vertices[:, 1]
     assert_allclose(outline.min(), exact[0].min())
     assert_allclose(outline.max(), exact[2].max())
-    assert "400 paths" in ax.get_title()
+    assert ax.get_title() == "400 paths: median and 10-90% bands"
     plt.close(ax.figure)
 
 
