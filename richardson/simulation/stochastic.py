@@ -234,7 +234,9 @@ def simulate_sde(  # noqa: PLR0913
 
     drift_at = _drift(compiled, schedule, p)
 
-    blocks_per_chunk = max(1, math.ceil(int(chunk) / BLOCK))
+    if isinstance(chunk, bool) or not isinstance(chunk, int | np.integer) or chunk < 1:
+        raise SimulationError(f"chunk must be a positive whole number of paths, not {chunk!r}")
+    blocks_per_chunk = math.ceil(int(chunk) / BLOCK)
     n_blocks = math.ceil(n_paths / BLOCK)
     sizes = [min(BLOCK, n_paths - b * BLOCK) for b in range(n_blocks)]
     firsts = list(range(0, n_blocks, blocks_per_chunk))

@@ -214,6 +214,8 @@ def test_bad_input(stable):
         rd.simulate_sde(stable, (0, 1), [1, 1], n_paths=0)
     with pytest.raises(SimulationError, match="dt"):
         rd.simulate_sde(stable, (0, 1), [1, 1], dt=-0.1)
+    with pytest.raises(SimulationError, match="chunk"):
+        rd.simulate_sde(stable, (0, 1), [1, 1], chunk=0)
     with pytest.raises(SimulationError, match="seed"):
         rd.simulate_sde(stable, (0, 1), [1, 1], seed=-3)
     logistic = rd.Model(["x"], {"r": 1.0}, [sp.Symbol("r") * sp.Symbol("x")], kind="map")
@@ -230,3 +232,21 @@ def test_noise_per_actor(stable):
     assert np.ptp(paths.data["spending"].values[:, -1, 0]) > 0
     assert_allclose(paths.data["spending"].values[:, 0], np.repeat(exact.values[:1], 20, axis=0))
     assert _sde_steps.BLOCK == 1024
+
+
+@pytest.mark.parametrize(
+    "intervention",
+    [rd.step("g", at=1.0, to=1.0), rd.ramp("g", start=0.5, end=2.5, to=1.0)],
+    ids=["step", "ramp"],
+)
+def test_interventions_without_noise_follow_the_ode(stable, intervention):
+    """With zero noise the scheme is Euler's method: within O(dt) of the exact ODE solution,
+    for a step (two bound parameter vectors) and a ramp (more than 64: the general rhs)."""
+    times = np.linspace(0, 3, 7)
+    paths = rd.simulate_sde(
+        stable, (0, 3), [1, 1], noise=0.0, n_paths=2, seed=0, t_eval=times, dt=1e-3,
+        interventions=[intervention],
+    )  # fmt: skip
+    exact = rd.simulate(stable, (0, 3), [1, 1], t_eval=times, interventions=[intervention])
+    assert_allclose(paths.data["spending"].values[0], exact.values, atol=2e-3)
+    assert_allclose(paths.data["spending"].values[1], exact.values, atol=2e-3)
