@@ -36,6 +36,7 @@ def _van_loan(A, Q, t):
     return F[n:, n:].T @ F[:n, n:]
 
 
+@pytest.mark.slow  # 1.3 s on an idle core, 5 s under a load of 10
 def test_ornstein_uhlenbeck_mean_and_covariance(stable):
     A, b = _linear(stable)
     sigma = np.array([0.3, 0.2])
