@@ -5,8 +5,9 @@ Reproducibility whatever the chunking: the paths are cut into fixed blocks of
 :data:`BLOCK` paths, and block ``b`` draws its increments from its own generator, spawned
 from the run's :class:`numpy.random.SeedSequence` with key ``b`` (so also independent of the
 number of paths). A chunk is a whole number of blocks and draws, at every sub-step, one array
-per block of the same shape whatever happens to the paths, so path ``i`` sees the same
-Brownian increments in any chunk.
+of ``(n, BLOCK)`` per block whatever happens to the paths (a last, partial block uses its first
+columns), so path ``i`` sees the same Brownian increments in any chunk and for any number of
+paths.
 
 Guards, as in an ensemble (:mod:`._batch`): a path whose ``|state|`` reaches the limit is
 frozen there (runaway when its largest state is positive, a collapse otherwise), with the
@@ -159,9 +160,11 @@ def run_chunk(  # noqa: PLR0913, PLR0915
         root_h = np.sqrt(h)
         for step in range(int(substeps[k])):
             t = times[k] + step * h
-            dW = np.concatenate([g.standard_normal((n, size)) for g, _, size in streams], axis=1)
+            dW = np.concatenate(
+                [g.standard_normal((n, BLOCK))[:, :size] for g, _, size in streams], axis=1
+            )
             uniforms = (
-                np.concatenate([u.random(size) for _, u, size in streams])
+                np.concatenate([u.random(BLOCK)[:size] for _, u, size in streams])
                 if barrier is not None
                 else None
             )

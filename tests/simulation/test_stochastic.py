@@ -142,9 +142,7 @@ def test_seeded_runs_do_not_depend_on_chunking(stable):
     fewer = rd.simulate_sde(
         stable, (0, 2), [1, 1], noise=0.3, n_paths=1100, seed=5, t_eval=[0, 1, 2]
     )
-    assert np.array_equal(
-        fewer.data["spending"].values[:1024], runs[0].data["spending"].values[:1024]
-    )
+    assert np.array_equal(fewer.data["spending"].values, runs[0].data["spending"].values[:1100])
     other = rd.simulate_sde(
         stable, (0, 2), [1, 1], noise=0.3, n_paths=100, seed=6, t_eval=[0, 1, 2]
     )
