@@ -13,6 +13,7 @@ from .analysis import (
     REGIMES,
     Equilibrium,
     EscalationMargin,
+    EscalationProbability,
     Regime,
     SensitivityResult,
     StabilityConditions,
@@ -20,6 +21,7 @@ from .analysis import (
     classify,
     equilibria,
     escalation_margin,
+    escalation_probability,
     nearest_bifurcation,
     sensitivity,
     stability_conditions,
@@ -79,7 +81,15 @@ from .model import (
     richardson_n,
     step,
 )
-from .simulation import Ensemble, Runaway, Trajectory, iterate, simulate, simulate_ensemble
+from .simulation import (
+    Ensemble,
+    Runaway,
+    Trajectory,
+    iterate,
+    simulate,
+    simulate_ensemble,
+    simulate_sde,
+)
 
 __version__ = "0.1.0"
 
@@ -99,6 +109,7 @@ __all__ = [
     "Ensemble",
     "Equilibrium",
     "EscalationMargin",
+    "EscalationProbability",
     "Explorer",
     "FitError",
     "FitResult",
@@ -134,6 +145,7 @@ __all__ = [
     "data",
     "equilibria",
     "escalation_margin",
+    "escalation_probability",
     "explore",
     "fit",
     "from_vensim",
@@ -153,6 +165,7 @@ __all__ = [
     "sensitivity",
     "simulate",
     "simulate_ensemble",
+    "simulate_sde",
     "simulate_pysd",
     "stability_conditions",
     "stability_map",

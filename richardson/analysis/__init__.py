@@ -10,6 +10,7 @@ module                 job
 :mod:`.verdicts`       regime codes of many linear systems at once
 :mod:`.conditions`     :func:`stability_conditions` (Richardson, Routh-Hurwitz, Jury)
 :mod:`.margin`         :func:`escalation_margin`
+:mod:`.escape`         :func:`escalation_probability` (noise-driven crossing)
 :mod:`.trigger`        :func:`nearest_bifurcation`
 :mod:`.sweeps`         :func:`sweep`, :func:`stability_map`
 :mod:`.sensitivity`    :func:`sensitivity` (Sobol, Morris, FAST through SALib); its
@@ -25,6 +26,7 @@ module                 job
 
 from .balances import equilibria
 from .conditions import StabilityConditions, stability_conditions
+from .escape import EscalationProbability, escalation_probability
 from .margin import EscalationMargin, escalation_margin
 from .regimes import classify
 from .results import KINDS, REGIMES, Equilibrium, Regime
@@ -39,6 +41,7 @@ __all__ = [
     "REGIMES",
     "Equilibrium",
     "EscalationMargin",
+    "EscalationProbability",
     "Regime",
     "SensitivityResult",
     "StabilityConditions",
@@ -47,6 +50,7 @@ __all__ = [
     "classify",
     "equilibria",
     "escalation_margin",
+    "escalation_probability",
     "linear_verdicts",
     "nearest_bifurcation",
     "sensitivity",

@@ -217,6 +217,42 @@ class Ensemble:
         """Spending of one member, dims ``(time, actor)``."""
         return self.data["spending"].isel(member=index)
 
+    def final(self) -> pd.DataFrame:
+        """Every member's state at the last output time: one row per member, one column per
+        actor (NaN for a member that failed)."""
+        last = self.data["spending"].isel(time=-1)
+        return pd.DataFrame(
+            last.values,
+            index=pd.Index(self.data["member"].values, name="member"),
+            columns=pd.Index(list(self.data["actor"].values), name="actor"),
+        )
+
+    def quantiles(self, q: Any = (0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.DataArray:
+        """Quantiles of spending across members at each time: the bands of an ensemble of
+        shocks or parameter sets.
+
+        Parameters
+        ----------
+        q : float or sequence of float
+            Quantile levels in ``[0, 1]`` (0.5 is the median).
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``(quantile, time, actor)`` in the state unit; failed members (NaN) are
+            left out.
+
+        Raises
+        ------
+        ValueError
+            For a level outside ``[0, 1]``.
+        """
+        levels = np.atleast_1d(np.asarray(q, dtype=float))
+        if levels.size == 0 or np.any(~(levels >= 0) | ~(levels <= 1)):
+            raise ValueError(f"quantile levels must lie in [0, 1], not {q!r}")
+        spending = self.data["spending"]
+        return spending.quantile(levels, dim="member", skipna=True).assign_attrs(spending.attrs)
+
     def summary(self) -> str:
         n = self.data.sizes["member"]
         return (
