@@ -14,6 +14,8 @@ module                 job
 :mod:`.sweeps`         :func:`sweep`, :func:`stability_map`
 :mod:`.sensitivity`    :func:`sensitivity` (Sobol, Morris, FAST through SALib); its
                        :class:`SensitivityResult` lives in ``sensitivity_result``
+:mod:`.delays`         :func:`critical_delay`, the verdicts of delay models
+``_delay_roots``       characteristic roots of linear delay systems (pseudospectral)
 ``_sampled``           verdicts of nonlinear models from sampled starts
 ``_explain``           the plain-language explanations
 ``_spectral``,         Perron roots and certified rightmost roots for the fast maps
@@ -25,6 +27,7 @@ module                 job
 
 from .balances import equilibria
 from .conditions import StabilityConditions, stability_conditions
+from .delays import CriticalDelay, critical_delay
 from .margin import EscalationMargin, escalation_margin
 from .regimes import classify
 from .results import KINDS, REGIMES, Equilibrium, Regime
@@ -37,6 +40,7 @@ from .verdicts import linear_verdicts, verdict_codes
 __all__ = [
     "KINDS",
     "REGIMES",
+    "CriticalDelay",
     "Equilibrium",
     "EscalationMargin",
     "Regime",
@@ -45,6 +49,7 @@ __all__ = [
     "SweepInterrupted",
     "TriggerPoint",
     "classify",
+    "critical_delay",
     "equilibria",
     "escalation_margin",
     "linear_verdicts",
