@@ -26,10 +26,10 @@ Gu, K., Kharitonov, V. L. and Chen, J. (2003). *Stability of Time-Delay Systems*
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.linalg
 from scipy.optimize import brentq
 
 __all__ = ["rightmost_roots", "imaginary_crossings", "characteristic_matrix", "crossing_speed"]
@@ -146,19 +146,25 @@ def rightmost_roots(A0: np.ndarray, delays: Delays, count: int = 6) -> np.ndarra
     return roots[np.argsort(-roots.real, kind="stable")][:count]
 
 
-def _moduli(omega: float, A0: np.ndarray, A1: np.ndarray, others: Delays) -> np.ndarray:
-    B = A0.astype(complex)
+def _pencil(omegas: np.ndarray, A0: np.ndarray, others: Delays) -> np.ndarray:
+    """``i omega I - B(omega)`` for each frequency, stacked ``(len(omegas), n, n)``."""
+    n = len(A0)
+    stack = 1j * omegas[:, None, None] * np.eye(n) - A0
     for tau, A in others:
-        B = B + A * np.exp(-1j * omega * tau)
-    z = scipy.linalg.eigvals(1j * omega * np.eye(len(A0)) - B, A1.astype(complex))
-    logs = np.full(len(A0), np.inf)
-    finite = np.isfinite(z) & (np.abs(z) < 1e150)
-    logs[: int(finite.sum())] = np.sort(np.log(np.abs(z[finite]) + 1e-300))
-    return logs
+        stack = stack - A * np.exp(-1j * omegas * tau)[:, None, None]
+    return stack
+
+
+def _inverse_moduli(omegas: np.ndarray, A0: np.ndarray, A1: np.ndarray, others: Delays):
+    """``log |mu|`` sorted, for the eigenvalues ``mu = 1 / z`` of ``(i omega I - B)^-1 A1``
+    (``|z| = 1`` exactly when ``|mu| = 1``; a zero ``mu`` is an infinite ``z``)."""
+    with np.errstate(divide="ignore"):
+        mu = np.linalg.eigvals(np.linalg.solve(_pencil(omegas, A0, others), A1))
+        return np.sort(np.log(np.abs(mu)), axis=-1)
 
 
 def imaginary_crossings(
-    A0: np.ndarray, A1: np.ndarray, others: Delays = (), grid: int = 3000
+    A0: np.ndarray, A1: np.ndarray, others: Delays = (), grid: int = 4000
 ) -> list[tuple[float, complex]]:
     """Frequencies ``omega > 0`` where ``i omega`` is a root for some value of the delay of
     ``A1``, each with ``z = exp(-i omega tau)`` there (so ``tau = -arg(z) / omega``, mod
@@ -177,22 +183,25 @@ def imaginary_crossings(
     bound += sum(float(np.linalg.norm(A, 2)) for _, A in others)
     if bound == 0 or not np.any(A1 != 0):
         return []
-    omegas = np.linspace(bound * 1e-7, bound * 1.001, grid)
-    table = np.array([_moduli(w, A0, A1, others) for w in omegas])
+    # an irrational offset keeps the grid off the eigenvalues i omega of A0 (integers, often)
+    omegas = np.linspace(bound * 1e-7 * math.pi, bound * 1.001, grid)
+    table = _inverse_moduli(omegas, A0, A1, others)
     found: list[tuple[float, complex]] = []
     for k in range(table.shape[1]):
         column = table[:, k]
         sign = np.sign(column)
-        for i in np.nonzero((sign[:-1] * sign[1:] < 0) & np.isfinite(column[:-1] + column[1:]))[0]:
+        changes = (sign[:-1] * sign[1:] < 0) & np.isfinite(column[:-1] + column[1:])
+        for i in np.nonzero(changes)[0]:
             omega = brentq(
-                lambda w, k=k: _moduli(w, A0, A1, others)[k], omegas[i], omegas[i + 1], xtol=1e-14
+                lambda w, k=k: _inverse_moduli(np.array([w]), A0, A1, others)[0, k],
+                omegas[i],
+                omegas[i + 1],
+                xtol=1e-15,
+                rtol=1e-15,
             )
-            B = A0.astype(complex)
-            for tau, A in others:
-                B = B + A * np.exp(-1j * omega * tau)
-            z = scipy.linalg.eigvals(1j * omega * np.eye(len(A0)) - B, A1.astype(complex))
-            z = z[np.isfinite(z)]
-            found.append((float(omega), complex(z[np.argmin(np.abs(np.abs(z) - 1.0))])))
+            mu = np.linalg.eigvals(np.linalg.solve(_pencil(np.array([omega]), A0, others)[0], A1))
+            nearest = mu[np.argmin(np.abs(np.abs(mu) - 1.0))]
+            found.append((float(omega), complex(1.0 / nearest)))
     return sorted(found, key=lambda pair: pair[0])
 
 
