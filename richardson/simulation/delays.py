@@ -4,12 +4,13 @@ A model with delayed terms ``delayed(y, tau)`` (:mod:`richardson.model.delays`) 
 delay differential equations ``x'(t) = f(t, x(t), x(t - tau_1), ..., p)``. Between ``t0``
 and ``t0 + tau_min`` every delayed value is a value of the history; once that stretch is
 integrated, its dense output is the history of the next one, and so on (the method of
-steps, Bellen & Zennaro 2003, ch. 3). Each stretch is one ``solve_ivp`` call with
-``dense_output=True`` on the right-hand side compiled from
-:func:`~richardson.model.delays.lagged_form`, the delayed states written into the parameter
-slots of the lagged terms. The stretches end at every ``t0 + n tau_j`` (where a constant
-history makes the derivative jump, so that the solver never steps across a kink) and at
-every intervention.
+steps, Bellen & Zennaro 2003, ch. 3). Here the stretches are the steps of one of scipy's
+solvers (``RK45``, ``DOP853``, ``LSODA``, ...), capped at the shortest delay: every value a
+step needs lies in the history or in the dense output of an earlier step, which is kept. The
+right-hand side is the one compiled from :func:`~richardson.model.delays.lagged_form`, the
+delayed states written into the parameter slots of the lagged terms. The solver restarts at
+the first few ``t0 + n tau_j`` (where a history that does not solve the equation makes a
+derivative jump, so that no step straddles a kink) and at every intervention.
 
 Why not jitcdde (a well-kept DDE library that compiles the equations to C): it needs a C
 compiler at run time and compiles for seconds per model before the first step, and its
@@ -29,8 +30,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy.integrate import solve_ivp
+from scipy.integrate import BDF, DOP853, LSODA, RK23, RK45, Radau
+from scipy.integrate._ivp.rk import Dop853DenseOutput, RkDenseOutput
 from scipy.interpolate import make_interp_spline
+from scipy.optimize import brentq
 
 from ..errors import SimulationError
 from ..model.core import Model
@@ -40,8 +43,16 @@ from .trajectory import Runaway
 
 __all__ = ["integrate_delayed", "history_function", "DDE_METHODS"]
 
-#: solve_ivp methods the method of steps uses (each has a dense output).
-DDE_METHODS = ("LSODA", "RK45", "RK23", "DOP853", "Radau", "BDF")
+#: scipy's solvers the method of steps uses (each step has a dense output).
+_SOLVERS = {
+    "LSODA": LSODA,
+    "RK45": RK45,
+    "RK23": RK23,
+    "DOP853": DOP853,
+    "Radau": Radau,
+    "BDF": BDF,
+}
+DDE_METHODS = tuple(_SOLVERS)
 
 
 def history_function(
@@ -136,13 +147,39 @@ class _Past:
 
     def add(self, start: float, piece: Any) -> None:
         self.starts.append(start)
-        self.pieces.append(piece)
+        self.pieces.append(_fast(piece))
 
     def __call__(self, s: float) -> np.ndarray:
         if s < self.t0 or not self.pieces:  # the first stretch reads at most t0
             return self.history(s)
         index = max(bisect.bisect_right(self.starts, s) - 1, 0)
         return self.pieces[index](s)
+
+
+def _fast(piece: Any) -> Callable[[float], np.ndarray]:
+    """The dense output of one step as a function of one time: for the explicit Runge-Kutta
+    pairs the interpolant's polynomial itself (``scipy``'s own call tiles and accumulates
+    arrays, several times slower for one point); other solvers' interpolants as they are."""
+    if isinstance(piece, RkDenseOutput):
+        Q, h, start, y_old = piece.Q, piece.h, piece.t_old, piece.y_old
+        powers = np.arange(1, Q.shape[1] + 1)
+
+        def rk(s: float) -> np.ndarray:
+            return y_old + h * (Q @ (((s - start) / h) ** powers))
+
+        return rk
+    if isinstance(piece, Dop853DenseOutput):
+        F, h, start, y_old = piece.F[::-1], piece.h, piece.t_old, piece.y_old
+
+        def dop853(s: float) -> np.ndarray:
+            x = (s - start) / h
+            y = np.zeros_like(y_old)
+            for i, f in enumerate(F):
+                y = (y + f) * (x if i % 2 == 0 else 1 - x)
+            return y + y_old
+
+        return dop853
+    return piece
 
 
 def integrate_delayed(
@@ -186,9 +223,13 @@ def integrate_delayed(
     n_base = len(p_base)
     rhs, jac = compiled.rhs, compiled.jac
 
+    template = np.concatenate([p_base, np.zeros(len(slots))])
+    varying = bool(schedule.interventions)
+
     def parameters(t: float) -> np.ndarray:
-        p = np.empty(n_base + len(slots))
-        p[:n_base] = schedule.at(t, p_base)
+        p = template.copy()
+        if varying:
+            p[:n_base] = schedule.at(t, p_base)
         for lag, group in zip(distinct, groups, strict=True):
             earlier = past(t - lag)
             for k in group:
@@ -201,51 +242,43 @@ def integrate_delayed(
     def jacobian(t: float, state: np.ndarray) -> np.ndarray:
         return jac(t, state, parameters(t))
 
-    def ceiling(t: float, state: np.ndarray) -> float:
-        return limit - float(np.max(np.abs(state)))
-
-    ceiling.terminal = True
     edges = _edges(t0, t1, distinct, schedule)
-    out_t, out_y = [], []
-    options = {"rtol": rtol, "atol": atol, "max_step": max_step}
+    options = {"rtol": rtol, "atol": atol, "max_step": min(max_step, float(distinct.min()))}
     if method in ("Radau", "BDF", "LSODA"):
         options["jac"] = jacobian
+    out_t, out_y, steps = [], [], 0
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for index, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
             last = index == len(edges) - 2
-            wanted = times[(times >= a) & ((times < b) | (last & (times <= b)))]
-            run = solve_ivp(
-                fun,
-                (a, b),
-                y,
-                method=method,
-                t_eval=wanted,
-                dense_output=True,
-                events=ceiling,
-                **options,
-            )
-            out_t.append(run.t)
-            out_y.append(run.y.T)
-            if run.status == 1:
-                hit_t = float(run.t_events[0][0])
-                hit_y = run.y_events[0][0]
-                actor = model.actors[int(np.argmax(np.abs(hit_y)))]
-                out_t.append(np.array([hit_t]))
-                out_y.append(hit_y[None, :])
-                message = f"{actor} reached |spending| {limit:g} at t = {hit_t:.6g}"
-                runaway = Runaway(actor, hit_t) if hit_y[np.argmax(np.abs(hit_y))] > 0 else None
-                return _joined(out_t, out_y, y), 1, message, runaway
-            end = run.sol(b) if run.status == 0 else None
-            if end is None or not np.all(np.isfinite(end)):
-                reached = run.t[-1] if run.t.size else a
-                message = f"the solver stopped at t = {reached:.6g}: {run.message}"
-                return _joined(out_t, out_y, y), -1, message, None
-            past.add(a, run.sol)
-            y = end
-    steps = len(edges) - 1
+            solver = _SOLVERS[method](fun, a, y, b, **options)
+            while solver.status == "running":
+                message = solver.step()
+                steps += 1
+                if solver.status == "failed":
+                    message = f"the solver stopped at t = {solver.t:.6g}: {message}"
+                    return _joined(out_t, out_y, y), -1, message, None
+                start, stop, piece = solver.t_old, solver.t, solver.dense_output()
+                past.add(start, piece)
+                done = stop >= b
+                after = (times >= start) if start == a else (times > start)
+                wanted = times[after & ((times < stop) | (done & last & (times <= stop)))]
+                y = solver.y
+                if not np.all(np.isfinite(y)) or np.max(np.abs(y)) >= limit:
+                    hit = _crossing(piece, start, stop, limit)
+                    early = wanted[wanted < hit]
+                    out_t += [early, np.array([hit])]
+                    out_y += [_at(piece, early, len(y)), piece(hit)[None, :]]
+                    at_hit = piece(hit)
+                    worst = int(np.argmax(np.abs(at_hit)))
+                    actor = model.actors[worst]
+                    message = f"{actor} reached |spending| {limit:g} at t = {hit:.6g}"
+                    runaway = Runaway(actor, hit) if at_hit[worst] > 0 else None
+                    return _joined(out_t, out_y, y), 1, message, runaway
+                out_t.append(wanted)
+                out_y.append(_at(piece, wanted, len(y)))
     message = (
-        f"integrated the whole time span (method of steps, {steps} stretch"
-        f"{'es' if steps != 1 else ''} of at most {distinct.min():g} time units)"
+        f"integrated the whole time span (method of steps: {steps} steps of at most "
+        f"{distinct.min():g} time units, the shortest delay)"
     )
     return _joined(out_t, out_y, y), 0, message, None
 
@@ -256,12 +289,38 @@ def _joined(out_t: list, out_y: list, y: np.ndarray) -> tuple[np.ndarray, np.nda
     return np.concatenate(out_t), np.vstack(out_y)
 
 
+def _at(piece: Any, times: np.ndarray, n: int) -> np.ndarray:
+    return piece(times).T.reshape(len(times), n) if len(times) else np.empty((0, n))
+
+
+def _crossing(piece: Any, start: float, stop: float, limit: float) -> float:
+    """First time in ``[start, stop]`` where ``max |y|`` reaches ``limit`` on one step."""
+
+    def excess(s: float) -> float:
+        value = piece(s)
+        return (
+            min(float(np.max(np.where(np.isfinite(value), np.abs(value), np.inf))), 2 * limit)
+            - limit
+        )
+
+    grid = np.linspace(start, stop, 65)
+    above = next(i for i, s in enumerate(grid) if not excess(s) < 0 or i == len(grid) - 1)
+    if above == 0:
+        return start
+    return float(brentq(excess, grid[above - 1], grid[above], xtol=1e-14, rtol=1e-12))
+
+
+#: The solver restarts at ``t0 + n tau`` for n up to this: where a history that does not
+#: solve the equation makes the derivative of order n jump (later jumps are smoother than
+#: the solvers' orders notice).
+_KINKS = 3
+
+
 def _edges(t0: float, t1: float, lags: np.ndarray, schedule: Schedule) -> list[float]:
-    """Ends of the stretches: every ``t0 + n lag`` and every intervention, then ``t1``."""
+    """Where the solver restarts: the first kinks ``t0 + n lag``, every intervention, ``t1``."""
     points = set(schedule.breakpoints(t0, t1))
     for lag in lags:
-        count = int(np.floor((t1 - t0) / lag + 1e-12))
-        points.update((t0 + lag * np.arange(1, count + 1)).tolist())
+        points.update((t0 + lag * np.arange(1, _KINKS + 1)).tolist())
     scale = 1e-12 * max(1.0, abs(t0), abs(t1))
     inside = sorted(p for p in points if t0 + scale < p < t1 - scale)
     return [t0, *inside, t1]
