@@ -79,6 +79,7 @@ from .model import (
     pulse,
     ramp,
     richardson2,
+    richardson2_delayed,
     richardson_n,
     step,
 )
@@ -153,6 +154,7 @@ __all__ = [
     "pulse",
     "ramp",
     "richardson2",
+    "richardson2_delayed",
     "richardson_n",
     "richardson_total",
     "save_model",

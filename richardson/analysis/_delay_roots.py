@@ -143,7 +143,9 @@ def rightmost_roots(A0: np.ndarray, delays: Delays, count: int = 6) -> np.ndarra
         if all(abs(root - other) > 1e-8 * max(1.0, abs(root)) for other in found):
             found.append(root)
     roots = np.array(found, dtype=complex)
-    return roots[np.argsort(-roots.real, kind="stable")][:count]
+    # rightmost first; of a conjugate pair (equal real parts to rounding) the upper one first
+    order = np.lexsort((-roots.imag, -np.round(roots.real, 10)))
+    return roots[order][:count]
 
 
 def _pencil(omegas: np.ndarray, A0: np.ndarray, others: Delays) -> np.ndarray:

@@ -312,12 +312,12 @@ def explain_delayed(
     sentences = []
     if name == "oscillatory" and base.name != "oscillatory":
         sentences.append(
-            f"Without the delays the balance at {where} is stable, but the reaction delays "
+            f"Without the delays the balance at {where} is stable, but the delays "
             f"({values}) destabilise it: the rightmost characteristic root is {swing} per "
             f"{unit}, so spending swings around the balance with growing amplitude "
             f"(period about {2 * math.pi / abs(root.imag):.3g} {units})."
             if abs(root.imag) > 0
-            else f"The reaction delays ({values}) destabilise the balance at {where}."
+            else f"The delays ({values}) destabilise the balance at {where}."
         )
         sentences.append(
             "Delay-induced swings need delayed negative feedback: a budget that corrects its "
@@ -327,12 +327,12 @@ def explain_delayed(
         sentences.append(base.explanation)
         if balance.stable:
             sentences.append(
-                f"With the reaction delays ({values}) the balance stays stable: the rightmost "
+                f"With the delays ({values}) the balance stays stable: the rightmost "
                 f"root of the characteristic equation is {swing} per {unit}."
             )
         elif math.isfinite(root.real):
             sentences.append(
-                f"With the reaction delays ({values}) the rightmost root of the "
+                f"With the delays ({values}) the rightmost root of the "
                 f"characteristic equation is {swing} per {unit}."
             )
     for critical in criticals:

@@ -11,7 +11,7 @@ imports the compile stage lazily, the only upward dependency of this stage.
 from .alliance import alliance_model
 from .core import TIME, Model, Parameter
 from .delays import Delay, Delayed, delayed
-from .families import richardson2, richardson_n
+from .families import richardson2, richardson2_delayed, richardson_n
 from .interventions import Intervention, Pulse, Ramp, Schedule, Step, pulse, ramp, step
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "pulse",
     "ramp",
     "richardson2",
+    "richardson2_delayed",
     "richardson_n",
     "step",
 ]

@@ -119,3 +119,18 @@ def test_analyses_that_would_ignore_the_lag_refuse_the_model():
     with pytest.raises(ModelError, match="fit cannot handle the delayed terms"):
         rd.fit(m, frame)
     assert math.isfinite(rd.simulate(m, (0, 2)).final()["x"])
+
+
+@pytest.mark.parametrize("delayed", ["reaction", "budget", "both"])
+def test_richardson2_delayed_has_the_balance_of_richardson2(delayed):
+    m = rd.richardson2_delayed(tau=2.0, delayed=delayed)
+    assert {str(d) for d in m.delays} == {"delayed(x, tau)", "delayed(y, tau)"}
+    assert m.params["tau"].value == 2.0 and m.params["tau"].unit == "year"
+    plain = m.without_delays()
+    classic = rd.richardson2()
+    assert all(sp.expand(p - q) == 0 for p, q in zip(plain.rhs, classic.rhs, strict=True))
+    # which term is delayed: x's own fatigue (budget) or its reaction to y
+    assert m.rhs[0].has(Delayed(x, tau)) == (delayed in ("budget", "both"))
+    assert m.rhs[0].has(Delayed(y, tau)) == (delayed in ("reaction", "both"))
+    with pytest.raises(ModelError, match="delayed must be one of"):
+        rd.richardson2_delayed(delayed="fatigue")
