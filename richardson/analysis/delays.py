@@ -362,7 +362,7 @@ def classify_delayed(model: Model, params: Mapping[str, float] | None, **options
             continue  # the parameter also enters elsewhere: no single critical delay
     name = base.name
     lost = main.stable and root.real > _ZERO * size and not any(e.stable for e in delayed)
-    if base.name in ("stable_balance", "disarmament") and lost:
+    if base.name in ("stable_balance", "disarmament", "saturation", "bistable") and lost:
         name = "oscillatory"
     rate = root.real if base.method == "linear" else base.growth_rate
     doubling = math.log(2.0) / rate if rate > 0 else math.inf

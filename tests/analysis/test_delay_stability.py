@@ -192,3 +192,22 @@ def test_two_delays_with_one_fixed():
         np.zeros((1, 1)), [(0.99 * result.delay, np.array([[-1.0]])), (2.0, np.array([[-0.2]]))]
     )
     assert below[0].real < 0
+
+
+def test_hutchinson_logistic_delay_linearised_at_its_balance():
+    # x' = r x (1 - x(t - tau) / K) (Hutchinson 1948): at x* = K the linearisation is
+    # u' = -r u(t - tau), so tau_c = pi / (2 r) and the cycle born there has frequency r
+    r, K, lag = sp.symbols("r K tau")
+    model = rd.Model(
+        ["x"], {"r": 0.8, "K": 5.0, "tau": 1.0}, [r * x * (1 - rd.delayed(x, lag) / K)]
+    )
+    result = rd.critical_delay(model, "tau")
+    assert result.balance["x"] == pytest.approx(5.0, rel=1e-9)
+    assert result.delay == pytest.approx(math.pi / 1.6, rel=1e-9)
+    assert result.frequency == pytest.approx(0.8, rel=1e-9)
+    beyond = rd.classify(model, params={"tau": 2.5}, n_samples=8)
+    assert beyond.name == "oscillatory" and beyond.method == "delay"
+    # the swings stay bounded (a limit cycle): spending keeps crossing the balance
+    run = rd.simulate(model, (0, 200), y0=[4.0], params={"tau": 2.5}, method="DOP853")
+    late = run.values[run.time > 100, 0]
+    assert late.min() < 5.0 < late.max() < 50.0
