@@ -223,18 +223,20 @@ def integrate_delayed(
     n_base = len(p_base)
     rhs, jac = compiled.rhs, compiled.jac
 
-    template = np.concatenate([p_base, np.zeros(len(slots))])
+    # one buffer, refilled at each call (the compiled functions do not keep it)
+    buffer = np.concatenate([p_base, np.zeros(len(slots))])
     varying = bool(schedule.interventions)
+    reads = [
+        (float(lag), n_base + group, np.asarray(rows)[group])
+        for lag, group in zip(distinct, groups, strict=True)
+    ]
 
     def parameters(t: float) -> np.ndarray:
-        p = template.copy()
         if varying:
-            p[:n_base] = schedule.at(t, p_base)
-        for lag, group in zip(distinct, groups, strict=True):
-            earlier = past(t - lag)
-            for k in group:
-                p[n_base + k] = earlier[rows[k]]
-        return p
+            buffer[:n_base] = schedule.at(t, p_base)
+        for lag, where, which in reads:
+            buffer[where] = past(t - lag)[which]
+        return buffer
 
     def fun(t: float, state: np.ndarray) -> np.ndarray:
         return rhs(t, state, parameters(t))
