@@ -12,10 +12,11 @@ delayed states written into the parameter slots of the lagged terms. The solver 
 the first few ``t0 + n tau_j`` (where a history that does not solve the equation makes a
 derivative jump, so that no step straddles a kink) and at every intervention.
 
-Why not jitcdde (a well-kept DDE library that compiles the equations to C): it needs a C
-compiler at run time and compiles for seconds per model before the first step, and its
-Bogacki-Shampine pair is what scipy's ``RK23`` offers anyway. ``benchmarks/bench_delays.py``
-measures both on the two-nation model; the numbers are in ``docs/delays.md``.
+Why not jitcdde (a well-kept DDE library that compiles the equations to C): once compiled it
+runs a step several times faster, but it needs a C compiler at run time and compiles for a
+second or more per model before the first step, which for one run of a new model costs far
+more than the whole run here. ``benchmarks/bench_delays.py`` measures both on the two-nation
+model; the figures are in ``docs/delays.md``.
 
 References
 ----------
