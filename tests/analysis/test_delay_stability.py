@@ -63,6 +63,8 @@ def test_scalar_is_stable_iff_a_tau_below_pi_over_2(factor, name):
     assert (regime.growth_rate < 0) == (factor < 1)
     assert regime.method == "delay"
     assert f"{math.pi / (2 * a_value):.3g}" in regime.explanation  # the critical delay
+    fate = rd.classify(model, y0=[1.0]).fate
+    assert fate == name  # every start shares the balance's fate in a linear model
 
 
 def negative_crossing(a_value, b_value, kl, both):
