@@ -36,7 +36,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -84,6 +84,11 @@ class CriticalDelay:
         where it does and ``d Re(lambda) / d tau`` there (positive: destabilising).
     time_unit : str
         The model's time unit.
+    metzler : bool
+        Whether the linearisation is a positive system (``A0`` Metzler, every delayed
+        Jacobian non-negative), whose stability does not depend on the delays.
+    notes : tuple of str
+        Remarks for the summary (why the delay never destabilises, for instance).
     """
 
     parameter: str
@@ -384,6 +389,4 @@ def classify_delayed(model: Model, params: Mapping[str, float] | None, **options
 
 
 def _replace_regime(base: Regime, **changes: Any) -> Regime:
-    from dataclasses import replace
-
     return replace(base, **changes)
