@@ -197,6 +197,7 @@ def integrate_delayed(
     atol: float,
     max_step: float,
     limit: float,
+    max_steps: int,
 ) -> tuple[tuple[np.ndarray, np.ndarray], int, str, Runaway | None]:
     """Integrate a delay model by the method of steps (see the module docstring).
 
@@ -204,7 +205,8 @@ def integrate_delayed(
     -------
     ((times, values), status, message, runaway)
         Output times reached and states there (``(len, n)``); status 0 for the whole span, 1 when a
-        state reached ``limit`` (``runaway`` names actor and time), -1 for a solver failure.
+        state reached ``limit`` (``runaway`` names actor and time), -1 for a solver failure
+        or ``max_steps`` steps used up (between restarts, as for ordinary runs).
     """
     plain, slots = lagged_form(model)
     compiled = plain.compile()
@@ -254,9 +256,18 @@ def integrate_delayed(
         for index, (a, b) in enumerate(zip(edges[:-1], edges[1:], strict=True)):
             last = index == len(edges) - 2
             solver = _SOLVERS[method](fun, a, y, b, **options)
+            budget = max_steps
             while solver.status == "running":
+                if budget == 0:
+                    message = (
+                        f"used up max_steps={max_steps} solver steps at t = {solver.t:.6g} "
+                        "(a stiff system under an explicit method? try method='LSODA' or "
+                        "'Radau', or raise max_steps)"
+                    )
+                    return _joined(out_t, out_y, y), -1, message, None
                 message = solver.step()
                 steps += 1
+                budget -= 1
                 if solver.status == "failed":
                     message = f"the solver stopped at t = {solver.t:.6g}: {message}"
                     return _joined(out_t, out_y, y), -1, message, None

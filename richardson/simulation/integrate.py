@@ -230,7 +230,20 @@ def simulate(
         limit = ceiling_value(ceiling, y)[0]
         past = history_function(model, history, t0, y, longest)
         outputs, status, message, runaway = integrate_delayed(
-            model, schedule, p_base, y, t0, t1, times, past, method, rtol, atol, max_step, limit
+            model,
+            schedule,
+            p_base,
+            y,
+            t0,
+            t1,
+            times,
+            past,
+            method,
+            rtol,
+            atol,
+            max_step,
+            limit,
+            int(max_steps),
         )
         extra = {"rtol": rtol, "atol": atol, "ceiling": limit, "delays": "method of steps"}
         return _finish(

@@ -142,3 +142,9 @@ def test_a_run_from_the_history_alone_starts_at_its_end():
     )
     # x(0) = 2, x' = -(2 + t - 1) on [0, 1]: x = 2 - t - t^2 / 2
     assert run.final()["x"] == pytest.approx(0.5, abs=1e-9)
+
+
+def test_a_used_up_step_budget_stops_the_run_with_a_message():
+    run = rd.simulate(negative_feedback(), (0, 30), y0=[1.0], method="RK45", max_steps=5)
+    assert run.status == -1 and "max_steps=5" in run.message
+    assert run.time[-1] < 30
