@@ -213,3 +213,36 @@ def test_hutchinson_logistic_delay_linearised_at_its_balance():
     run = rd.simulate(model, (0, 200), y0=[4.0], params={"tau": 2.5}, method="DOP853")
     late = run.values[run.time > 100, 0]
     assert late.min() < 5.0 < late.max() < 50.0
+
+
+def test_critical_delay_agrees_with_the_rightmost_roots_on_random_systems():
+    # invariant: at the critical delay the rightmost root sits on the axis at i omega; just
+    # below it every root is to the left, just above one pair is to the right
+    rng = np.random.default_rng(11)
+    checked = 0
+    for _ in range(12):
+        A0 = np.diag(-rng.uniform(0.5, 1.5, 2)) + rng.uniform(-0.3, 0.3, (2, 2)) * (1 - np.eye(2))
+        A1 = rng.uniform(-1.5, 0.5, (2, 2))
+        m = rd.Model(
+            ["x", "y"],
+            {"tau": 1.0},
+            [
+                float(A0[0, 0]) * x
+                + float(A0[0, 1]) * y
+                + float(A1[0, 0]) * rd.delayed(x, tau)
+                + float(A1[0, 1]) * rd.delayed(y, tau),
+                float(A0[1, 0]) * x
+                + float(A0[1, 1]) * y
+                + float(A1[1, 0]) * rd.delayed(x, tau)
+                + float(A1[1, 1]) * rd.delayed(y, tau),
+            ],
+        )
+        result = rd.critical_delay(m, "tau", balance=[0.0, 0.0])
+        if not result.stable_without_delay or math.isinf(result.delay):
+            continue
+        checked += 1
+        at = rightmost_roots(A0, [(result.delay, A1)], count=1)[0]
+        assert abs(at.real) < 1e-8 and abs(abs(at.imag) - result.frequency) < 1e-8
+        assert rightmost_roots(A0, [(0.98 * result.delay, A1)], count=1)[0].real < 0
+        assert rightmost_roots(A0, [(1.02 * result.delay, A1)], count=1)[0].real > 0
+    assert checked >= 3
