@@ -15,6 +15,8 @@ module                 job
 :mod:`.sweeps`         :func:`sweep`, :func:`stability_map`
 :mod:`.sensitivity`    :func:`sensitivity` (Sobol, Morris, FAST through SALib); its
                        :class:`SensitivityResult` lives in ``sensitivity_result``
+:mod:`.delays`         :func:`critical_delay`, the verdicts of delay models
+``_delay_roots``       characteristic roots of linear delay systems (pseudospectral)
 ``_sampled``           verdicts of nonlinear models from sampled starts
 ``_explain``           the plain-language explanations
 ``_spectral``,         Perron roots and certified rightmost roots for the fast maps
@@ -26,6 +28,7 @@ module                 job
 
 from .balances import equilibria
 from .conditions import StabilityConditions, stability_conditions
+from .delays import CriticalDelay, critical_delay
 from .escape import EscalationProbability, escalation_probability
 from .margin import EscalationMargin, escalation_margin
 from .regimes import classify
@@ -39,6 +42,7 @@ from .verdicts import linear_verdicts, verdict_codes
 __all__ = [
     "KINDS",
     "REGIMES",
+    "CriticalDelay",
     "Equilibrium",
     "EscalationMargin",
     "EscalationProbability",
@@ -48,6 +52,7 @@ __all__ = [
     "SweepInterrupted",
     "TriggerPoint",
     "classify",
+    "critical_delay",
     "equilibria",
     "escalation_margin",
     "escalation_probability",
