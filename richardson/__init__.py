@@ -8,7 +8,7 @@ analysis -> fitting -> plot -> app, with data, io and errors beside them.
 
 from __future__ import annotations
 
-from . import data, plot
+from . import data, plot, scenarios
 from .analysis import (
     REGIMES,
     Equilibrium,
@@ -150,6 +150,7 @@ __all__ = [
     "richardson_n",
     "richardson_total",
     "save_model",
+    "scenarios",
     "sensitivity",
     "simulate",
     "simulate_ensemble",

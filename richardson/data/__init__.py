@@ -36,6 +36,7 @@ from ._checks import (
 from ._frames import units_by_year, year_indexed
 from ._loaders import COW, available, load, load_states, memberships
 from ._prices import price_index, price_indices
+from ._states import state_code, state_names
 from ._user_files import read_csv
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
     "price_indices",
     "read_csv",
     "split",
+    "state_code",
+    "state_names",
     "units_by_year",
     "year_indexed",
 ]
