@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 from markdown_it import MarkdownIt
 
@@ -51,7 +52,13 @@ PAGES = sorted(
     + [ROOT / "README.md"]
 )
 #: Pages whose blocks take more than a few seconds.
-SLOW = {"docs/fitting.md", "docs/stability.md", "docs/howto_cli.md", "docs/howto_files.md"}
+SLOW = {
+    "docs/fitting.md",
+    "docs/stability.md",
+    "docs/howto_cli.md",
+    "docs/howto_dask.md",
+    "docs/howto_files.md",
+}
 #: Most blocks that may be marked ``skip-run``; raise it only for a block that truly cannot run.
 MAX_SKIPPED = 5
 
@@ -173,11 +180,22 @@ def _inputs(folder: Path) -> None:
     suite = ROOT / "tests" / "io" / "vensim_suite" / "samples" / "teacup"
     shutil.copy(suite / "teacup.mdl", folder / "teacup.mdl")
     shutil.copy(suite / "teacup.xmile", folder / "teacup.xmile")
-    # a series of the user's own (docs/howto_cli.md): the bundled US-USSR dyad, 1950-1988
-    frame = rd.data.load("us_ussr", prices="constant", base_year=2015).loc[1950:1988]
-    frame.index.name = "year"
-    frame.iloc[:, :2].to_csv(folder / "my_series.csv")
+    # a series of the user's own for the classic model (docs/howto_cli.md): a stable race of
+    # that shape, 1909-1930, with seeded noise of 1%
+    model = rd.load_model(ROOT / "models" / "classic_two_nation.toml").with_params(
+        k_Entente_Central_Powers=0.15,
+        k_Central_Powers_Entente=0.1,
+        a_Entente=0.4,
+        a_Central_Powers=0.3,
+        g_Entente=30.0,
+        g_Central_Powers=20.0,
+    )
+    run = rd.simulate(model, (1909, 1930), t_eval=np.arange(1909, 1931))
+    own = run.to_dataframe().rename_axis("year").rename_axis(None, axis=1)
+    own *= 1 + 0.01 * np.random.default_rng(0).standard_normal(own.shape)
+    own.to_csv(folder / "my_series.csv")
     # a SIPRI-style download in long form (docs/fitting.md): year, country, spending
+    frame = rd.data.load("us_ussr", prices="constant", base_year=2015).loc[1950:1988]
     long = frame.iloc[:, :2].rename_axis("Year").reset_index()
     long = long.melt(id_vars="Year", var_name="Country", value_name="Spending")
     long.to_csv(folder / "sipri_constant_usd.csv", index=False)
@@ -278,13 +296,13 @@ def _page_id(path: Path) -> object:
     return pytest.param(path, id=page, marks=marks)
 
 
-@pytest.mark.parametrize("path", [_page_id(p) for p in PAGES])
-def test_page_blocks_run(path, page_folder):
-    page = path.relative_to(ROOT).as_posix()
+def run_page(path: Path, folder: Path, page: str | None = None) -> None:
+    """Run every block of one page in order (python in one namespace); fail on the first."""
+    page = page or path.relative_to(ROOT).as_posix()
     module = types.ModuleType("docs_page_" + re.sub(r"\W", "_", page))
     sys.modules[module.__name__] = module  # functions a page defines can be pickled
     try:
-        for block in blocks(path):
+        for block in blocks(path, page):
             if block.skip_reason is not None:
                 continue
             if block.kind == "python":
@@ -292,9 +310,34 @@ def test_page_blocks_run(path, page_folder):
             elif block.kind == "shell":
                 _run_shell(block)
             elif block.kind == "toml":
-                _check_toml(block, page_folder)
+                _check_toml(block, folder)
     finally:
         del sys.modules[module.__name__]
+
+
+@pytest.mark.parametrize("path", [_page_id(p) for p in PAGES])
+def test_page_blocks_run(path, page_folder):
+    run_page(path, page_folder)
+
+
+@pytest.mark.parametrize(
+    ("block", "message"),
+    [
+        ("```python\nimport richardson as rd\nrd.no_such_function()\n```", "line 5.*no_such"),
+        ("```python\n>>> 1 + 1\n3\n```", "does not print what it shows"),
+        ("```bash\nrichardson analyze no_such_scenario\n```", "exited 2"),
+        ("```bash\nmake demo\n```", "only 'richardson ...' commands"),
+        (
+            "```toml\n# excerpt of models/nato_warsaw_pact.toml\n[model]\nkind = 'map'\n```",
+            "'map' in the excerpt, 'ode' in the file",
+        ),
+    ],
+)
+def test_a_broken_block_fails_naming_the_page_and_the_line(block, message, page_folder):
+    page = page_folder / "probe.md"
+    page.write_text(f"# probe\n\n{block}\n")
+    with pytest.raises((pytest.fail.Exception, AssertionError), match=f"(?s){message}"):
+        run_page(page, page_folder, "probe.md")
 
 
 def test_excerpt_check_fails_on_a_table_the_file_does_not_have():
@@ -316,5 +359,5 @@ def test_blocks_are_found_with_their_lines(tmp_path):
     assert [(b.kind, b.line, b.code) for b in found] == [
         ("python", 4, "x = 1\n"),
         ("shell", 10, "richardson --help\n"),
-        ("untagged", 15, "bare\n"),
+        ("untagged", 14, "bare\n"),
     ]
