@@ -3,7 +3,7 @@
 Build Richardson-type models symbolically, compile them to fast batched numpy code,
 simulate single runs, ensembles and interventions, and analyse them. The stages are
 subpackages (see ARCHITECTURE.md): model -> codegen -> simulation -> bifurcation ->
-analysis -> fitting -> plot -> app, with data, io and errors beside them.
+analysis -> fitting -> plot -> app, with data, io, scenarios and errors beside them.
 """
 
 from __future__ import annotations

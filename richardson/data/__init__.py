@@ -7,6 +7,7 @@ Example::
     df = rd.data.load("pre_wwi_blocs")     # year index, one column per bloc, provenance in attrs
     real = rd.data.load("us_ussr", prices="constant", base_year=2010)  # deflated by US CPI-U
     men = rd.data.load("pre_wwi_blocs", measure="milper")  # military personnel, thousands
+    pair = rd.data.load_states(["Greece", "Turkey"])  # any COW states, by name or code
     rd.data.price_indices()                # the bundled price indices (US CPI-U, 1913-2025)
     rd.data.check(df).summary()            # missing values, gaps, unit breaks, jumps
     df["unit"] = rd.data.units_by_year(df)  # the unit of each year, kept by any pandas step

@@ -110,6 +110,7 @@ def richardson2(
     >>> import richardson as rd
     >>> rd.richardson2(k=0.9, l=0.8, a=1.0, b=1.1, g=0.5, h=0.3).param_names
     ('k', 'l', 'a', 'b', 'g', 'h')
+    >>> import numpy as np
     >>> rd.richardson2(k=-0.2, bounds={"k": (-np.inf, np.inf)}).defaults["k"]
     -0.2
     """
