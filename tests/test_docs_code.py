@@ -66,6 +66,7 @@ PYTHON = {"python", "python3", "py", "ipython", "ipython3", "pycon"}
 SHELL = {"bash", "console", "sh", "shell"}
 SHOWN = {"text", "none", "output"}
 NOT_CODE_DIRECTIVES = {"{toctree}", "{eval-rst}", "{math}"}
+CODE_DIRECTIVES = {"{code-block}", "{code}", "{sourcecode}"}
 SKIP = re.compile(r"#\s*docs:\s*skip-run\s*\((?P<reason>[^)]+)\)")
 EXCERPT = re.compile(r"#\s*excerpt of\s+(?P<path>\S+)")
 
@@ -97,6 +98,8 @@ def _kind(info: str) -> str:
     head = words[0].lower()
     if head == "{code-cell}":
         return "python" if len(words) < 2 or words[1].lower() in PYTHON else "other-cell"
+    if head in CODE_DIRECTIVES:  # {code-block} python is a python block, and so on
+        return _kind(" ".join(words[1:])) if len(words) > 1 else "untagged"
     if head in PYTHON:
         return "python"
     if head in SHELL:
@@ -130,6 +133,8 @@ def blocks(path: Path, page: str | None = None) -> list[Block]:
 
     def walk(text: str, offset: int) -> None:
         for token in parser.parse(text):
+            if token.type == "code_block":  # indented code: shown as code, so say what it is
+                found.append(Block(page, offset + token.map[0] + 1, "untagged", "", token.content))
             if token.type != "fence":
                 continue
             info = token.info.strip()
@@ -138,7 +143,8 @@ def blocks(path: Path, page: str | None = None) -> list[Block]:
             if kind == "directive":
                 walk(token.content, line - 1)
                 continue
-            code = _cell_source(token.content) if info.startswith("{code-cell}") else token.content
+            directive = info.startswith("{")  # {code-cell}, {code-block}: options first
+            code = _cell_source(token.content) if directive else token.content
             found.append(Block(page, line, kind, info, code))
 
     text = path.read_text(encoding="utf-8")
@@ -352,7 +358,7 @@ def test_blocks_are_found_with_their_lines(tmp_path):
     page = tmp_path / "probe.md"
     text = (
         "# t\n\n```python\nx = 1\n```\n\n1. item\n\n   ```bash\n   richardson --help\n   ```\n"
-        "\n```\nbare\n```\n"
+        "\n```\nbare\n```\n\n```{code-block} toml\n:caption: c\na = 1\n```\n\n    indented\n"
     )
     page.write_text(text)
     found = blocks(page, "probe.md")
@@ -360,4 +366,6 @@ def test_blocks_are_found_with_their_lines(tmp_path):
         ("python", 4, "x = 1\n"),
         ("shell", 10, "richardson --help\n"),
         ("untagged", 14, "bare\n"),
+        ("toml", 18, "\na = 1"),  # the option line kept as a blank: line numbers hold
+        ("untagged", 22, "indented\n"),
     ]
