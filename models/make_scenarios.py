@@ -21,7 +21,7 @@ import numpy as np
 import richardson as rd
 
 HERE = Path(__file__).resolve().parent
-#: The copies inside the package, read by ``rd.scenarios`` (tests/test_scenarios.py).
+#: The copies inside the package, read by ``rd.scenarios`` (tests/scenarios/test_scenarios.py).
 PACKAGED = HERE.parent / "richardson" / "scenarios"
 COW = "Correlates of War NMC v6.0 milex (Singer, Bremer and Stuckey 1972; Singer 1987)"
 DEFLATED = (

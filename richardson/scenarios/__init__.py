@@ -8,7 +8,7 @@ Example::
     rd.scenarios.path("nato_warsaw_pact")       # the file itself, to copy and edit
 
 The files are copies of the repository's ``models/*.toml`` (the source of truth, written by
-``models/make_scenarios.py``); ``tests/test_scenarios.py`` checks that the copies are
+``models/make_scenarios.py``); ``tests/scenarios/test_scenarios.py`` checks that the copies are
 byte-identical.
 """
 

@@ -8,7 +8,7 @@ import pytest
 
 import richardson as rd
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODELS = ROOT / "models"
 PACKAGED = ROOT / "richardson" / "scenarios"
 
