@@ -6,11 +6,13 @@ with :func:`richardson.save_model`. Values taken from data are read from the pac
 series (``rd.data``): Correlates of War NMC v6 ``milex`` in constant 2010 US dollars (deflated
 by the US CPI-U) from 1914 on, in the year's own pounds before (no open sterling deflator is
 bundled), and Richardson's own 1909-1913 table for the classic fit; everything else is
-labelled ``illustrative`` in the parameter's ``source`` field and in the file header.
+labelled ``illustrative`` in the parameter's ``source`` field and in the file header. Each
+file is copied to ``richardson/scenarios/``, the package data that ``rd.scenarios`` reads.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -19,6 +21,8 @@ import numpy as np
 import richardson as rd
 
 HERE = Path(__file__).resolve().parent
+#: The copies inside the package, read by ``rd.scenarios`` (tests/scenarios/test_scenarios.py).
+PACKAGED = HERE.parent / "richardson" / "scenarios"
 COW = "Correlates of War NMC v6.0 milex (Singer, Bremer and Stuckey 1972; Singer 1987)"
 DEFLATED = (
     f"{COW}, deflated to constant 2010 USD by the US CPI-U (an approximation for non-US states)"
@@ -557,6 +561,7 @@ def main() -> int:
         check(name, model)
         path = rd.save_model(model, HERE / f"{name}.toml", header=header)
         assert rd.load_model(path) == model, name
+        shutil.copyfile(path, PACKAGED / path.name)  # what rd.scenarios ships
         print(
             f"wrote {path.name}: {model.n_states} actors, {len(model.params)} parameters, "
             f"regime {model.metadata['regime']}"

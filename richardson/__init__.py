@@ -3,12 +3,12 @@
 Build Richardson-type models symbolically, compile them to fast batched numpy code,
 simulate single runs, ensembles and interventions, and analyse them. The stages are
 subpackages (see ARCHITECTURE.md): model -> codegen -> simulation -> bifurcation ->
-analysis -> fitting -> plot -> app, with data, io and errors beside them.
+analysis -> fitting -> plot -> app, with data, io, scenarios and errors beside them.
 """
 
 from __future__ import annotations
 
-from . import data, plot
+from . import data, plot, scenarios
 from .analysis import (
     REGIMES,
     CriticalDelay,
@@ -170,6 +170,7 @@ __all__ = [
     "richardson_n",
     "richardson_total",
     "save_model",
+    "scenarios",
     "sensitivity",
     "simulate",
     "simulate_ensemble",

@@ -19,6 +19,7 @@ RANK = {
     "model": 1,
     "codegen": 2,
     "io": 2,
+    "scenarios": 3,
     "simulation": 3,
     "bifurcation": 4,
     "analysis": 5,

@@ -75,8 +75,13 @@ def _one_line(text: str) -> str:
 
 
 def _load(path: str):  # noqa: ANN202
+    """A model file, or a bundled scenario by name (``nato_warsaw_pact``) when no such file
+    exists and the argument is not a path."""
     from ..io.model_files import load_model
+    from ..scenarios import load
 
+    if not Path(path).exists() and Path(path).name == path and not path.endswith(".toml"):
+        return load(path)  # an unknown name: the message lists the bundled scenarios
     return load_model(path)
 
 
@@ -407,7 +412,11 @@ def build_parser() -> argparse.ArgumentParser:
     def verb(name: str, help_text: str, handler, model: bool = True):  # noqa: ANN001, ANN202
         sub = verbs.add_parser(name, help=help_text, description=help_text)
         if model:
-            sub.add_argument("model", metavar="MODEL.toml", help="model file (see models/)")
+            sub.add_argument(
+                "model",
+                metavar="MODEL.toml",
+                help="model file, or the name of a bundled scenario (rd.scenarios.available())",
+            )
             sub.add_argument(
                 "--set",
                 action="append",
@@ -432,7 +441,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = verb("analyze", "balances, regime verdict in words and escalation margin", _analyze)
     sub.add_argument(
-        "--over", help="comma-separated parameters for the margin (default: reactions)"
+        "--over",
+        help="comma-separated parameters for the margin (default: every parameter with a "
+        "non-zero value that the Jacobian depends on: reactions, fatigues and couplings, "
+        "not grievances)",
     )
     sub.add_argument(
         "--y0",

@@ -26,8 +26,8 @@ from .report import Report
 
 __all__ = ["run_demo", "Scenario", "builtin_scenarios", "scenario_files"]
 
-#: Directory of the bundled scenario files (``models/`` at the top of the repository).
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+#: Directory of the bundled scenario files: the package's copies of ``models/*.toml``.
+MODELS_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,9 @@ def builtin_scenarios() -> list[Scenario]:
 
 
 def scenario_files(directory: Path = MODELS_DIR) -> list[Scenario]:
-    """The scenarios of ``models/*.toml`` (time span and ceiling from their ``[simulation]``
-    metadata when given, else 50 years from the model's initial values)."""
+    """The bundled scenarios (``rd.scenarios``, copies of ``models/*.toml``), with the time
+    span and ceiling of their ``[simulation]`` metadata when given, else 50 years from the
+    model's initial values."""
     from ..io.model_files import load_model
 
     scenarios = []
@@ -440,7 +441,7 @@ def run_demo(
     out : str or pathlib.Path
         Output directory (created if missing).
     scenarios : list of Scenario, optional
-        What to report; the built-in classic cases and every ``models/*.toml`` by default.
+        What to report; the built-in classic cases and every bundled scenario by default.
     fits : bool
         Add the historical fits (bundled Correlates of War series).
     n_bootstrap : int

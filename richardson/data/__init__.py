@@ -7,6 +7,7 @@ Example::
     df = rd.data.load("pre_wwi_blocs")     # year index, one column per bloc, provenance in attrs
     real = rd.data.load("us_ussr", prices="constant", base_year=2010)  # deflated by US CPI-U
     men = rd.data.load("pre_wwi_blocs", measure="milper")  # military personnel, thousands
+    pair = rd.data.load_states(["Greece", "Turkey"])  # any COW states, by name or code
     rd.data.price_indices()                # the bundled price indices (US CPI-U, 1913-2025)
     rd.data.check(df).summary()            # missing values, gaps, unit breaks, jumps
     df["unit"] = rd.data.units_by_year(df)  # the unit of each year, kept by any pandas step
@@ -36,6 +37,7 @@ from ._checks import (
 from ._frames import units_by_year, year_indexed
 from ._loaders import COW, available, load, load_states, memberships
 from ._prices import price_index, price_indices
+from ._states import state_code, state_names
 from ._user_files import read_csv
 
 __all__ = [
@@ -57,6 +59,8 @@ __all__ = [
     "price_indices",
     "read_csv",
     "split",
+    "state_code",
+    "state_names",
     "units_by_year",
     "year_indexed",
 ]

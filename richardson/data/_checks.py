@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
-from ._frames import missing_years, with_units, year_indexed
+from ._frames import index_series, missing_years, with_units, year_indexed
 
 __all__ = [
     "Issue",
@@ -518,7 +518,7 @@ def deflate(
     ----------
     frame : pandas.DataFrame
         Year index, spending in current prices (any currency unit, e.g. thousand USD).
-    index : pandas.Series or mapping year -> float
+    index : pandas.Series, mapping year -> float, or one-column pandas.DataFrame
         Price index (any base, index points) for every year of ``frame`` and for
         ``base_year``, e.g. :func:`richardson.data.price_index`. A Series whose
         ``attrs["label"]`` names it (the bundled ones do) is named in the result's units and
@@ -551,9 +551,9 @@ def deflate(
     [10.0, 20.0]
     """
     frame = with_units(year_indexed(frame))
-    meta = getattr(index, "attrs", {})
+    prices = index_series(index)
+    meta = prices.attrs
     label = str(meta.get("label", ""))
-    prices = pd.Series(index, dtype=float)
     needed = set(frame.index) | {base_year}
     absent = sorted(needed - set(prices.index))
     if absent:

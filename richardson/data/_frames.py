@@ -26,6 +26,7 @@ __all__ = [
     "missing_years",
     "units_by_year",
     "with_units",
+    "index_series",
 ]
 
 #: Column names read as the years when the index is plain row numbers.
@@ -282,3 +283,34 @@ def with_units(frame: pd.DataFrame, units: Any = None) -> pd.DataFrame:
 def _year_text(year: Any) -> str:
     value = float(year)
     return str(int(value)) if value.is_integer() else str(value)
+
+
+def index_series(index: Any) -> pd.Series:
+    """A price index as a Series of floats by year: a Series, a mapping year -> value, or a
+    table with one column of values (years in its index or a year column); ``attrs`` kept.
+
+    Raises
+    ------
+    DataError
+        If a table has no or several value columns; the message names them.
+    """
+    if isinstance(index, pd.DataFrame):
+        table = year_indexed(index)
+        if table.shape[1] != 1:
+            raise DataError(
+                f"the price index is a table with {table.shape[1]} value columns "
+                f"{list(map(str, table.columns))}; pass one of them, e.g. "
+                "frame['cpi'], or a table with only the year and the index"
+            )
+        series = table.iloc[:, 0]
+        series.attrs = {**dict(index.attrs), **dict(series.attrs)}
+        index = series
+    try:
+        series = pd.Series(index, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise DataError(
+            f"the price index must be numbers by year (a Series, a mapping year -> value or a "
+            f"one-column table), got {type(index).__name__}: {err}"
+        ) from err
+    series.attrs = dict(getattr(index, "attrs", {}))
+    return series

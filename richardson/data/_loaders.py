@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import DataError, RichardsonWarning, did_you_mean
 from ._checks import check, deflate
 from ._prices import price_index
+from ._states import state_code
 
 __all__ = ["load", "available", "memberships", "load_states", "COW"]
 
@@ -181,7 +182,9 @@ def load_states(
     Parameters
     ----------
     states : sequence of str
-        COW abbreviations, e.g. ``["GRC", "TUR"]``.
+        COW abbreviations or names, any case, e.g. ``["GRC", "TUR"]`` or
+        ``["Greece", "Turkey"]`` (:func:`state_names` lists them); the columns are the
+        abbreviations.
     start, end : int, optional
         First and last year (inclusive); every year the states have by default.
     variable : str, optional
@@ -202,8 +205,17 @@ def load_states(
     Raises
     ------
     DataError
-        As :func:`load`, and for an unknown state.
+        As :func:`load`, and for an unknown state (with the closest names).
+
+    Examples
+    --------
+    >>> import richardson as rd
+    >>> rd.data.load_states(["Greece", "turkey"], 1960, 1961).columns.tolist()
+    ['GRC', 'TUR']
     """
+    if isinstance(states, str):
+        states = [states]
+    states = [state_code(state) for state in states]
     measure = _measure(measure, variable)
     _check_prices(measure, prices, base_year)
     return _build(

@@ -544,6 +544,11 @@ class Model:
         """Return a copy whose scenario carries ``interventions`` in addition to its own."""
         return replace(self, interventions=self.interventions + tuple(interventions))
 
+    def without_interventions(self) -> Model:
+        """Return a copy without the scenario's interventions: every parameter keeps its base
+        value for the whole run (the counterfactual of a scenario such as a hotline)."""
+        return replace(self, interventions=())
+
     def compile(self):  # noqa: ANN201 (CompiledModel, imported lazily)
         """Generate fast numpy functions for this model (cached by :attr:`fingerprint`).
 

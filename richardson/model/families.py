@@ -9,7 +9,7 @@ Origins of War*. Pittsburgh: Boxwood Press.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -17,7 +17,7 @@ import sympy as sp
 from sympy.core.add import _addsort
 from sympy.core.mul import _mulsort
 
-from ..errors import DimensionMismatchError, ModelError
+from ..errors import DimensionMismatchError, InvalidParameterError, ModelError, did_you_mean
 from .core import Model, Parameter
 
 __all__ = ["richardson2", "richardson_n", "state_name"]
@@ -61,6 +61,7 @@ def richardson2(
     h: float = 0.3,
     actors: Sequence[str] = ("x", "y"),
     state_unit: str = "",
+    bounds: Mapping[str, tuple[float, float]] | None = None,
 ) -> Model:
     """Richardson's classic two-nation arms race.
 
@@ -86,10 +87,20 @@ def richardson2(
         Display names of the two nations (``("Entente", "Central Powers")``).
     state_unit : str
         Unit of spending (e.g. ``"thousand GBP"``).
+    bounds : mapping name -> (lower, upper), optional
+        Other bounds for some parameters (parameter units), e.g. ``{"k": (-np.inf, np.inf)}``
+        for a reaction that lowers spending (Richardson's submissiveness in its linear form).
+        By default reactions and fatigues are non-negative and grievances unbounded; fits and
+        margins keep to the bounds.
 
     Returns
     -------
     Model
+
+    Raises
+    ------
+    InvalidParameterError
+        If a value lies outside its bounds; the message says how to widen them.
 
     References
     ----------
@@ -100,28 +111,58 @@ def richardson2(
     >>> import richardson as rd
     >>> rd.richardson2(k=0.9, l=0.8, a=1.0, b=1.1, g=0.5, h=0.3).param_names
     ('k', 'l', 'a', 'b', 'g', 'h')
+    >>> import numpy as np
+    >>> rd.richardson2(k=-0.2, bounds={"k": (-np.inf, np.inf)}).defaults["k"]
+    -0.2
     """
     if len(actors) != 2:
         raise DimensionMismatchError(
             f"richardson2 models two actors, got {len(actors)}: {list(actors)}"
         )
+    limits = dict.fromkeys("klab", (0.0, np.inf)) | dict.fromkeys("gh", (-np.inf, np.inf))
+    for name in bounds or {}:
+        if name not in limits:
+            raise InvalidParameterError(
+                f"bounds= names {name!r}, which is not a parameter of richardson2 (k, l, a, b, "
+                f"g, h).{did_you_mean(str(name), limits)}"
+            )
+    limits |= dict(bounds or {})
+    given = {"k": k, "l": l, "a": a, "b": b, "g": g, "h": h}
+    for name, (lower, upper) in limits.items():
+        value = given[name]
+        if isinstance(value, int | float) and not lower <= value <= upper:
+            kind = "reaction" if name in "kl" else "fatigue" if name in "ab" else "grievance"
+            raise InvalidParameterError(
+                f"{name} = {value} lies outside the bounds ({lower}, {upper}) of the {kind} "
+                f"{name!r} in richardson2. To allow it, pass bounds={{{name!r}: (-np.inf, "
+                "np.inf)} (or the limits you mean), or build a general rd.Model with the "
+                "signs you need"
+            )
     x, y = sp.symbols("x y")
     K, L, A, B, G, H = sp.symbols("k l a b g h")
     names = list(actors)
     params = {
         "k": Parameter(
-            "k", k, (0.0, np.inf), _RATE, f"reaction of {names[0]} to {names[1]}'s spending"
+            "k", k, limits["k"], _RATE, f"reaction of {names[0]} to {names[1]}'s spending"
         ),
         "l": Parameter(
-            "l", l, (0.0, np.inf), _RATE, f"reaction of {names[1]} to {names[0]}'s spending"
+            "l", l, limits["l"], _RATE, f"reaction of {names[1]} to {names[0]}'s spending"
         ),
-        "a": Parameter("a", a, (0.0, np.inf), _RATE, f"fatigue (cost of arms) of {names[0]}"),
-        "b": Parameter("b", b, (0.0, np.inf), _RATE, f"fatigue (cost of arms) of {names[1]}"),
+        "a": Parameter("a", a, limits["a"], _RATE, f"fatigue (cost of arms) of {names[0]}"),
+        "b": Parameter("b", b, limits["b"], _RATE, f"fatigue (cost of arms) of {names[1]}"),
         "g": Parameter(
-            "g", g, unit=f"{state_unit or 'spending'}/year", description=f"grievance of {names[0]}"
+            "g",
+            g,
+            limits["g"],
+            f"{state_unit or 'spending'}/year",
+            description=f"grievance of {names[0]}",
         ),
         "h": Parameter(
-            "h", h, unit=f"{state_unit or 'spending'}/year", description=f"grievance of {names[1]}"
+            "h",
+            h,
+            limits["h"],
+            f"{state_unit or 'spending'}/year",
+            description=f"grievance of {names[1]}",
         ),
     }
     return Model(
