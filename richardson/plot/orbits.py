@@ -138,8 +138,8 @@ def _window(values: np.ndarray, given: Sequence[float] | None) -> tuple[float, f
         return float(given[0]), float(given[1])
     values = values[np.isfinite(values)]
     low, high = (min(0.0, values.min()), values.max()) if values.size else (0.0, 1.0)
-    pad = 0.08 * max(high - low, 1e-9)
-    return low - (pad if low < 0 else 0.0), high + pad
+    pad = 0.06 * max(high - low, 1e-9)  # on both sides: a fixed point at 0 is not clipped
+    return low - pad, high + pad
 
 
 def _mark_fixed(ax, fixed, i, j, xlim, ylim, cobweb) -> None:  # noqa: ANN001

@@ -221,7 +221,6 @@ def phase_portrait(
             ax.quiver(gx, gy, u / norm, v / norm, color="0.6", angles="xy", zorder=1)
         if nullclines:
             _draw_nullclines(ax, model, compiled, p, (i, j), (x0, x1), (y0, y1), resolution)
-        label = "sample trajectories"
         for start in _trajectory_starts(trajectories, (x0, x1), (y0, y1)):
             path = solve_ivp(
                 field_2d,
@@ -231,9 +230,10 @@ def phase_portrait(
                 atol=1e-9,
                 events=_leave_box((x0, x1), (y0, y1)),
             )
-            (line,) = ax.plot(path.y[0], path.y[1], color="0.3", lw=0.9, zorder=4, label=label)
+            (line,) = ax.plot(
+                path.y[0], path.y[1], color="0.3", lw=0.9, zorder=4, label="sample trajectories"
+            )
             line.set_gid("trajectory")
-            label = None
         drawn = [(eq, False) for eq in balances] + [(eq, True) for eq in projected]
         for eq, off_slice in drawn:
             point = (eq.state[i], eq.state[j]) if off_slice else (eq.state[0], eq.state[1])
@@ -302,8 +302,10 @@ def _title(ax, model: Model, base: np.ndarray, others: list[int]) -> None:  # no
     if not others:
         ax.set_title(model.name or "phase portrait")
         return
-    held = ", ".join(f"{model.actors[k]} = {base[k]:.3g}" for k in others)
-    note = textwrap.wrap(f"slice: {held} held fixed", 80)
+    # lines break between the held values, never inside one (non-breaking spaces)
+    held = ", ".join(f"{model.actors[k]} = {base[k]:.3g}".replace(" ", "\u00a0") for k in others)
+    note = textwrap.wrap(f"slice: {held} held fixed", 90, break_on_hyphens=False)
+    note = [line.replace("\u00a0", " ") for line in note]
     ax.set_title(model.name or "phase portrait", pad=9 + 11 * len(note))
     text = ax.annotate(
         "\n".join(note),

@@ -21,6 +21,7 @@ from matplotlib.collections import Collection
 from matplotlib.colors import to_rgba
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from scipy.integrate import solve_ivp
 
 import richardson as rd
 from richardson.app.demo import _map_axes, scenario_files
@@ -74,7 +75,7 @@ def _collisions(fig):
         for (n1, t1, b1), (n2, t2, b2) in itertools.combinations(boxes, 2):
             if _overlap(b1, b2):
                 found.append(f"{n1} {t1!r} overlaps {n2} {t2!r}")
-        for axis, items in ticks.items():
+        for items in ticks.values():
             for (n1, t1, b1), (n2, t2, b2) in itertools.combinations(items, 2):
                 if _overlap(b1, b2):
                     found.append(f"{n1} {t1!r} overlaps {n2} {t2!r}")
@@ -238,9 +239,62 @@ def test_time_series_of_every_scenario(key):
     check(rd.plot.time_series(trajectory, logy=trajectory.has_runaway), f"{key}_series")
 
 
+def _line_points(artist):
+    points = _points(artist)
+    return points[np.all(np.isfinite(points), axis=1)]
+
+
+def _settle(model, base, start, horizon, scale):
+    """End of the slice's own flow (states off the axes held at ``base``) from ``start``."""
+    compiled, p = model.compile(), model.param_vector()
+
+    def plane(t, point):
+        state = base.copy()
+        state[:2] = point
+        return compiled.rhs(t, state, p)[:2]
+
+    def escape(t, point):
+        return 10 * scale - np.max(np.abs(point))
+
+    escape.terminal = True
+    return solve_ivp(plane, (0, horizon), start, rtol=1e-8, atol=1e-10, events=escape).y[:, -1]
+
+
 @pytest.mark.parametrize("key", sorted(SCENARIOS))
 def test_phase_portrait_of_every_scenario(key):
-    ax = rd.plot.phase_portrait(SCENARIOS[key].model, trajectories=4, resolution=31)
+    model = SCENARIOS[key].model
+    ax = rd.plot.phase_portrait(model, trajectories=4, resolution=31)
+    fig = ax.figure
+    fig.canvas.draw()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    # sample trajectories are explained in the legend
+    for line in ax.lines:
+        if line.get_gid() == "trajectory" and _inside(ax, _line_points(line)):
+            assert line.get_label() in legend, f"{key}: trajectories not in the legend"
+    stable = [eq for eq in rd.equilibria(model) if eq.stable]
+    base = np.array(stable[0].state if stable else np.zeros(model.n_states), dtype=float)
+    if model.n_states > 2:  # a slice says what it holds fixed, and at which value
+        words = " ".join(t.get_text() for _, t in _texts(ax))
+        for k in range(2, model.n_states):
+            assert f"{model.actors[k]} = {base[k]:.3g}" in words, f"{key}: slice not stated"
+    # the drawn threshold splits starts that the drawn field sends to different fates
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    scale = max(x1 - x0, y1 - y0)
+    for artist in [*ax.lines, *ax.collections]:
+        if artist.get_gid() != "separatrix":
+            continue
+        path = _line_points(artist)
+        path = path[(path[:, 0] > x0) & (path[:, 0] < x1) & (path[:, 1] > y0) & (path[:, 1] < y1)]
+        middle = len(path) // 2
+        tangent = path[min(middle + 1, len(path) - 1)] - path[max(middle - 1, 0)]
+        normal = np.array([-tangent[1], tangent[0]]) / np.linalg.norm(tangent)
+        ends = [
+            _settle(model, base, path[middle] + side * 0.02 * scale * normal, 200.0, scale)
+            for side in (-1, 1)
+        ]
+        assert np.linalg.norm(ends[0] - ends[1]) > 0.1 * scale, (
+            f"{key}: starts on both sides of the drawn threshold meet in the drawn field"
+        )
     check(ax, f"{key}_portrait")
 
 
@@ -348,3 +402,36 @@ def test_orbit_plot_of_a_two_state_map():
     )
     ax = rd.plot.phase_portrait(saperstein)
     check(ax, "saperstein_orbit")
+
+
+# ---------------------------------------------------------------------- crowded labels
+def test_intervention_labels_close_in_time_do_not_overlap():
+    ivs = [
+        rd.step("k", 10, 0.5),
+        rd.step("l", 10.5, 0.6),
+        rd.pulse("g", 11, 0.2, 1.0),
+        rd.step("a", 11.3, 1.2),
+        rd.step("b", 30, 1.0),
+    ]
+    trajectory = rd.simulate(rd.richardson2(k=0.9), (0, 60), y0=[1, 2], interventions=ivs)
+    ax = rd.plot.time_series(trajectory)
+    labels = " ".join(t.get_text() for t in ax.texts)
+    for name in ("step k", "step l", "pulse g", "step b"):
+        assert name in labels
+    check(ax, "crowded_interventions")
+
+
+def test_offset_texts_of_a_slice_clear_its_title():
+    reaction = np.array([[0, 0.3, 0.2], [0.3, 0, 0.2], [0.1, 0.1, 0]])
+    model = rd.richardson_n(reaction, [1.0, 1.0, 1.0], [0.5e6, 0.4e6, 0.3e6])
+    balance = rd.equilibria(model)[0].state
+    ax = rd.plot.phase_portrait(
+        model,
+        xlim=(balance[0] - 5, balance[0] + 5),
+        ylim=(balance[1] - 5, balance[1] + 5),
+        trajectories=2,
+        shade_runaway=False,
+    )
+    ax.figure.canvas.draw()
+    assert ax.yaxis.offsetText.get_text()  # the case this test is about
+    check(ax, "offset_slice")
