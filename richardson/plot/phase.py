@@ -49,9 +49,10 @@ def _axes_states(model: Model, x: str | None, y: str | None) -> tuple[int, int]:
 def _slice_state(
     model: Model, fixed: Mapping[str, float] | None, balances: list[Any]
 ) -> np.ndarray:
-    """Values of the states not on the axes: given, else the first stable balance, else 0."""
+    """Values of the states not on the axes: given, else those of the first stable balance,
+    else of the first balance (the saddle of a threshold race), else 0."""
     base = np.zeros(model.n_states)
-    stable = [eq for eq in balances if eq.stable]
+    stable = [eq for eq in balances if eq.stable] or list(balances)
     if stable:
         base = np.array(stable[0].state, dtype=float)
     for name, value in (fixed or {}).items():
@@ -112,7 +113,8 @@ def phase_portrait(
         States (or actor names) on the horizontal and vertical axis; the first two by default.
     fixed : mapping, optional
         Values (spending units) of the other states in an N-actor model; by default those of
-        the first stable balance, else zero. Everything in the figure (field, nullclines,
+        the first stable balance, else of the first balance (the saddle of a threshold race),
+        else zero. Everything in the figure (field, nullclines,
         balances, threshold, runaway region) belongs to the same 2-D slice, the model with
         those states held at these values; the values are written under the title, and the
         model's own balances that lie off the slice are drawn pale, as projections.
@@ -241,7 +243,13 @@ def phase_portrait(
                 continue
             kind = "saddle" if eq.kind == "saddle" else ("stable" if eq.stable else "unstable")
             style = {"saddle": _SADDLE, "stable": _STABLE, "unstable": _UNSTABLE}[kind]
-            text = f"{kind} balance" + (" of the full model (off this slice)" if off_slice else "")
+            text = f"{kind} balance" + (
+                " of the full model (off this slice)"
+                if off_slice
+                else " of this slice"
+                if others
+                else ""
+            )
             (marker,) = ax.plot(
                 *point, linestyle="none", label=text, alpha=0.35 if off_slice else 1.0, **style
             )
@@ -304,7 +312,7 @@ def _title(ax, model: Model, base: np.ndarray, others: list[int]) -> None:  # no
         return
     # lines break between the held values, never inside one (non-breaking spaces)
     held = ", ".join(f"{model.actors[k]} = {base[k]:.3g}".replace(" ", "\u00a0") for k in others)
-    note = textwrap.wrap(f"slice: {held} held fixed", 90, break_on_hyphens=False)
+    note = textwrap.wrap(f"slice: {held}\u00a0held\u00a0fixed", 90, break_on_hyphens=False)
     note = [line.replace("\u00a0", " ") for line in note]
     ax.set_title(model.name or "phase portrait", pad=9 + 11 * len(note))
     text = ax.annotate(

@@ -271,7 +271,8 @@ def test_phase_portrait_of_every_scenario(key):
     for line in ax.lines:
         if line.get_gid() == "trajectory" and _inside(ax, _line_points(line)):
             assert line.get_label() in legend, f"{key}: trajectories not in the legend"
-    stable = [eq for eq in rd.equilibria(model) if eq.stable]
+    balances = rd.equilibria(model)
+    stable = [eq for eq in balances if eq.stable] or balances
     base = np.array(stable[0].state if stable else np.zeros(model.n_states), dtype=float)
     if model.n_states > 2:  # a slice says what it holds fixed, and at which value
         words = " ".join(t.get_text() for _, t in _texts(ax))
