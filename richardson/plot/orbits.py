@@ -95,7 +95,7 @@ def map_portrait(
     steps : int
         Steps of each orbit.
     legend : bool
-        Add a legend of what is drawn.
+        Add a legend of what is drawn (outside the axes of a new figure, inside given axes).
 
     Returns
     -------
@@ -119,7 +119,8 @@ def map_portrait(
     compiled = model.compile()
     orbits = [_orbit(compiled, p, start, int(steps)) for start in _starts(model, starts, 3)]
     fixed = [eq for eq in equilibria(model, params) if np.all(np.isfinite(eq.state))]
-    ax = new_axes(ax)
+    outside = ax is None
+    ax = new_axes(ax, figsize=(7.0, 4.2) if legend else (6.0, 4.0))
     with paper_style():
         if model.n_states == 1:
             _cobweb(ax, model, compiled, p, orbits, fixed, xlim, ylim)
@@ -128,8 +129,10 @@ def map_portrait(
             if i == j:
                 raise ModelError("x and y must be two different states")
             _orbit_plot(ax, model, orbits, fixed, i, j, xlim, ylim)
-        if legend:
+        if legend and outside:
             ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, fontsize=8)
+        elif legend:
+            ax.legend(loc="best", fontsize=7, framealpha=0.85)
     return ax
 
 

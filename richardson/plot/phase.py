@@ -116,7 +116,7 @@ def phase_portrait(
         the first stable balance, else of the first balance (the saddle of a threshold race),
         else zero. Everything in the figure (field, nullclines,
         balances, threshold, runaway region) belongs to the same 2-D slice, the model with
-        those states held at these values; the values are written under the title, and the
+        those states held at these values; the values are written under the x label, and the
         model's own balances that lie off the slice are drawn pale, as projections.
     xlim, ylim : pair of float, optional
         Plot window in spending units; by default from 0 to 1.6 times the largest balance.
@@ -144,7 +144,8 @@ def phase_portrait(
     horizon : float
         Time span (model time units) for trajectories and the runaway test.
     legend : bool
-        Add a legend (outside the axes, on the right), listing only what is drawn.
+        Add a legend listing only what is drawn: outside the axes on the right of a new
+        figure, inside given axes (``loc="best"``).
 
     Returns
     -------
@@ -202,6 +203,7 @@ def phase_portrait(
     points = [(eq.state[0], eq.state[1]) for eq in balances]
     points += [(eq.state[i], eq.state[j]) for eq in projected]
     (x0, x1), (y0, y1) = _limits(points, xlim, ylim)
+    own_figure = ax is None
     ax = new_axes(ax, figsize=(7.4, 4.2) if legend else (6.0, 4.0))
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     rates = compiled.rhs(0.0, np.stack([gx.ravel(), gy.ravel()]), p)
@@ -244,11 +246,7 @@ def phase_portrait(
             kind = "saddle" if eq.kind == "saddle" else ("stable" if eq.stable else "unstable")
             style = {"saddle": _SADDLE, "stable": _STABLE, "unstable": _UNSTABLE}[kind]
             text = f"{kind} balance" + (
-                " of the full model (off this slice)"
-                if off_slice
-                else " of this slice"
-                if others
-                else ""
+                " (full model, off the slice)" if off_slice else " of this slice" if others else ""
             )
             (marker,) = ax.plot(
                 *point, linestyle="none", label=text, alpha=0.35 if off_slice else 1.0, **style
@@ -263,7 +261,7 @@ def phase_portrait(
         ax.set_ylabel(f"{model.actors[j]}{unit}")
         _title(ax, model, base, others)
         if legend:
-            _legend(ax)
+            _legend(ax, outside=own_figure)
     return ax
 
 
@@ -304,7 +302,8 @@ def replace_value(parameter, value: float):  # noqa: ANN001, ANN201
 
 
 def _title(ax, model: Model, base: np.ndarray, others: list[int]) -> None:  # noqa: ANN001
-    """The model's name, and for a slice, what is held fixed written under it."""
+    """The model's name as title, and for a slice what is held fixed, written under the x
+    axis label."""
     import textwrap
 
     if not others:
@@ -314,33 +313,38 @@ def _title(ax, model: Model, base: np.ndarray, others: list[int]) -> None:  # no
     held = ", ".join(f"{model.actors[k]} = {base[k]:.3g}".replace(" ", "\u00a0") for k in others)
     note = textwrap.wrap(f"slice: {held}\u00a0held\u00a0fixed", 90, break_on_hyphens=False)
     note = [line.replace("\u00a0", " ") for line in note]
-    ax.set_title(model.name or "phase portrait", pad=9 + 11 * len(note))
+    ax.set_title(model.name or "phase portrait")
+    # under the x label, where a retitled or neighbouring axes cannot cover it
     text = ax.annotate(
         "\n".join(note),
-        (0.5, 1.0),
-        xycoords="axes fraction",
-        xytext=(0, 4),
+        (0.5, 0.0),
+        xycoords=ax.xaxis.label,
+        xytext=(0, -3),
         textcoords="offset points",
         ha="center",
-        va="bottom",
+        va="top",
         fontsize=8,
         color="0.3",
     )
     text.set_gid("slice")
 
 
-def _legend(ax) -> None:  # noqa: ANN001
-    """One entry per label, outside the axes on the right, in a fixed reading order."""
+def _legend(ax, outside: bool) -> None:  # noqa: ANN001
+    """One entry per label: outside the axes on the right of a figure of our own, inside
+    axes the caller placed (their neighbours may sit on the right)."""
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles, strict=True))
-    ax.legend(
-        list(unique.values()),
-        list(unique),
-        loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
-        borderaxespad=0.0,
-        fontsize=8,
-    )
+    if outside:
+        ax.legend(
+            list(unique.values()),
+            list(unique),
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            borderaxespad=0.0,
+            fontsize=8,
+        )
+    else:
+        ax.legend(list(unique.values()), list(unique), loc="best", fontsize=7, framealpha=0.85)
 
 
 def _draw_nullclines(ax, model, compiled, p, pair, xlim, ylim, resolution) -> None:  # noqa: ANN001
