@@ -278,7 +278,7 @@ def _plane(model: Model, params, i: int, j: int, base: np.ndarray):  # noqa: ANN
     held = {symbols[k]: sp.Float(base[k]) for k in range(model.n_states) if k not in (i, j)}
     values = model.param_vector(params)
     parameters = {
-        name: replace_value(model.params[name], float(values[n]))
+        name: _with_value(model.params[name], float(values[n]))
         for n, name in enumerate(model.param_names)
     }
     plane = Model(
@@ -293,7 +293,7 @@ def _plane(model: Model, params, i: int, j: int, base: np.ndarray):  # noqa: ANN
     return plane, None
 
 
-def replace_value(parameter, value: float):  # noqa: ANN001, ANN201
+def _with_value(parameter, value: float):  # noqa: ANN001, ANN201
     """The parameter with another value (its bounds widened to hold it)."""
     from dataclasses import replace
 

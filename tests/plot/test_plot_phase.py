@@ -162,3 +162,16 @@ def test_threshold_of_a_slice_separates_the_slice_streamlines():
         normal = np.array([-tangent[1], tangent[0]]) / np.linalg.norm(tangent)
         one, other = settle(path[middle] - 0.05 * normal), settle(path[middle] + 0.05 * normal)
         assert abs(one[0] - other[0]) > 1.0  # low (0.53) against high (2.77) Ally 1
+
+
+def test_swapped_axes_put_each_balance_coordinate_on_its_axis(classic):
+    ax = rd.plot.phase_portrait(classic, x="y", y="x", trajectories=0, shade_runaway=False)
+    (marker,) = _by_gid(ax, "equilibrium:stable")
+    # the balance is x = 0.82 / 0.38, y = 0.70 / 0.38; y now runs along the horizontal axis
+    np.testing.assert_allclose(
+        [marker.get_xdata()[0], marker.get_ydata()[0]], [0.70 / 0.38, 0.82 / 0.38], rtol=1e-10
+    )
+    (x_null,) = _by_gid(ax, "nullcline:x")
+    points = _xy(x_null)  # dx/dt = 0: x = (k y + g) / a, with y horizontal
+    np.testing.assert_allclose(points[:, 1], (0.9 * points[:, 0] + 0.5) / 1.0, atol=1e-9)
+    assert ax.get_xlabel() == "y" and ax.get_ylabel() == "x"
