@@ -28,6 +28,7 @@ from richardson.app.demo import _map_axes, scenario_files
 
 SCENARIOS = {scenario.key: scenario for scenario in scenario_files()}
 LINEAR = sorted(key for key, s in SCENARIOS.items() if s.model.compile().is_linear)
+NONLINEAR = sorted(set(SCENARIOS) - set(LINEAR))
 
 
 # ---------------------------------------------------------------------- the checks
@@ -166,8 +167,9 @@ def _mesh_colours(ax):
 
 
 def _legend_problems(fig):
-    """Legend entries with no visible artist (same label, or same colour for a proxy) that
-    draws data inside the axes limits."""
+    """Legend entries with no visible artist that draws data inside the axes limits: the
+    axes' artists of the entry's label, or for a proxy handle drawn nowhere else (a regime
+    patch), an artist or colour-mapped cell of its colour."""
     problems = []
     for ax in fig.axes:
         legend = ax.get_legend()
@@ -176,14 +178,16 @@ def _legend_problems(fig):
         for handle, text in zip(legend.legend_handles, legend.get_texts(), strict=True):
             label = text.get_text()
             same = [a for a in _artists(ax) if a.get_label() == label]
-            real = [a for a in same if _shown(a) and _inside(ax, _points(a))]
-            if real:
+            if same:  # the entry's own artists: one of them must draw something
+                if not any(_shown(a) and _inside(ax, _points(a)) for a in same):
+                    problems.append(f"legend entry {label!r} has no visible artist inside the axes")
                 continue
+            # a proxy handle (not in the axes): an artist of its colour must be drawn
             colour = {tuple(np.round(to_rgba(c)[:3], 3)) for c in _handle_colours(handle)}
             twins = [
                 a
                 for a in _artists(ax)
-                if a not in same and _colours(a) & colour and _shown(a) and _inside(ax, _points(a))
+                if _colours(a) & colour and _shown(a) and _inside(ax, _points(a))
             ]
             if twins or colour & _mesh_colours(ax):
                 continue
@@ -321,9 +325,12 @@ def test_stability_map_of_every_linear_scenario(key):
 
 
 @pytest.mark.slow
-def test_stability_map_of_a_nonlinear_scenario_draws_regime_boundaries():
-    model = SCENARIOS["mutual_defence_trigger"].model
-    regimes = rd.stability_map(model, _map_grid(model, 4), progress=False, n_samples=4)
+@pytest.mark.parametrize("key", NONLINEAR)
+def test_stability_map_of_every_nonlinear_scenario_draws_regime_boundaries(key):
+    model = SCENARIOS[key].model
+    # sampled verdicts are slow (issue 23 asks for them batched): the smallest useful grids
+    count = 4 if model.n_states <= 3 else 3
+    regimes = rd.stability_map(model, _map_grid(model, count), progress=False, n_samples=2)
     assert regimes.attrs["method"].startswith("sampled")
     ax = rd.plot.stability_map(regimes)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -332,7 +339,17 @@ def test_stability_map_of_a_nonlinear_scenario_draws_regime_boundaries():
     codes = regimes.values.astype(str)
     if len(np.unique(codes)) > 1:
         assert "regime boundary" in labels
-    check(ax, "mutual_defence_trigger_map")
+    check(ax, f"{key}_map")
+
+
+@pytest.mark.parametrize("key", sorted(SCENARIOS))
+def test_bifurcation_diagram_of_every_scenario(key):
+    model = SCENARIOS[key].model
+    name = _map_axes(model, None)[0]
+    value = model.params[name].value
+    start = rd.equilibria(model)[0].state
+    branch = rd.continuation(model, name, start=start, bounds=(0.0, 2.5 * value or 1.0))
+    check(rd.plot.bifurcation_diagram(branch, title=model.name), f"{key}_bifurcation")
 
 
 # ---------------------------------------------------------------------- results
