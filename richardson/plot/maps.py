@@ -113,9 +113,11 @@ def stability_map(
             if np.nanmin(growth) < 0 < np.nanmax(growth):
                 ax.contour(x, y, growth, levels=[0.0], colors="black", linewidths=1.4)
                 handles.append(_line_handle("black", "-", "boundary (max Re eig = 0)"))
-        elif boundary and not linear and len(present) > 1:
+        elif boundary and not linear and len([n for n in present if n != "failed"]) > 1:
+            # failed points are no regime: no boundary is drawn around them
+            judged = np.where(labels == "failed", np.nan, codes)
             (line,) = ax.plot(
-                *_regime_edges(x, y, codes), color="black", lw=1.4, label="regime boundary"
+                *_regime_edges(x, y, judged), color="black", lw=1.4, label="regime boundary"
             )
             line.set_gid("regime-boundary")
             handles.append(line)
@@ -146,15 +148,18 @@ def _cell_edges(values: np.ndarray) -> np.ndarray:
 
 def _regime_edges(x: np.ndarray, y: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The cell edges between neighbouring grid points of different regimes, as one
-    NaN-separated polyline (``codes`` is indexed [y, x])."""
+    NaN-separated polyline (``codes`` is indexed [y, x]; NaN cells have no regime)."""
     ex, ey = _cell_edges(x), _cell_edges(y)
     xs: list[float] = []
     ys: list[float] = []
-    rows, columns = np.nonzero(codes[:, 1:] != codes[:, :-1])  # between x neighbours
+    with np.errstate(invalid="ignore"):  # NaN (no regime) is nobody's neighbour
+        across = np.isfinite(codes[:, 1:] + codes[:, :-1]) & (codes[:, 1:] != codes[:, :-1])
+        along = np.isfinite(codes[1:, :] + codes[:-1, :]) & (codes[1:, :] != codes[:-1, :])
+    rows, columns = np.nonzero(across)  # between x neighbours
     for row, column in zip(rows, columns, strict=True):
         xs += [ex[column + 1], ex[column + 1], np.nan]
         ys += [ey[row], ey[row + 1], np.nan]
-    rows, columns = np.nonzero(codes[1:, :] != codes[:-1, :])  # between y neighbours
+    rows, columns = np.nonzero(along)  # between y neighbours
     for row, column in zip(rows, columns, strict=True):
         xs += [ex[column], ex[column + 1], np.nan]
         ys += [ey[row + 1], ey[row + 1], np.nan]

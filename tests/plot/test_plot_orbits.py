@@ -105,3 +105,13 @@ def test_linear_map_keeps_the_max_re_boundary():
     assert labels == ["stable balance", "runaway", "boundary (max Re eig = 0)"]
     assert not [line for line in ax.lines if line.get_gid() == "regime-boundary"]
     plt.close(ax.figure)
+
+
+def test_no_regime_boundary_is_drawn_around_failed_points():
+    names = [["stable_balance", "failed"], ["stable_balance", "stable_balance"]]
+    names.append(["failed", "stable_balance"])
+    ax = rd.plot.stability_map(_sampled_map(names, "sampled (classify at each point)"))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["stable balance", "failed"]
+    assert not [line for line in ax.lines if line.get_gid() == "regime-boundary"]
+    plt.close(ax.figure)
