@@ -91,7 +91,8 @@ def map_portrait(
         Plot window (spending units); by default the orbits' and fixed points' range.
     starts : int or sequence of initial states
         Number of orbits (the first from the model's initial state, the others from multiples
-        of it up to 1.5; at most 3), or explicit initial states.
+        of it up to 1.5; at most one cobweb, at most 3 orbits in a plane), or explicit
+        initial states.
     steps : int
         Steps of each orbit.
     legend : bool
@@ -117,7 +118,8 @@ def map_portrait(
         raise ModelError("orbit portraits need an autonomous map (kind='map', no explicit n)")
     p = model.param_vector(params)
     compiled = model.compile()
-    orbits = [_orbit(compiled, p, start, int(steps)) for start in _starts(model, starts, 3)]
+    count = 1 if model.n_states == 1 else 3  # one cobweb reads best; orbits are lighter
+    orbits = [_orbit(compiled, p, start, int(steps)) for start in _starts(model, starts, count)]
     fixed = [eq for eq in equilibria(model, params) if np.all(np.isfinite(eq.state))]
     outside = ax is None
     ax = new_axes(ax, figsize=(7.0, 4.2) if legend else (6.0, 4.0))

@@ -103,8 +103,8 @@ def phase_portrait(
     model : Model
         An autonomous model with at least two states; a map (``kind="map"``) may have one.
         A map is drawn as its orbits: a cobweb for one state, the orbit's points joined
-        lightly for two or more (``trajectories`` orbits, at most 3, of ``horizon`` steps),
-        with its fixed points marked.
+        lightly for two or more (``trajectories`` orbits, at most one cobweb or 3 orbits, of
+        ``horizon`` steps), with its fixed points marked.
     params : mapping, optional
         Parameter values overriding the defaults.
     ax : matplotlib.axes.Axes, optional

@@ -96,9 +96,10 @@ def _short(texts: list[str]) -> str:
     """The labels of one place, joined and kept inside the axes."""
     unique = list(dict.fromkeys(texts))
     text = ", ".join(unique)
-    if len(text) > 32:
-        text = f"{unique[0][:26]} (+{len(unique) - 1})" if len(unique) > 1 else text[:32]
-    return text
+    if len(text) <= 44:
+        return text
+    first = unique[0] if len(unique[0]) <= 38 else unique[0][:37] + "\u2026"
+    return f"{first} (+{len(unique) - 1})" if len(unique) > 1 else first
 
 
 def _clusters(ax, marks) -> list[tuple[float, str]]:  # noqa: ANN001
