@@ -34,7 +34,8 @@ def new_axes(ax=None, figsize=(6.0, 4.0)):  # noqa: ANN001, ANN201
         return ax
     # The figure is made outside rc_context: pyplot may set up its backend (and, in Jupyter,
     # interactive mode) on the first figure, and leaving the context would undo that.
-    figure = plt.figure(figsize=figsize, dpi=PAPER_STYLE["figure.dpi"])
+    # Constrained layout keeps titles, labels and a legend outside the axes on the canvas.
+    figure = plt.figure(figsize=figsize, dpi=PAPER_STYLE["figure.dpi"], layout="constrained")
     with paper_style():
         ax = figure.add_subplot()
     return ax

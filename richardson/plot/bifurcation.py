@@ -94,7 +94,7 @@ def bifurcation_diagram(
     ax = new_axes(ax)
     seen: set[str] = set()
     with paper_style():
-        for number, item in enumerate(branches):
+        for item in branches:
             values, name, pick = _state_values(item, state)
             parameter = item.points["parameter"].values
             stable = item.points["stable"].values
@@ -107,9 +107,12 @@ def bifurcation_diagram(
                         shown[edge] = values[edge]
                     else:
                         shown[edge + 1] = values[edge + 1]
-                text = None
-                if number == 0:
-                    text = (label or "stable") if flag else "unstable"
+                # each style is named once, by the first branch that draws some of it
+                text = (label or "stable") if flag else "unstable"
+                if text in seen or not np.isfinite(shown).any():
+                    text = None
+                else:
+                    seen.add(text)
                 ax.plot(parameter, shown, style, color=color, lw=1.8 if flag else 1.3, label=text)
             if mark:
                 for point in item.bifurcations:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from ..errors import FitError, RichardsonError
 from ._style import new_axes, paper_style
@@ -166,6 +167,7 @@ def bootstrap_margin(
         ax.annotate(text, (0.98, 0.75), xycoords="axes fraction", ha="right", fontsize=8)
         ax.set_xlabel("escalation margin (% change of the parameters)")
         ax.set_ylabel("resamples")
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts, never 1.25 resamples
         ax.set_title(
             title
             if title is not None

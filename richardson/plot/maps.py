@@ -51,8 +51,11 @@ def stability_map(
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure is made if omitted.
     boundary : bool
-        Overlay the computed stability boundary: the zero contour of the ``max_real_eig``
-        coordinate (where the largest growth rate changes sign), as a black line.
+        Overlay the boundaries of the map as black lines. For a linear (or linearised) map,
+        the zero contour of the ``max_real_eig`` coordinate, where the largest growth rate
+        changes sign. For a nonlinear map of sampled verdicts (``attrs["method"]`` starting
+        with ``"sampled"``) that number is not one growth rate, so the lines are drawn
+        between grid cells of different regimes instead.
     curves : sequence of (callable, str)
         Extra curves ``y = f(x)`` (e.g. the analytic boundary ``l = a b / k``) with a label,
         drawn dashed.
@@ -104,11 +107,20 @@ def stability_map(
             rasterized=True,
         )
         handles = [Patch(facecolor=palette[name], label=name.replace("_", " ")) for name in present]
-        if boundary and "max_real_eig" in dataarray.coords:
+        linear = str(dataarray.attrs.get("method", "linear")).startswith("linear")
+        if boundary and linear and "max_real_eig" in dataarray.coords:
             growth = dataarray["max_real_eig"].transpose(yname, xname).values
             if np.nanmin(growth) < 0 < np.nanmax(growth):
                 ax.contour(x, y, growth, levels=[0.0], colors="black", linewidths=1.4)
                 handles.append(_line_handle("black", "-", "boundary (max Re eig = 0)"))
+        elif boundary and not linear and len([n for n in present if n != "failed"]) > 1:
+            # failed points are no regime: no boundary is drawn around them
+            judged = np.where(labels == "failed", np.nan, codes)
+            (line,) = ax.plot(
+                *_regime_edges(x, y, judged), color="black", lw=1.4, label="regime boundary"
+            )
+            line.set_gid("regime-boundary")
+            handles.append(line)
         for index, (curve, label) in enumerate(curves):
             with np.errstate(divide="ignore", invalid="ignore"):
                 values = curve(x)
@@ -124,6 +136,34 @@ def stability_map(
         if legend:
             ax.legend(handles=handles, loc="upper right", fontsize=8, frameon=True, framealpha=0.9)
     return ax
+
+
+def _cell_edges(values: np.ndarray) -> np.ndarray:
+    """Edges of the cells ``pcolormesh(shading="nearest")`` draws around grid values."""
+    if values.size == 1:
+        return np.array([values[0] - 0.5, values[0] + 0.5])
+    middle = 0.5 * (values[1:] + values[:-1])
+    return np.concatenate([[2 * values[0] - middle[0]], middle, [2 * values[-1] - middle[-1]]])
+
+
+def _regime_edges(x: np.ndarray, y: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cell edges between neighbouring grid points of different regimes, as one
+    NaN-separated polyline (``codes`` is indexed [y, x]; NaN cells have no regime)."""
+    ex, ey = _cell_edges(x), _cell_edges(y)
+    xs: list[float] = []
+    ys: list[float] = []
+    with np.errstate(invalid="ignore"):  # NaN (no regime) is nobody's neighbour
+        across = np.isfinite(codes[:, 1:] + codes[:, :-1]) & (codes[:, 1:] != codes[:, :-1])
+        along = np.isfinite(codes[1:, :] + codes[:-1, :]) & (codes[1:, :] != codes[:-1, :])
+    rows, columns = np.nonzero(across)  # between x neighbours
+    for row, column in zip(rows, columns, strict=True):
+        xs += [ex[column + 1], ex[column + 1], np.nan]
+        ys += [ey[row], ey[row + 1], np.nan]
+    rows, columns = np.nonzero(along)  # between y neighbours
+    for row, column in zip(rows, columns, strict=True):
+        xs += [ex[column], ex[column + 1], np.nan]
+        ys += [ey[row + 1], ey[row + 1], np.nan]
+    return np.array(xs, dtype=float), np.array(ys, dtype=float)
 
 
 def _line_handle(colour: str, style: str, label: str):  # noqa: ANN202

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..errors import UnknownSymbolError, did_you_mean
 from ._style import new_axes, paper_style
 
@@ -58,32 +60,16 @@ def time_series(
     with paper_style():
         for actor in chosen:
             ax.plot(trajectory.time, trajectory.values[:, column[actor]], label=str(actor), lw=1.6)
+        labels: dict[float, list[str]] = {}
         if mark_interventions:
-            labels: dict[float, list[str]] = {}
             for intervention in trajectory.interventions:
                 for moment in intervention.breakpoints():
                     if trajectory.time[0] <= moment <= trajectory.time[-1]:
                         labels.setdefault(moment, []).append(
                             f"{type(intervention).__name__.lower()} {intervention.param}"
                         )
-            for moment, texts in labels.items():
-                unique = list(dict.fromkeys(texts))
-                text = ", ".join(unique)
-                if len(text) > 32:  # keep the label inside the axes
-                    text = (
-                        f"{unique[0][:28]} (+{len(unique) - 1})" if len(unique) > 1 else text[:32]
-                    )
+            for moment in labels:
                 ax.axvline(moment, color="0.4", ls=":", lw=1)
-                ax.annotate(
-                    text,
-                    (moment, 1.0),
-                    xycoords=("data", "axes fraction"),
-                    rotation=90,
-                    va="top",
-                    ha="right",
-                    fontsize=7,
-                    color="0.3",
-                )
         if mark_runaway and trajectory.runaway is not None:
             actor, moment = trajectory.runaway
             level = float(trajectory.values[-1, column[actor]])
@@ -95,5 +81,87 @@ def time_series(
         if logy:
             ax.set_yscale("log")
         ax.set_title(title if title is not None else trajectory.attrs.get("model", ""))
+        _label_interventions(ax, sorted(labels.items()))  # once the axes have their size
         ax.legend(loc="best", fontsize=8)
     return ax
+
+
+#: Where an intervention label may go, in order of preference: (vertical, horizontal
+#: alignment; "right" puts the label left of its line).
+_PLACES = (("top", "right"), ("top", "left"), ("bottom", "right"), ("bottom", "left"))
+_LABEL_SIZE = 7.0  # points
+
+
+def _short(texts: list[str]) -> str:
+    """The labels of one place, joined and kept inside the axes."""
+    unique = list(dict.fromkeys(texts))
+    text = ", ".join(unique)
+    if len(text) <= 44:
+        return text
+    first = unique[0] if len(unique[0]) <= 38 else unique[0][:37] + "\u2026"
+    return f"{first} (+{len(unique) - 1})" if len(unique) > 1 else first
+
+
+def _clusters(ax, marks) -> list[tuple[float, str]]:  # noqa: ANN001
+    """Intervention times closer on the drawn axis than a label is thick share one label."""
+    thickness = 1.6 * _LABEL_SIZE * ax.figure.dpi / 72.0  # pixels, with room between labels
+    groups: list[list[tuple[float, list[str]]]] = []
+    last = -np.inf
+    for moment, texts in marks:
+        where = ax.transData.transform((moment, 0.0))[0]
+        if groups and where - last < thickness:
+            groups[-1].append((moment, texts))
+        else:
+            groups.append([(moment, texts)])
+        last = where
+    return [
+        (float(np.mean([m for m, _ in group])), _short([t for _, ts in group for t in ts]))
+        for group in groups
+    ]
+
+
+def _label_interventions(ax, marks) -> None:  # noqa: ANN001
+    """Write the intervention labels along their lines: times too close to tell apart share a
+    label, and a label that would overlap one already placed moves to the other side of its
+    line, then to the bottom of the axes."""
+    if not marks:
+        return
+    canvas = ax.figure.canvas
+    renderer = canvas.get_renderer() if hasattr(canvas, "get_renderer") else None
+    ax.autoscale_view()  # the limits, hence the places, the figure will be drawn with
+    engine = ax.figure.get_layout_engine()
+    if renderer is not None and engine is not None:
+        engine.execute(ax.figure)  # the axes' final size on the figure
+    placed = []  # boxes in axes fraction
+    for moment, text in _clusters(ax, marks):
+        for vertical, side in _PLACES:
+            label = ax.annotate(
+                text,
+                (moment, 1.0 if vertical == "top" else 0.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(-2 if side == "right" else 2, -2 if vertical == "top" else 2),
+                textcoords="offset points",
+                rotation=90,
+                va=vertical,
+                ha=side,
+                fontsize=_LABEL_SIZE,
+                color="0.3",
+            )
+            if renderer is None:
+                break
+            box = label.get_window_extent(renderer).transformed(ax.transAxes.inverted())
+            if not any(_touch(box, other) for other in placed):
+                placed.append(box)
+                break
+            if (vertical, side) != _PLACES[-1]:
+                label.remove()
+        # every place taken: the last stays (the figure test reports such an overlap)
+
+
+def _touch(box, other, gap: float = 0.004) -> bool:  # noqa: ANN001
+    return (
+        box.x0 < other.x1 + gap
+        and other.x0 < box.x1 + gap
+        and box.y0 < other.y1 + gap
+        and other.y0 < box.y1 + gap
+    )

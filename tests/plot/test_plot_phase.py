@@ -9,8 +9,14 @@ import richardson as rd
 
 
 def _by_gid(ax, prefix):
-    artists = [*ax.get_lines(), *ax.collections]
+    artists = [*ax.get_lines(), *ax.collections, *ax.patches]
     return [a for a in artists if (a.get_gid() or "").startswith(prefix)]
+
+
+def _xy(line):
+    """The finite points of a line (pieces are separated by NaN)."""
+    points = np.column_stack([line.get_xdata(), line.get_ydata()])
+    return points[np.all(np.isfinite(points), axis=1)]
 
 
 def _mutual_trigger():
@@ -33,8 +39,7 @@ def test_nullclines_are_the_analytic_lines_and_balance_is_marked(classic):
     ax = rd.plot.phase_portrait(classic, trajectories=0, shade_runaway=False)
     (x_null,) = _by_gid(ax, "nullcline:x")
     (y_null,) = _by_gid(ax, "nullcline:y")
-    xs = np.concatenate([p.vertices for p in x_null.get_paths()])
-    ys = np.concatenate([p.vertices for p in y_null.get_paths()])
+    xs, ys = _xy(x_null), _xy(y_null)
     assert len(xs) > 10 and len(ys) > 10
     # dx/dt = 0:  y = (a x - g) / k ;  dy/dt = 0:  y = (l x + h) / b
     np.testing.assert_allclose(xs[:, 1], (1.0 * xs[:, 0] - 0.5) / 0.9, atol=1e-9)
@@ -87,7 +92,7 @@ def test_slice_of_a_three_actor_model_and_png(tmp_path, rng):
         model, x="A", y="C", fixed={"B": 1.0}, trajectories=0, shade_runaway=False
     )
     (x_null,) = _by_gid(ax, "nullcline:A")
-    vertices = np.concatenate([p.vertices for p in x_null.get_paths()])
+    vertices = _xy(x_null)
     # dA/dt = 0.3 B + 0.2 C - A + 0.5 = 0 with B = 1  =>  C = (A - 0.8) / 0.2
     np.testing.assert_allclose(vertices[:, 1], (vertices[:, 0] - 0.8) / 0.2, atol=1e-8)
     path = tmp_path / "portrait.png"
@@ -102,27 +107,71 @@ def test_bad_axes_are_reported(classic):
         rd.plot.phase_portrait(classic, x="x", y="x")
 
 
-def test_slice_of_the_trigger_scenario_shows_the_threshold_between_basins():
+def _trigger_scenario():
     from pathlib import Path
 
-    model = rd.load_model(
+    return rd.load_model(
         Path(__file__).resolve().parents[2] / "models" / "mutual_defence_trigger.toml"
     )
-    stable = [eq for eq in rd.equilibria(model) if eq.stable]
-    assert len(stable) == 2
-    low = min(stable, key=lambda eq: eq.state.sum())
-    ax = rd.plot.phase_portrait(
-        model, trajectories=0, shade_runaway=False, fixed={model.states[2]: float(low.state[2])}
+
+
+def test_slice_of_the_trigger_scenario_draws_no_threshold_its_streamlines_deny():
+    # With the Rival held at its low balance, the allies' field has one balance only: every
+    # streamline of this slice leads to it, so no threshold may be drawn across it (the old
+    # figure drew the full model's basin boundary here, which the streamlines contradicted).
+    model = _trigger_scenario()
+    low = min((eq for eq in rd.equilibria(model) if eq.stable), key=lambda eq: eq.state.sum())
+    ax = rd.plot.phase_portrait(model, trajectories=0, shade_runaway=False)
+    assert not _by_gid(ax, "separatrix")
+    (on_slice,) = [a for a in _by_gid(ax, "equilibrium:stable") if a.get_alpha() == 1.0]
+    assert len(on_slice.get_xdata()) == 1
+    np.testing.assert_allclose(
+        [on_slice.get_xdata()[0], on_slice.get_ydata()[0]], low.state[:2], rtol=1e-6
     )
-    (boundary,) = _by_gid(ax, "separatrix")
+    (note,) = [t for t in ax.texts if t.get_gid() == "slice"]
+    assert note.get_text() == f"slice: Rival = {low.state[2]:.3g} held fixed"
+    # the full model's saddle and high balance are drawn pale, as projections
+    assert _by_gid(ax, "equilibrium:saddle:projected")
+    assert _by_gid(ax, "equilibrium:stable:projected")
+
+
+def test_threshold_of_a_slice_separates_the_slice_streamlines():
+    # Ally 2 held at the full model's saddle value: in the (Ally 1, Rival) plane the slice is
+    # bistable, and the drawn threshold must split starts that the slice's own field (the
+    # one the streamlines show) sends to different balances.
+    model = _trigger_scenario()
+    held = 1.3718
+    ax = rd.plot.phase_portrait(
+        model, x="Ally 1", y="Rival", fixed={"Ally_2": held}, trajectories=0, shade_runaway=False
+    )
+    separatrices = _by_gid(ax, "separatrix")
+    assert len(separatrices) == 2
     compiled, p = model.compile(), model.param_vector()
-    # starts on either side of the drawn threshold settle at different balances
-    vertices = np.concatenate([path.vertices for path in boundary.get_paths()])
-    point = vertices[len(vertices) // 2]
-    ends = []
-    for shift in (-0.15, 0.15):
-        start = low.state.copy()
-        start[0], start[1] = point[0] + shift, point[1] + shift
-        run = solve_ivp(lambda t, s: compiled.rhs(t, s, p), (0, 200), start, rtol=1e-8, atol=1e-10)
-        ends.append(run.y[:, -1])
-    assert np.linalg.norm(ends[0] - ends[1]) > 1.0
+
+    def settle(start):
+        def plane(t, s):
+            rate = compiled.rhs(t, np.array([s[0], held, s[1]]), p)
+            return [rate[0], rate[2]]
+
+        return solve_ivp(plane, (0, 200), start, rtol=1e-9, atol=1e-12).y[:, -1]
+
+    for line in separatrices:
+        path = _xy(line)
+        middle = len(path) // 2
+        tangent = path[middle + 1] - path[middle - 1]
+        normal = np.array([-tangent[1], tangent[0]]) / np.linalg.norm(tangent)
+        one, other = settle(path[middle] - 0.05 * normal), settle(path[middle] + 0.05 * normal)
+        assert abs(one[0] - other[0]) > 1.0  # low (0.53) against high (2.77) Ally 1
+
+
+def test_swapped_axes_put_each_balance_coordinate_on_its_axis(classic):
+    ax = rd.plot.phase_portrait(classic, x="y", y="x", trajectories=0, shade_runaway=False)
+    (marker,) = _by_gid(ax, "equilibrium:stable")
+    # the balance is x = 0.82 / 0.38, y = 0.70 / 0.38; y now runs along the horizontal axis
+    np.testing.assert_allclose(
+        [marker.get_xdata()[0], marker.get_ydata()[0]], [0.70 / 0.38, 0.82 / 0.38], rtol=1e-10
+    )
+    (x_null,) = _by_gid(ax, "nullcline:x")
+    points = _xy(x_null)  # dx/dt = 0: x = (k y + g) / a, with y horizontal
+    np.testing.assert_allclose(points[:, 1], (0.9 * points[:, 0] + 0.5) / 1.0, atol=1e-9)
+    assert ax.get_xlabel() == "y" and ax.get_ylabel() == "x"
