@@ -79,7 +79,15 @@ from .model import (
     richardson_n,
     step,
 )
-from .simulation import Ensemble, Runaway, Trajectory, iterate, simulate, simulate_ensemble
+from .simulation import (
+    Ensemble,
+    Runaway,
+    Trajectory,
+    grid,
+    iterate,
+    simulate,
+    simulate_ensemble,
+)
 
 __version__ = "0.1.0"
 
@@ -138,6 +146,7 @@ __all__ = [
     "fit",
     "from_vensim",
     "from_xmile",
+    "grid",
     "iterate",
     "load_model",
     "lyapunov_exponents",

@@ -5,7 +5,7 @@
 upward dependency of this stage.
 """
 
-from .ensemble import simulate_ensemble
+from .ensemble import grid, simulate_ensemble
 from .integrate import GUARD_FACTOR, METHODS, simulate
 from .iteration import iterate
 from .trajectory import Ensemble, Runaway, Trajectory
@@ -16,6 +16,7 @@ __all__ = [
     "Ensemble",
     "Runaway",
     "Trajectory",
+    "grid",
     "iterate",
     "simulate",
     "simulate_ensemble",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -11,6 +12,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import xarray as xr
+
+from ..errors import SimulationError
 
 __all__ = ["Runaway", "Trajectory", "Ensemble"]
 
@@ -214,8 +217,41 @@ class Ensemble:
         return float(np.isfinite(self.data["runaway_time"].values).mean())
 
     def member(self, index: int) -> xr.DataArray:
-        """Spending of one member, dims ``(time, actor)``."""
+        """Spending of member ``index`` (its position, 0-based, in the order of
+        ``param_sets``): a DataArray with dims ``(time, actor)`` in the model's spending
+        unit, whose scalar coordinates are that member's parameter values (those that vary
+        across the ensemble, e.g. ``k`` and ``l`` of an :func:`richardson.grid`).
+
+        To pick a member by its parameters instead, select on ``data``:
+        ``ens.data["spending"].sel(k=0.5, l=0.3)`` for an ensemble over a grid.
+        """
         return self.data["spending"].isel(member=index)
+
+    def final(self) -> xr.DataArray:
+        """Spending of every member at the last output time, dims ``(member, actor)``."""
+        return self.data["spending"].isel(time=-1)
+
+    def quantiles(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> xr.DataArray:
+        """Quantiles of spending across members at each time, NaN (stopped members) left
+        out: dims ``(quantile, time, actor)``, ``q`` between 0 and 1."""
+        levels = np.atleast_1d(np.asarray(q, dtype=float))
+        if levels.ndim != 1 or not np.all((levels >= 0) & (levels <= 1)):
+            raise SimulationError(f"quantiles must be numbers between 0 and 1, not {q!r}")
+        spending = self.data["spending"].drop_vars(
+            [c for c in self.data["spending"].coords if "member" in self.data[c].dims]
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices stay NaN
+            return spending.quantile(levels, dim="member", skipna=True).transpose(
+                "quantile", "time", "actor"
+            )
+
+    def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201
+        """Draw the members (light) and a quantile fan chart per actor (see
+        :func:`richardson.plot.time_series`)."""
+        from .. import plot
+
+        return plot.time_series(self, ax=ax, **kwargs)
 
     def summary(self) -> str:
         n = self.data.sizes["member"]
