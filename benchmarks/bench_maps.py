@@ -11,14 +11,16 @@ old path (``batched=False``: ``classify`` at each point) is timed on a subset of
 (every few values of each axis) and compared per point, so that the benchmark stays short on
 the shared machine; the verdicts of both paths on that subset are compared as well
 (``same_verdicts``). Both paths share the faster Newton step of this change (Cramer's rule
-instead of an SVD pseudo-inverse per 2 x 2 or 3 x 3 block), so the ratio understates the gain
-over the code before it.
+instead of an SVD pseudo-inverse per 2 x 2 or 3 x 3 block), so ``ratio`` understates the gain
+over the code before it; ``ratio_vs_pinv_newton`` times the per-point path once more with the
+Newton step of before (``numpy.linalg.pinv`` of every block), the closer baseline.
 
 Usage: ``python benchmarks/run.py maps``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -38,6 +40,19 @@ def _saperstein() -> rd.Model:
     )
 
 
+@contextlib.contextmanager
+def _pinv_newton():
+    """The Newton step as computed before issue 23: the pseudo-inverse of every block."""
+    from richardson.analysis import balances
+
+    fast = balances._solve_stacked
+    balances._solve_stacked = lambda J, f: np.einsum("mij,jm->im", np.linalg.pinv(J), f)
+    try:
+        yield
+    finally:
+        balances._solve_stacked = fast
+
+
 def _compare(name: str, model: rd.Model, grid: dict, every: int) -> dict:
     first = {key: values[:1] for key, values in grid.items()}
     rd.stability_map(model, first, progress=False)  # compile outside the timings
@@ -49,6 +64,10 @@ def _compare(name: str, model: rd.Model, grid: dict, every: int) -> dict:
     old = rd.stability_map(model, subset, progress=False, batched=False)
     old_s = time.perf_counter() - started
     n_new, n_old = new.size, old.size
+    started = time.perf_counter()
+    with _pinv_newton():
+        rd.stability_map(model, subset, progress=False, batched=False)
+    pinv_s = time.perf_counter() - started
     batched_subset = rd.stability_map(model, subset, progress=False)
     same = bool(np.all(batched_subset.values == old.values))
     ratio = (old_s / n_old) / (new_s / n_new)
@@ -62,6 +81,8 @@ def _compare(name: str, model: rd.Model, grid: dict, every: int) -> dict:
         "old_ms_per_point": round(1e3 * old_s / n_old, 3),
         "old_extrapolated_s": round(old_s / n_old * n_new, 1),
         "ratio": round(ratio, 2),
+        "pinv_newton_ms_per_point": round(1e3 * pinv_s / n_old, 3),
+        "ratio_vs_pinv_newton": round((pinv_s / n_old) / (new_s / n_new), 2),
         "target": TARGET,
         "same_verdicts": same,
         "regimes": sorted(set(new.values.ravel().tolist())),
