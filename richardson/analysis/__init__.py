@@ -15,6 +15,7 @@ module                 job
 :mod:`.sensitivity`    :func:`sensitivity` (Sobol, Morris, FAST through SALib); its
                        :class:`SensitivityResult` lives in ``sensitivity_result``
 ``_sampled``           verdicts of nonlinear models from sampled starts
+``_sampled_batch``     those verdicts for many points at once (nonlinear stability maps)
 ``_explain``           the plain-language explanations
 ``_spectral``,         Perron roots and certified rightmost roots for the fast maps
 ``_abscissa``,

@@ -108,10 +108,13 @@ def classify_many(
         exponents = exponents_of_columns(compiled, P[:, points], starts, 200, 4000)[:, 0]
         for j, value in zip(points, exponents.tolist(), strict=True):
             value = value if np.isfinite(value) else -np.inf
-            out[j] = judge(
-                model, compiled, P[:, j], found[j], *boxes[j], plans[j], runs[j],
-                lyapunov=value, explain=explain,
-            )  # fmt: skip
+            try:
+                out[j] = judge(
+                    model, compiled, P[:, j], found[j], *boxes[j], plans[j], runs[j],
+                    lyapunov=value, explain=explain,
+                )  # fmt: skip
+            except Exception as err:  # noqa: BLE001 -- as above
+                out[j] = err
     return out
 
 

@@ -199,7 +199,9 @@ class Ensemble:
         member never crossed the ceiling, otherwise the crossing located on the solver's
         dense output), ``runaway_actor`` and ``status`` (0 whole span, 1 runaway, -1 stopped
         by a NaN rate or stiffness, spending NaN from then on) with dim ``member``; the
-        parameters as coordinates along ``member``.
+        parameters that vary as coordinates along ``member`` (over an
+        :func:`richardson.grid`, the grid's axes index the members:
+        ``data.sel(k=0.5, l=0.3)``, ``data.unstack("member")``).
     complete : bool
         False when a member was stopped (status -1) or the run was interrupted; ``data``
         then holds the members finished so far.

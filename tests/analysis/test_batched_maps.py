@@ -79,3 +79,20 @@ def test_options_the_batch_does_not_take_go_point_by_point():
     bad = rd.stability_map(model, {"c": [0.1, 0.2]}, progress=False, region=(1.0, 0.0))
     assert set(bad.values.ravel()) == {"failed"}
     assert "upper > lower" in bad.attrs["errors"][0]
+
+
+@pytest.mark.parametrize("n", [2, 3, 4])
+def test_newton_step_equals_the_pseudo_inverse_step(n):
+    """Cramer's rule (2 and 3 states) or LU where a block is regular, the pseudo-inverse where
+    it is singular: the step pinv(J) f of every block."""
+    from richardson.analysis.balances import _solve_stacked
+
+    rng = np.random.default_rng(n)
+    J = rng.normal(size=(200, n, n))
+    J[0] = 0.0  # singular: the least-squares step of a zero matrix is zero
+    J[1, 0] = J[1, 1]  # two equal rows
+    f = rng.normal(size=(n, 200))
+    expected = np.einsum("mij,jm->im", np.linalg.pinv(J), f)
+    scale = np.maximum(np.max(np.abs(expected), axis=0), 1.0)
+    np.testing.assert_allclose(_solve_stacked(J, f) / scale, expected / scale, atol=1e-8)
+    np.testing.assert_array_equal(_solve_stacked(J, f)[:, 0], 0.0)
