@@ -10,10 +10,13 @@ module                 job
 :mod:`.verdicts`       regime codes of many linear systems at once
 :mod:`.conditions`     :func:`stability_conditions` (Richardson, Routh-Hurwitz, Jury)
 :mod:`.margin`         :func:`escalation_margin`
+:mod:`.escape`         :func:`escalation_probability` (noise-driven crossing)
 :mod:`.trigger`        :func:`nearest_bifurcation`
 :mod:`.sweeps`         :func:`sweep`, :func:`stability_map`
 :mod:`.sensitivity`    :func:`sensitivity` (Sobol, Morris, FAST through SALib); its
                        :class:`SensitivityResult` lives in ``sensitivity_result``
+:mod:`.delays`         :func:`critical_delay`, the verdicts of delay models
+``_delay_roots``       characteristic roots of linear delay systems (pseudospectral)
 ``_sampled``           verdicts of nonlinear models from sampled starts
 ``_sampled_batch``     those verdicts for many points at once (nonlinear stability maps)
 ``_explain``           the plain-language explanations
@@ -26,6 +29,8 @@ module                 job
 
 from .balances import equilibria
 from .conditions import StabilityConditions, stability_conditions
+from .delays import CriticalDelay, critical_delay
+from .escape import EscalationProbability, escalation_probability
 from .margin import EscalationMargin, escalation_margin
 from .regimes import classify
 from .results import KINDS, REGIMES, Equilibrium, Regime
@@ -38,16 +43,20 @@ from .verdicts import linear_verdicts, verdict_codes
 __all__ = [
     "KINDS",
     "REGIMES",
+    "CriticalDelay",
     "Equilibrium",
     "EscalationMargin",
+    "EscalationProbability",
     "Regime",
     "SensitivityResult",
     "StabilityConditions",
     "SweepInterrupted",
     "TriggerPoint",
     "classify",
+    "critical_delay",
     "equilibria",
     "escalation_margin",
+    "escalation_probability",
     "linear_verdicts",
     "nearest_bifurcation",
     "sensitivity",

@@ -294,3 +294,66 @@ def _explain_linear_map(
         else:
             text += "."
     return text
+
+
+def explain_delayed(
+    model: Model, base: Any, name: str, balance: Equilibrium, root: complex, criticals: list
+) -> str:
+    """The explanation of a delay model's verdict: the undelayed verdict, then what the
+    delays do to the balance (rightmost characteristic root, critical delay, period)."""
+    unit = model.time_unit or "time unit"
+    units = plural(unit)
+    lags = sorted({str(d.lag) for d in model.delays})
+    values = ", ".join(
+        f"{lag} = {base.params[lag]:.3g} {units}" if lag in base.params else lag for lag in lags
+    )
+    where = state_text(model, np.asarray(balance.state))
+    swing = f"{root.real:.3g} {'+' if root.imag >= 0 else '-'} {abs(root.imag):.3g}i"
+    sentences = []
+    if name == "oscillatory" and base.name != "oscillatory":
+        sentences.append(
+            f"Without the delays the balance at {where} is stable, but the delays "
+            f"({values}) destabilise it: the rightmost characteristic root is {swing} per "
+            f"{unit}, so spending swings around the balance with growing amplitude "
+            f"(period about {2 * math.pi / abs(root.imag):.3g} {units})."
+            if abs(root.imag) > 0
+            else f"The delays ({values}) destabilise the balance at {where}."
+        )
+        sentences.append(
+            "Delay-induced swings need delayed negative feedback: a budget that corrects its "
+            "own spending with a lag, or allies that cut back when partners spend."
+        )
+    else:
+        sentences.append(base.explanation)
+        if balance.stable:
+            sentences.append(
+                f"With the delays ({values}) the balance stays stable: the rightmost "
+                f"root of the characteristic equation is {swing} per {unit}."
+            )
+        elif math.isfinite(root.real):
+            sentences.append(
+                f"With the delays ({values}) the rightmost root of the "
+                f"characteristic equation is {swing} per {unit}."
+            )
+    for critical in criticals:
+        sentences.append(_critical_text(critical, units, unit))
+    return " ".join(sentences)
+
+
+def _critical_text(critical: Any, units: str, unit: str) -> str:
+    if not critical.stable_without_delay:
+        return f"The balance is unstable even without the delay {critical.parameter}."
+    if math.isinf(critical.delay):
+        why = (
+            " (reactions are non-negative and fatigue acts without delay: a positive, "
+            "Metzler system, whose stability does not depend on delays)"
+            if critical.metzler
+            else ""
+        )
+        return f"No value of the delay {critical.parameter} destabilises the balance{why}."
+    tense = "was" if critical.current > critical.delay else "would be"
+    return (
+        f"The critical delay is {critical.parameter} = {critical.delay:.3g} {units}: there a "
+        f"delay-induced Hopf bifurcation {tense} crossed and swings of period "
+        f"{critical.period:.3g} {units} (frequency {critical.frequency:.3g} per {unit}) are born."
+    )

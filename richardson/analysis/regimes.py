@@ -53,6 +53,12 @@ def classify(
     doubling about every ``ln 2 / s``) and a stable balance; a stable system whose actors
     all have non-positive grievances (so that spending at zero is not pushed up) disarms.
 
+    Delay models (``delayed(y, tau)`` terms) get the verdict of the model without delays,
+    then the balance's stability with them, from the rightmost roots of the characteristic
+    quasi-polynomial (:func:`critical_delay`); a balance stable without delays that the
+    delays destabilise gives ``oscillatory`` (a delay-induced Hopf bifurcation), and the
+    explanation names the critical delay.
+
     Nonlinear models combine the balances and their eigenvalues with simulations from
     ``n_samples`` initial states spread over ``region``: two or more distinct outcomes mean
     a trigger point (``bistable``); sustained swings mean ``oscillatory``; a stable balance
@@ -99,6 +105,11 @@ def classify(
     'runaway'
     """
     _check_autonomous(model, "classify")
+    if getattr(model, "delays", ()):
+        from .delays import classify_delayed
+
+        options = {"region": region, "n_samples": n_samples, "horizon": horizon, "seed": seed}
+        return classify_delayed(model, params, y0=y0, **options)
     p = _param_vector(model, params)
     start = None if y0 is None else model.initial_vector(y0)
     compiled = model.compile()

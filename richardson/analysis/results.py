@@ -139,7 +139,9 @@ class Regime:
         The full parameter set analysed.
     method : str
         ``"linear"`` (exact linear algebra) or ``"sampled"`` (equilibria plus simulation
-        from sampled initial states).
+        from sampled initial states), or ``"delay"`` (a delay model: the verdict without
+        delays, then the characteristic roots with them; the balances' ``eigenvalues`` are
+        then the rightmost characteristic roots).
     outcomes : mapping
         For ``"sampled"``: share of sampled starts ending in each outcome.
     time_unit : str

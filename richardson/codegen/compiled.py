@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..model.core import Model
+from ..model.delays import refuse_delays
 from .scalar import _ScalarEmitter
 from .structured import _StructuredEmitter
 
@@ -180,9 +181,15 @@ def compile_model(model: Model, strategy: str = "auto") -> CompiledModel:
     Returns
     -------
     CompiledModel
+
+    Raises
+    ------
+    ModelError
+        If the model has delayed terms (``delayed(y, tau)``), which an ODE would ignore.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
+    refuse_delays(model, "compiling the model as an ODE")
     if strategy == "auto":
         strategy = "scalar" if model.n_states <= SCALAR_MAX_STATES else "structured"
     key = (model.fingerprint, strategy)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -119,19 +119,9 @@ class Explorer:
         self.model = model
         compiled = model.compile()
         values = model.defaults | dict(params or {})
-        for name in values:
-            if name not in model.params:
-                raise UnknownSymbolError(
-                    f"params names {name!r}, which is not a parameter of the model"
-                    f"{did_you_mean(name, model.params)}"
-                )
+        _check_parameters(model, values, " (in params=)")
         names = list(over) if over is not None else _used_parameters(model)
-        for name in names:
-            if name not in model.params:
-                raise UnknownSymbolError(
-                    f"over names {name!r}, which is not a parameter of the model"
-                    f"{did_you_mean(name, model.params)}"
-                )
+        _check_parameters(model, names, " (in over=)")
         if not (math.isfinite(factor) and factor > 0):
             raise ModelError(f"factor must be a positive number, not {factor}")
         logs = set(log) if log is not None else _default_log(model, values, names)
@@ -239,12 +229,7 @@ class Explorer:
 
         Values outside a slider's range widen the range. Returns the explorer.
         """
-        for name in values:
-            if name not in self.model.params:
-                known = self.model.params
-                raise UnknownSymbolError(
-                    f"{name!r} is not a parameter of the model{did_you_mean(name, known)}"
-                )
+        _check_parameters(self.model, values)
         self._suspended = True
         try:
             for name, value in values.items():
@@ -432,6 +417,15 @@ def _default_start(model: Model, compiled: Any, values: Mapping[str, float], y0:
 def _used_parameters(model: Model) -> list[str]:
     used = set().union(*(expr.free_symbols for expr in model.rhs))
     return [n for n, s in zip(model.param_names, model.param_symbols, strict=True) if s in used]
+
+
+def _check_parameters(model: Model, names: Iterable[str], where: str = "") -> None:
+    """Raise UnknownSymbolError for the first name that is not a parameter of the model."""
+    for name in names:
+        if name not in model.params:
+            raise UnknownSymbolError(
+                f"{name!r}{where} is not a parameter of the model{did_you_mean(name, model.params)}"
+            )
 
 
 def _default_log(model: Model, values: Mapping[str, float], names: Sequence[str]) -> set[str]:

@@ -14,6 +14,8 @@ a parameter are stacked into one regression; the others are fitted one by one.
 
 from __future__ import annotations
 
+import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,6 +76,7 @@ class DifferenceFit:
     n_obs: int
     loglike: float
     diagnostics: dict[str, Any]
+    exact_fits: tuple[str, ...]  # equations whose residuals are all zero (to rounding)
     response: np.ndarray  # (T-1, n) observed yearly changes (or next values)
     fitted_response: np.ndarray  # (T-1, n)
 
@@ -164,6 +167,7 @@ def fit_differences(
     covariance = np.full((len(free_idx), len(free_idx)), np.nan)
     position = {k: i for i, k in enumerate(free_idx)}
     regressions, groups, regressors, loglike, rss = [], [], [], 0.0, 0.0
+    exact_fits: list[str] = []
     fitted = np.zeros_like(response)
     diagnostics: dict[str, Any] = {}
     used = np.any(design != 0, axis=0)
@@ -204,14 +208,28 @@ def fit_differences(
         regressions.append(result)
         groups.append(tuple(model.states[i] for i in group))
         regressors.append(tuple(names[k] for k in columns))
-        loglike += float(result.llf)
         rss += float(result.ssr)
-        jb = jarque_bera(result.resid)
+        exact = float(result.ssr) <= 1e-24 * max(float(y @ y), 1e-300)
+        if exact:
+            # Residuals at rounding level: the changes are an exact line of the levels (data
+            # made by the model itself). The likelihood is unbounded and the residual
+            # diagnostics are 0/0; say so (FitResult notes) instead of letting numpy warn.
+            exact_fits.append(label)
+            loglike = math.inf
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                r_squared = float(result.rsquared)
+            dw = jb_p = math.nan
+        else:
+            loglike += float(result.llf)
+            r_squared = float(result.rsquared)
+            dw = float(durbin_watson(result.resid))
+            jb_p = float(jarque_bera(result.resid)[1])
         diagnostics[label] = {
-            "r_squared": float(result.rsquared),
+            "r_squared": r_squared,
             "r_squared_is_centered": bool(result.k_constant),
-            "durbin_watson": float(durbin_watson(result.resid)),
-            "jarque_bera_p": float(jb[1]),
+            "durbin_watson": dw,
+            "jarque_bera_p": jb_p,
             "condition_number": float(result.condition_number),
             "n_obs": int(result.nobs),
             "cov_type": result.cov_type,
@@ -233,6 +251,7 @@ def fit_differences(
         n_obs=int(response.size),
         loglike=loglike,
         diagnostics=diagnostics,
+        exact_fits=tuple(exact_fits),
         response=response,
         fitted_response=fitted,
     )

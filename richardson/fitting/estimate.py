@@ -35,6 +35,7 @@ from ..data import check
 from ..data._frames import with_units, year_indexed
 from ..errors import DataError, FitError, RichardsonError, RichardsonWarning, did_you_mean
 from ..model.core import Model, Parameter
+from ..model.delays import refuse_delays
 from .bounds import at_bound_sentence, verdict_beyond_bounds
 from .diagnostics import trend_diagnostics
 from .difference import LEVELS
@@ -323,6 +324,7 @@ def fit(
     >>> round(ft.params["growth"], 3)
     0.832
     """
+    refuse_delays(model, "fit")
     if method not in METHODS:
         raise FitError(
             f"method must be one of {METHODS}, not {method!r}{did_you_mean(method, METHODS)}"

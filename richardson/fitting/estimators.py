@@ -120,7 +120,19 @@ def _estimability(
 
 
 def _information(loglike: float, q: int, n_obs: int) -> tuple[float, float]:
+    """AIC and BIC; NaN when the likelihood is unbounded (an exact fit)."""
+    if not math.isfinite(loglike):
+        return math.nan, math.nan
     return -2.0 * loglike + 2.0 * q, -2.0 * loglike + q * math.log(n_obs)
+
+
+def _exact_fit_note(what: str) -> str:
+    return (
+        f"{what} passes through every observation exactly (residual sum of squares 0 to "
+        "rounding): the Gaussian likelihood is unbounded, so AIC and BIC are undefined (NaN), "
+        "standard errors are 0 and residual diagnostics undefined; real data carry noise, so "
+        "check that the data are not the model's own output"
+    )
 
 
 # ---------------------------------------------------------------------- difference
@@ -169,6 +181,8 @@ def _fit_difference(
         np.vstack([obs.values[:1], ahead]), index=obs.frame.index, columns=list(model.actors)
     )
     aic, bic = _information(raw.loglike, len(free), raw.n_obs)
+    if raw.exact_fits:
+        notes.append(_exact_fit_note(f"the regression of {', '.join(raw.exact_fits)}"))
     r2 = {label: d["r_squared"] for label, d in raw.diagnostics.items()}
     return FitResult(
         model=model,
@@ -325,7 +339,11 @@ def _fit_ode(
     )
     unidentified = _unidentified(jac, names) if rank < q else []
     notes += bound_notes
-    loglike = -0.5 * n_obs * (math.log(2 * math.pi * rss / n_obs) + 1.0)
+    if rss > 0.0:
+        loglike = -0.5 * n_obs * (math.log(2 * math.pi * rss / n_obs) + 1.0)
+    else:
+        loglike = math.inf
+        notes.append(_exact_fit_note("the fitted trajectory"))
     aic, bic = _information(loglike, q, n_obs)
     scale_obs = np.log(obs.values) if log else obs.values
     scale_fit = np.log(predicted) if log else predicted

@@ -29,6 +29,7 @@ from ..errors import ModelFileError
 from ..model.core import Model
 from ._reading import read_text
 from .vensim_export import to_vensim
+from .vensim_precedence import vensim_precedence
 from .vensim_subscripts import MAX_CELLS
 from .vensim_translate import translate
 
@@ -167,7 +168,11 @@ def _read(path: Path, kind: str) -> Model:
             )
     refusals: list[str] = []
     # PySD warns about encodings, constraints and test inputs it ignores: not the user's concern
-    with warnings.catch_warnings(record=True), _literals_only(modules, refusals):
+    with (
+        warnings.catch_warnings(record=True),
+        _literals_only(modules, refusals),
+        vensim_precedence(modules),
+    ):
         warnings.simplefilter("always")
         try:
             parsed = (xmile_file if kind == "xmile" else vensim_file)(path)

@@ -6,7 +6,8 @@ value (``k = k_base + STEP(0.5 - (k_base), 10)``, which :func:`richardson.from_v
 back as ``k`` with a step), and each observable an auxiliary. Expressions are printed node by
 node: ``+ - * / ^``, ``Piecewise`` as nested ``IF THEN ELSE``, relations and ``:AND:`` /
 ``:OR:`` / ``:NOT:``, and the functions ``EXP LN SQRT ABS MIN MAX SIN COS TAN ARCSIN ARCCOS
-ARCTAN SINH COSH TANH INTEGER``.
+ARCTAN SINH COSH TANH INTEGER`` (``sign(x) floor(|x|)``, as the importer writes it; a lone
+``sign`` as ``IF THEN ELSE``), and the importer's in-order operations as written.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import sympy as sp
 from ..errors import ModelError
 from ..model.core import TIME, Model, Parameter
 from ..model.interventions import Pulse, Ramp, Step
+from .vensim_ordered import InOrder
 
 __all__ = ["to_vensim"]
 
@@ -225,10 +227,23 @@ def _vensim(expr: sp.Basic) -> str:
     if expr.is_Float:
         value = float(expr)
         return f"({value!r})" if value < 0 else repr(value)
+    if isinstance(expr, InOrder):  # one operation in the file's order (under INTEGER)
+        return f"({_vensim(expr.args[0])} {expr.symbol_text} {_vensim(expr.args[1])})"
     if expr.is_Add:
         return "(" + " + ".join(_vensim(a) for a in expr.args) + ")"
     if expr.is_Mul:
-        return "(" + " * ".join(_vensim(a) for a in expr.args) + ")"
+        factors, texts = list(expr.args), []
+        for factor in expr.args:  # sign(x) floor(|x|) is how the importer writes INTEGER(x)
+            partner = sp.floor(sp.Abs(factor.args[0])) if isinstance(factor, sp.sign) else None
+            if partner is not None and partner in factors:
+                factors.remove(factor)
+                factors.remove(partner)
+                texts.append(f"INTEGER({_vensim(factor.args[0])})")
+                break
+        return "(" + " * ".join(texts + [_vensim(a) for a in factors]) + ")"
+    if isinstance(expr, sp.sign):
+        x = _vensim(expr.args[0])
+        return f"IF THEN ELSE({x} > 0, 1, IF THEN ELSE({x} < 0, -1, 0))"
     if expr.is_Pow:
         base, exponent = expr.args
         if exponent == -1:

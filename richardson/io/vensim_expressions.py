@@ -19,6 +19,7 @@ from ..errors import ModelFileError
 from ..model.core import TIME
 from . import vensim_functions as vf
 from .vensim_macros import inline_macro
+from .vensim_ordered import OPERATIONS
 from .vensim_subscripts import Variable, key, marked_ranges
 
 __all__ = ["ExpressionTranslator", "ActiveInitial", "InitialValue", "initial_mode", "REFUSED"]
@@ -80,6 +81,9 @@ class ExpressionTranslator:
 
     control: dict[str, float]
     variables: dict[str, Variable]
+    #: > 0 while the argument of INTEGER, MODULO or QUANTUM is translated: its arithmetic is
+    #: built in the file's order (:mod:`.vensim_ordered`).
+    in_order: int = 0
 
     def expr(self, node: Any, env: dict, where: str) -> sp.Expr:
         """Translate one PySD expression node under the subscript binding ``env``."""
@@ -146,10 +150,13 @@ class ExpressionTranslator:
         if set(ops) == {"^"}:  # Vensim's ^ groups from the right: 4^3^2 = 4^9
             result = args[-1]
             for arg in reversed(args[:-1]):
-                result = arg**result
+                result = OPERATIONS["^"](arg, result) if self.in_order else arg**result
             return result
         result = args[0]
         for op, arg in zip(ops, args[1:], strict=True):
+            if self.in_order and op in OPERATIONS:
+                result = OPERATIONS[op](result, arg)
+                continue
             if op == "+":
                 result = result + arg
             elif op == "-":
@@ -222,7 +229,12 @@ class ExpressionTranslator:
         scope = env.get("@macro")
         if scope is not None and name in scope.variables:
             return self._lookup_call(scope.variables[name], node, env, where)
-        args = [self.expr(a, env, where) for a in node.arguments]
+        in_order = name in vf.IN_ORDER_ARGUMENTS
+        self.in_order += in_order
+        try:
+            args = [self.expr(a, env, where) for a in node.arguments]
+        finally:
+            self.in_order -= in_order
         args = [
             a if i == 0 and name == "if_then_else" else vf.as_number(a) for i, a in enumerate(args)
         ]
@@ -232,7 +244,26 @@ class ExpressionTranslator:
             return self.stages.schedule(name, args, where)
         if name == "xpulse_train":
             return self.stages.schedule(name, args, where)
-        return vf.call(name, args, where)
+        return vf.call(name, args, where, in_order=bool(self.in_order) or in_order)
+
+    def is_pure(self, node: Any) -> bool:
+        """True when translating ``node`` again creates nothing (no stage state, schedule
+        multiplier or macro): numbers, references, arithmetic, logic, lookups and the
+        functions of :data:`.vensim_functions.FUNCTIONS`."""
+        if isinstance(node, (int, float, np.number, str)):
+            return True
+        kind = type(node).__name__
+        if kind in ("ReferenceStructure", "SubscriptsReferenceStructure"):
+            return True
+        if kind in ("ArithmeticStructure", "LogicStructure"):
+            return all(self.is_pure(a) for a in node.arguments)
+        if kind == "InlineLookupsStructure":
+            return self.is_pure(node.argument)
+        if kind == "CallStructure":
+            name = key(getattr(node.function, "reference", ""))
+            known = name in vf.FUNCTIONS or (name in self.variables and name not in self.macros)
+            return known and all(self.is_pure(a) for a in node.arguments)
+        return False
 
     def _aggregate(self, name: str, arguments: Any, env: dict, where: str) -> sp.Expr:
         marked = sorted(set(marked_ranges(arguments[0])))

@@ -9,11 +9,13 @@ Lookups are piecewise-linear in their argument with the end values held.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 
 import sympy as sp
 
 from ..errors import ModelFileError
+from .vensim_ordered import Divide, Power
 
 __all__ = ["SMALL_VENSIM", "FUNCTIONS", "lookup", "integer", "zidz", "xidz"]
 
@@ -26,14 +28,14 @@ def integer(x: sp.Expr) -> sp.Expr:
     return sp.sign(x) * sp.floor(sp.Abs(x))
 
 
-def zidz(a: sp.Expr, b: sp.Expr) -> sp.Expr:
-    """``a / b``, or 0 where ``|b| < 1e-6``."""
-    return sp.Piecewise((sp.Integer(0), sp.Abs(b) < SMALL_VENSIM), (a / b, True))
+def zidz(a: sp.Expr, b: sp.Expr, divide: Callable = operator.truediv) -> sp.Expr:
+    """``a / b``, or 0 where ``|b| < 1e-6`` (``divide`` builds the quotient)."""
+    return sp.Piecewise((sp.Integer(0), sp.Abs(b) < SMALL_VENSIM), (divide(a, b), True))
 
 
-def xidz(a: sp.Expr, b: sp.Expr, x: sp.Expr) -> sp.Expr:
-    """``a / b``, or ``x`` where ``|b| < 1e-6``."""
-    return sp.Piecewise((x, sp.Abs(b) < SMALL_VENSIM), (a / b, True))
+def xidz(a: sp.Expr, b: sp.Expr, x: sp.Expr, divide: Callable = operator.truediv) -> sp.Expr:
+    """``a / b``, or ``x`` where ``|b| < 1e-6`` (``divide`` builds the quotient)."""
+    return sp.Piecewise((x, sp.Abs(b) < SMALL_VENSIM), (divide(a, b), True))
 
 
 def quantum(a: sp.Expr, b: sp.Expr) -> sp.Expr:
@@ -130,8 +132,29 @@ FUNCTIONS: dict[str, tuple[tuple[int, ...], Callable[..., sp.Expr]]] = {
 }
 
 
-def call(name: str, args: Sequence[sp.Expr], where: str) -> sp.Expr:
+def _quantum_in_order(a: sp.Expr, b: sp.Expr) -> sp.Expr:
+    return sp.Piecewise((a, b < SMALL_VENSIM), (b * integer(Divide(a, b)), True))
+
+
+#: The functions whose arguments are translated in the file's order (:mod:`.vensim_ordered`):
+#: their value jumps at whole numbers, where a rounding of 1e-16 changes it by one.
+IN_ORDER_ARGUMENTS = frozenset({"integer", "modulo", "quantum"})
+#: The builders used there (and inside such an argument): each division in the file's order.
+IN_ORDER: dict[str, Callable[..., sp.Expr]] = {
+    "quantum": _quantum_in_order,
+    "modulo": lambda x, m: x - _quantum_in_order(x, m),
+    "zidz": lambda a, b: zidz(a, b, Divide),
+    "xidz": lambda a, b, x: xidz(a, b, x, Divide),
+    "power": Power,
+    "log": lambda x, base: Divide(sp.log(x), sp.log(base)),
+}
+
+
+def call(name: str, args: Sequence[sp.Expr], where: str, in_order: bool = False) -> sp.Expr:
     """Apply the Vensim function ``name`` to sympy ``args``.
+
+    ``in_order`` selects the builders of :data:`IN_ORDER` (inside the argument of INTEGER,
+    MODULO or QUANTUM, whose arithmetic follows the file's order).
 
     Raises
     ------
@@ -149,6 +172,8 @@ def call(name: str, args: Sequence[sp.Expr], where: str) -> sp.Expr:
             f"{where}: {name.upper()} takes {' or '.join(map(str, counts))} argument(s), "
             f"not {len(args)}"
         )
+    if in_order and name in IN_ORDER:
+        builder = IN_ORDER[name]
     return builder(*args)
 
 

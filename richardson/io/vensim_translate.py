@@ -82,6 +82,7 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
             self.variables[key(element.name)] = variable
         self.taken: set[str] = set()
         self.values: dict[tuple, sp.Expr] = {}
+        self.in_order_values: dict[tuple, sp.Expr] = {}
         self.visiting: set[tuple] = set()
         self.params: dict[str, Parameter] = {}
         self.states: dict[str, dict[str, Any]] = {}
@@ -148,6 +149,8 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
     # ------------------------------------------------------------------ values
     def value(self, var: Variable, elements: tuple, where: str) -> sp.Expr:
         """The sympy value of one cell: a state or parameter symbol, or an expression."""
+        if self.in_order:
+            return self._value_in_order(var, elements, where)
         if elements not in var.cells:
             shown = ",".join(self.element_names.get(e, e) for e in elements)
             raise ModelFileError(
@@ -169,6 +172,24 @@ class _Translator(SubscriptSpace, ExpressionTranslator):
             self.visiting.discard(memo)
         self.values[memo] = result
         return result
+
+    def _value_in_order(self, var: Variable, elements: tuple, where: str) -> sp.Expr:
+        """An auxiliary inside the argument of INTEGER/MODULO/QUANTUM: its equation
+        translated again with the file's order of operations (when that creates nothing
+        new); states, parameters and the rest as everywhere."""
+        depth, self.in_order = self.in_order, 0
+        try:
+            plain = self.value(var, elements, where)
+        finally:
+            self.in_order = depth
+        cell = var.cells[elements]
+        if isinstance(plain, sp.Symbol) or not self.is_pure(cell.ast):
+            return plain
+        memo = (key(var.name), elements)
+        if memo not in self.in_order_values:
+            inner = f"{self.where}, variable {cell.display!r}"
+            self.in_order_values[memo] = self.expr(cell.ast, cell.env, inner)
+        return self.in_order_values[memo]
 
     def _cell_value(self, cell: Cell) -> sp.Expr:
         where = f"{self.where}, variable {cell.display!r}"

@@ -29,6 +29,7 @@ from ..errors import (
 from ._admissible import problem, real_form
 from ._frozen import FrozenMapping
 from ._names import nfkc, normalisation_collisions
+from .delays import Delay, check_delays, find_delays, undelayed_form
 
 __all__ = ["Parameter", "Model", "TIME"]
 
@@ -307,6 +308,7 @@ class Model:
             check(self)
         set_("metadata", FrozenMapping(dict(self.metadata)))
         set_("observables", FrozenMapping(self._canonical_observables()))
+        check_delays(self.delays, states, self.defaults, self.kind, self.observables.items())
 
     def _canonical_observables(self) -> dict[str, sp.Expr]:
         if not isinstance(self.observables, Mapping):
@@ -395,6 +397,11 @@ class Model:
     def param_symbols(self) -> tuple[sp.Symbol, ...]:
         """The sympy symbols of the parameters, in order."""
         return tuple(sp.Symbol(p) for p in self.params)
+
+    @cached_property
+    def delays(self) -> tuple[Delay, ...]:
+        """The delayed terms ``delayed(y, tau)`` of the right-hand sides (empty: none)."""
+        return find_delays(self.rhs)
 
     @cached_property
     def is_autonomous(self) -> bool:
@@ -528,6 +535,10 @@ class Model:
             else:
                 new[name] = replace(new[name], value=value)
         return replace(self, params=new)
+
+    def without_delays(self) -> Model:
+        """Return a copy with every lag set to zero (``delayed(y, tau)`` -> ``y``)."""
+        return undelayed_form(self) if self.delays else self
 
     def with_interventions(self, *interventions: Any) -> Model:
         """Return a copy whose scenario carries ``interventions`` in addition to its own."""

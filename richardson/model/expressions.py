@@ -32,6 +32,7 @@ import sympy as sp
 from ..errors import ModelFileError, did_you_mean
 from ._admissible import problem, real_form
 from ._names import lookalike_problem
+from .delays import Delayed
 
 __all__ = [
     "parse_expression",
@@ -68,6 +69,12 @@ def _max(*args: sp.Expr) -> sp.Expr:
     return sp.Max(*args)
 
 
+def _delayed(state: sp.Expr, lag: sp.Expr) -> sp.Expr:
+    if not isinstance(state, sp.Symbol):
+        raise ValueError("its first argument must be the name of a state, e.g. delayed(y, tau)")
+    return Delayed(state, lag)
+
+
 #: Functions a model file may call: name -> (sympy builder, allowed argument counts).
 FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, ...]]] = {
     "exp": (sp.exp, (1,)),
@@ -78,6 +85,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., sp.Expr], tuple[int, ...]]] = {
     "sigmoid": (sigmoid, (1,)),
     "min": (_min, (2, 3, 4, 5, 6, 7, 8)),
     "max": (_max, (2, 3, 4, 5, 6, 7, 8)),
+    "delayed": (_delayed, (2,)),
 }
 
 _WORDS = {
@@ -609,4 +617,5 @@ _WRITABLE = (
     (sp.Abs, "abs"),
     (sp.Min, "min"),
     (sp.Max, "max"),
+    (Delayed, "delayed"),
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import sympy as sp
@@ -233,4 +234,93 @@ def richardson_n(
         name=f"Richardson {n}-nation arms race",
         description="dx/dt = K x - diag(a) x + g (Richardson 1960)",
         state_unit=state_unit,
+    )
+
+
+#: What ``richardson2_delayed`` delays: the name -> which terms read the past.
+DELAYED_TERMS = ("reaction", "budget", "both")
+
+
+def richardson2_delayed(
+    k: float = 0.9,
+    l: float = 0.8,
+    a: float = 1.0,
+    b: float = 1.1,
+    g: float = 0.5,
+    h: float = 0.3,
+    tau: float = 1.0,
+    delayed: str = "reaction",
+    actors: Sequence[str] = ("x", "y"),
+    state_unit: str = "",
+) -> Model:
+    """Richardson's two-nation model with a delay ``tau`` in the reactions or the budgets.
+
+    ``delayed="reaction"``: each nation reacts to the rival's spending of ``tau`` years ago
+    (last year's intelligence),
+
+    .. math::
+
+        \\dot x = k y(t - \\tau) - a x + g, \\qquad \\dot y = l x(t - \\tau) - b y + h;
+
+    with non-negative reactions this is a positive (Metzler) system, whose stability does not
+    depend on ``tau``. ``delayed="budget"``: each nation corrects its own spending with a lag
+    (the fatigue term reads ``x(t - tau)``), delayed negative feedback, which turns the stable
+    balance into growing swings beyond a critical delay (:func:`richardson.critical_delay`).
+    ``delayed="both"``: both. The balance is the one of :func:`richardson2` in every case.
+
+    Parameters
+    ----------
+    k, l, a, b, g, h : float
+        As in :func:`richardson2` (reactions and fatigue in 1/year, grievances in spending
+        units per year).
+    tau : float
+        The delay, in years (positive).
+    delayed : {"reaction", "budget", "both"}
+        Which terms read the past.
+    actors : pair of str
+        Display names of the two nations.
+    state_unit : str
+        Unit of spending.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    ModelError
+        For an unknown ``delayed`` or a delay that is not positive.
+
+    Examples
+    --------
+    >>> import richardson as rd
+    >>> m = rd.richardson2_delayed(tau=1.5, delayed="budget")
+    >>> [str(d) for d in m.delays]
+    ['delayed(x, tau)', 'delayed(y, tau)']
+    """
+    from .delays import delayed as lagged
+
+    if delayed not in DELAYED_TERMS:
+        raise ModelError(f"delayed must be one of {DELAYED_TERMS}, not {delayed!r}")
+    base = richardson2(k, l, a, b, g, h, actors=actors, state_unit=state_unit)
+    x, y, K, L, A, B, G, H, T = sp.symbols("x y k l a b g h tau")
+    react = delayed in ("reaction", "both")
+    correct = delayed in ("budget", "both")
+    rhs = [
+        K * (lagged(y, T) if react else y) - A * (lagged(x, T) if correct else x) + G,
+        L * (lagged(x, T) if react else x) - B * (lagged(y, T) if correct else y) + H,
+    ]
+    what = {
+        "reaction": "reactions",
+        "budget": "budget corrections",
+        "both": "reactions and budgets",
+    }
+    params = dict(base.params)
+    params["tau"] = Parameter("tau", tau, (0.0, np.inf), "year", f"delay of the {what[delayed]}")
+    return replace(
+        base,
+        params=params,
+        rhs=rhs,
+        name=f"Richardson two-nation model, delayed {what[delayed]}",
+        description=f"{base.description} The {what[delayed]} act with a delay tau.",
     )

@@ -1,5 +1,5 @@
-"""Figures for every result: time series, phase portraits, stability maps, bifurcation
-diagrams, fits and orbit diagrams.
+"""Figures for every result: time series, quantile bands of ensembles, phase portraits,
+stability maps, bifurcation diagrams, fits and orbit diagrams.
 
 Every function takes an optional matplotlib ``ax``, draws on it and returns it; nothing
 changes global matplotlib state (styles are applied with a context manager).
@@ -7,6 +7,7 @@ changes global matplotlib state (styles are applied with a context manager).
 
 from __future__ import annotations
 
+from .bands import quantile_bands
 from .bifurcation import bifurcation_curves, bifurcation_diagram, orbit_diagram
 from .fitplot import bootstrap_margin, fit
 from .maps import stability_map
@@ -21,6 +22,7 @@ __all__ = [
     "fit",
     "orbit_diagram",
     "phase_portrait",
+    "quantile_bands",
     "sensitivity_indices",
     "stability_map",
     "time_series",

@@ -1,5 +1,6 @@
 """Stage 3, simulation: one run (:mod:`.integrate`), ensembles as one batched system
-(:mod:`.ensemble`), orbits of maps (:mod:`.iteration`) and their results (:mod:`.trajectory`).
+(:mod:`.ensemble`), shocks (:mod:`.stochastic`), orbits of maps (:mod:`.iteration`) and
+their results (:mod:`.trajectory`).
 
 :meth:`Trajectory.plot` and :meth:`Ensemble.plot` import the plot stage lazily, the only
 upward dependency of this stage.
@@ -8,6 +9,7 @@ upward dependency of this stage.
 from .ensemble import grid, simulate_ensemble
 from .integrate import GUARD_FACTOR, METHODS, simulate
 from .iteration import iterate
+from .stochastic import simulate_sde
 from .trajectory import Ensemble, Runaway, Trajectory
 
 __all__ = [
@@ -20,4 +22,5 @@ __all__ = [
     "iterate",
     "simulate",
     "simulate_ensemble",
+    "simulate_sde",
 ]

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from ..errors import ModelError, SimulationError, UnknownSymbolError, did_you_mean
 from ..model.core import Model
+from ..model.delays import refuse_delays
 from ..model.interventions import Intervention, Schedule
 from ._batch import ENSEMBLE_MAX_STEPS, Batch
 from ._inputs import (
@@ -217,6 +218,7 @@ def simulate_ensemble(
     """
     if model.kind != "ode":
         raise ModelError("this model is a map (kind='map'); iterate it with richardson.iterate")
+    refuse_delays(model, "simulate_ensemble")
     if method not in ("RK45", "DOP853", "RK23", "BDF", "Radau"):
         raise SimulationError(
             f"method {method!r} is not available for ensembles; use 'RK45', 'DOP853', 'RK23', "

@@ -34,6 +34,7 @@ from ._inputs import (
 )
 from ._stepping import MAX_STEPS, SegmentResult, integrate_segment
 from .breakpoints import time_breakpoints
+from .delays import check_delay_options, history_function, integrate_delayed, no_history
 from .euler import euler_grid, euler_integrate, vensim_control
 from .trajectory import Runaway, Trajectory
 
@@ -129,6 +130,7 @@ def simulate(
     max_step: float = math.inf,
     dt: float | None = None,
     max_steps: int = MAX_STEPS,
+    history: Any = None,
 ) -> Trajectory:
     """Integrate a model over a time span.
 
@@ -206,6 +208,12 @@ def simulate(
         raise SimulationError("dt= is the step of method='euler'; the other methods adapt it.")
     times = output_times(t_eval, t0, t1) if method != "euler" else None
     floor = check_floor(floor)
+    no_history(model, history)
+    if model.delays:
+        check_delay_options(method, floor, dt)
+        longest = max(d.value(model.defaults | dict(params or {})) for d in model.delays)
+        if y0 is None and history is not None:
+            y0 = history_function(model, history, t0, None, longest)(t0)
     y = model.initial_vector(y0)
     check_initial(y, model.states)
     if floor is not None and np.any(y < floor):
@@ -218,6 +226,29 @@ def simulate(
         raise SimulationError(f"max_steps must be a positive whole number, not {max_steps!r}.")
     applied = _interventions(model, interventions)
     schedule = Schedule(model.param_index, applied)
+    if model.delays:
+        limit = ceiling_value(ceiling, y)[0]
+        past = history_function(model, history, t0, y, longest)
+        outputs, status, message, runaway = integrate_delayed(
+            model,
+            schedule,
+            p_base,
+            y,
+            t0,
+            t1,
+            times,
+            past,
+            method,
+            rtol,
+            atol,
+            max_step,
+            limit,
+            int(max_steps),
+        )
+        extra = {"rtol": rtol, "atol": atol, "ceiling": limit, "delays": "method of steps"}
+        return _finish(
+            model, applied, schedule, p_base, *outputs, method, extra, status, message, runaway
+        )
     if method == "euler":
         return _simulate_euler(model, applied, schedule, p_base, y, t0, t1, dt, t_eval, ceiling)
     if model.n_states == 0:

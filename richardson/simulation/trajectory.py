@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import html
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -12,8 +11,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import xarray as xr
-
-from ..errors import SimulationError
 
 __all__ = ["Runaway", "Trajectory", "Ensemble"]
 
@@ -229,24 +226,52 @@ class Ensemble:
         """
         return self.data["spending"].isel(member=index)
 
-    def final(self) -> xr.DataArray:
-        """Spending of every member at the last output time, dims ``(member, actor)``."""
-        return self.data["spending"].isel(time=-1)
-
-    def quantiles(self, q: Sequence[float] = (0.05, 0.5, 0.95)) -> xr.DataArray:
-        """Quantiles of spending across members at each time, NaN (stopped members) left
-        out: dims ``(quantile, time, actor)``, ``q`` between 0 and 1."""
-        levels = np.atleast_1d(np.asarray(q, dtype=float))
-        if levels.ndim != 1 or not np.all((levels >= 0) & (levels <= 1)):
-            raise SimulationError(f"quantiles must be numbers between 0 and 1, not {q!r}")
-        spending = self.data["spending"].drop_vars(
-            [c for c in self.data["spending"].coords if "member" in self.data[c].dims]
+    def final(self) -> pd.DataFrame:
+        """Every member's state at the last output time: one row per member, one column per
+        actor (NaN for a member that failed)."""
+        last = self.data["spending"].isel(time=-1)
+        return pd.DataFrame(
+            last.values,
+            index=self._member_index(),
+            columns=pd.Index(list(self.data["actor"].values), name="actor"),
         )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices stay NaN
-            return spending.quantile(levels, dim="member", skipna=True).transpose(
-                "quantile", "time", "actor"
-            )
+
+    def quantiles(self, q: Any = (0.05, 0.25, 0.5, 0.75, 0.95)) -> xr.DataArray:
+        """Quantiles of spending across members at each time: the bands of an ensemble of
+        shocks or parameter sets.
+
+        Parameters
+        ----------
+        q : float or sequence of float
+            Quantile levels in ``[0, 1]`` (0.5 is the median).
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``(quantile, time, actor)`` in the state unit; failed members (NaN) are
+            left out.
+
+        Raises
+        ------
+        ValueError
+            For a level outside ``[0, 1]``.
+        """
+        levels = np.atleast_1d(np.asarray(q, dtype=float))
+        if levels.size == 0 or np.any(~(levels >= 0) | ~(levels <= 1)):
+            raise ValueError(f"quantile levels must lie in [0, 1], not {q!r}")
+        spending = self.data["spending"]
+        return spending.quantile(levels, dim="member", skipna=True).assign_attrs(spending.attrs)
+
+    def _member_index(self) -> pd.Index:
+        """The members' labels: their numbers, or the axes of the :func:`richardson.grid`
+        they were run over (a MultiIndex for two axes or more)."""
+        indexes = self.data.indexes
+        if "member" in indexes:
+            return indexes["member"]
+        for name, index in indexes.items():
+            if self.data[name].dims == ("member",):
+                return index
+        return pd.RangeIndex(self.data.sizes["member"], name="member")
 
     def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201
         """Draw the members (light) and a quantile fan chart per actor (see

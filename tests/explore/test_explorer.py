@@ -107,10 +107,12 @@ def test_maps_get_a_cobweb():
 
 
 def test_bad_names_and_values_are_clear_errors():
-    with pytest.raises(rd.UnknownSymbolError, match="Did you mean"):
+    with pytest.raises(rd.UnknownSymbolError, match=r"'kk' \(in over=\).*Did you mean"):
         rd.explore(rd.richardson2(), over=["kk"])
+    with pytest.raises(rd.UnknownSymbolError, match=r"'kk' \(in params=\)"):
+        rd.explore(rd.richardson2(), params={"kk": 1.0})
     explorer = two_nations()
-    with pytest.raises(rd.UnknownSymbolError):
+    with pytest.raises(rd.UnknownSymbolError, match="'kk' is not a parameter"):
         explorer.set(kk=1.0)
     with pytest.raises(rd.ModelError, match="finite"):
         explorer.set(k=float("nan"))

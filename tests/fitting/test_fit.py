@@ -540,3 +540,20 @@ def test_collapsed_profiles_fall_back_to_wald_and_lower_objectives_warn(monkeypa
     with pytest.warns(rd.RichardsonWarning, match="local minimum"):
         stuck = rd.fit(rd.richardson2(**TRUE), data, verdict=False)
     assert any("local minimum" in note for note in stuck.notes)
+
+
+def test_an_exact_fit_says_the_likelihood_is_unbounded_instead_of_warning():
+    # Spending that grows by exactly g and h a year is the noise-free output of x' = g, y' = h:
+    # both regressions pass through every point, the Gaussian log-likelihood is +inf and the
+    # information criteria are undefined (NaN with a note, never -inf or a numpy warning).
+    years = np.arange(1900, 1910)
+    data = pd.DataFrame({"x": 1.0 + np.arange(10.0), "y": 2.0 + 2 * np.arange(10.0)}, index=years)
+    model = rd.richardson2(k=0.0, l=0.0, a=0.0, b=0.0, g=1.5, h=1.0)
+    for method in ("difference", "ode"):
+        result = rd.fit(model, data, fixed=["k", "l", "a", "b"], method=method, verdict=False)
+        assert_allclose([result.params["g"], result.params["h"]], [1.0, 2.0], rtol=1e-9)
+        if method == "difference":
+            assert result.loglike == math.inf
+            assert math.isnan(result.aic) and math.isnan(result.bic)
+            assert any("passes through every observation exactly" in n for n in result.notes)
+        assert "AIC = -inf" not in result.summary()

@@ -59,13 +59,14 @@ def test_ensemble_over_a_grid_selects_members_by_parameter():
     assert single.data["spending"].sel(k=0.5, l=0.8).dims == ("time", "actor")
 
 
-def test_final_and_quantiles_match_numpy_and_skip_stopped_members():
+def test_final_and_quantiles_over_a_grid():
     ens = rd.simulate_ensemble(
         classic(), rd.grid(k=np.linspace(0.1, 0.9, 9)), (0, 3), y0=[1.0, 1.0], progress=False
     )
-    final = ens.final()
-    assert final.dims == ("member", "actor")
-    np.testing.assert_allclose(final.values, ens.data["spending"].values[:, -1, :])
+    final = ens.final()  # one row per member, indexed by the grid's axis
+    assert final.index.names == ["k"] and list(final.columns) == ["x", "y"]
+    np.testing.assert_allclose(final.to_numpy(), ens.data["spending"].values[:, -1, :])
+    np.testing.assert_allclose(final.loc[0.5].to_numpy(), exact(0.5, 0.8, 3.0), rtol=1e-6)
     bands = ens.quantiles((0.1, 0.5, 0.9))
     assert bands.dims == ("quantile", "time", "actor")
     np.testing.assert_allclose(
@@ -73,8 +74,6 @@ def test_final_and_quantiles_match_numpy_and_skip_stopped_members():
     )
     # the median of nine increasing reactions is the run of the fifth (k = 0.5)
     np.testing.assert_allclose(bands.sel(quantile=0.5).values[-1], exact(0.5, 0.8, 3.0), rtol=1e-6)
-    with pytest.raises(rd.SimulationError, match="between 0 and 1"):
-        ens.quantiles([5])
 
 
 def logistic(r=2.0):
