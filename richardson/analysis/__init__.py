@@ -18,6 +18,7 @@ module                 job
 :mod:`.delays`         :func:`critical_delay`, the verdicts of delay models
 ``_delay_roots``       characteristic roots of linear delay systems (pseudospectral)
 ``_sampled``           verdicts of nonlinear models from sampled starts
+``_sampled_batch``     those verdicts for many points at once (nonlinear stability maps)
 ``_explain``           the plain-language explanations
 ``_spectral``,         Perron roots and certified rightmost roots for the fast maps
 ``_abscissa``,

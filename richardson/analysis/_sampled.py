@@ -9,7 +9,7 @@ The set of outcomes decides the regime.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -48,6 +48,61 @@ def _is_stiff(found: list[Equilibrium], T: float) -> bool:
     return fastest * T > STIFFNESS_THRESHOLD
 
 
+def iterate_columns(
+    compiled: Any,
+    p: np.ndarray,
+    starts: np.ndarray,
+    steps: int,
+    ceiling: Any,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Orbits of a map from every column of ``starts`` ``(n, m)``; ``p`` is ``(P,)`` or
+    ``(P, m)`` (one parameter set per column) and ``ceiling`` a number or one per column.
+
+    Returns the tail times ``(t,)`` (the last :data:`_TAIL` of the steps and every later
+    one: all the verdict reads), states ``(m, t, n)``, runaway and collapse flags ``(m,)``
+    (a collapse: an orbit driven below ``-ceiling``, spending negative without bound, which
+    is not escalation)."""
+    m = starts.shape[1]
+    ceiling = np.broadcast_to(np.asarray(ceiling, dtype=float), (m,))
+    times = np.arange(steps + 1.0)
+    cut = int(np.argmax(times >= (1.0 - _TAIL) * times[-1]))
+    states = np.empty((steps + 1 - cut, starts.shape[0], m))
+    if cut == 0:
+        states[0] = starts
+    escaped = np.zeros(m, dtype=bool)
+    collapsed = np.zeros(m, dtype=bool)
+    y = starts.copy()
+    stopped = np.empty(0, dtype=int)
+    with np.errstate(all="ignore"):
+        for k in range(steps):
+            y = compiled.rhs(float(k), y, p)
+            # below -ceiling: spending driven negative without bound (a collapse); NaN is
+            # never below it, and never below the ceiling either (so it escapes)
+            lowest, largest = _column_extremes(y)
+            falling = lowest <= -ceiling
+            bad = ~(largest < ceiling)
+            if falling.any() or bad.any():  # (the update is idempotent on stopped orbits)
+                falling &= ~escaped
+                collapsed |= falling
+                escaped |= bad & ~collapsed
+                stopped = np.nonzero(escaped | collapsed)[0]
+            y[:, stopped] = 0.0
+            if k + 1 >= cut:
+                states[k + 1 - cut] = y
+    return times[cut:], np.transpose(states, (2, 0, 1)), escaped, collapsed
+
+
+def _column_extremes(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smallest entry and largest magnitude of each column of ``(n, m)`` (NaN where the
+    column has one), row by row: faster than reductions across the few rows of a state."""
+    lowest = y[0].copy()
+    largest = np.abs(y[0])
+    for row in y[1:]:
+        np.minimum(lowest, row, out=lowest)
+        np.maximum(largest, np.abs(row), out=largest)
+    return lowest, largest
+
+
 def _simulate(
     model: Model,
     compiled: Any,
@@ -57,32 +112,15 @@ def _simulate(
     ceiling: float,
     floor: float | None,
     stiff: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Runs from every start: times ``(t,)``, states ``(m, t, n)``, runaway flags ``(m,)``
-    and collapse flags ``(m,)`` (maps only: an orbit driven below ``-ceiling``, spending
-    negative without bound, which is not escalation).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Runs from every start: times ``(t,)``, states ``(m, t, n)``, runaway flags ``(m,)``,
+    collapse flags ``(m,)`` (maps only, see :func:`iterate_columns`) and failure flags.
 
     ``stiff`` selects BDF (with the compiled, block-diagonal Jacobian) instead of RK45."""
     m = starts.shape[1]
     if model.kind == "map":
-        steps = int(T)
-        states = np.empty((steps + 1, model.n_states, m))
-        states[0] = starts
-        escaped = np.zeros(m, dtype=bool)
-        collapsed = np.zeros(m, dtype=bool)
-        y = starts.copy()
-        with np.errstate(all="ignore"):
-            for k in range(steps):
-                y = compiled.rhs(float(k), y, p)
-                # below -ceiling: spending driven negative without bound (a collapse)
-                falling = (np.min(y, axis=0) <= -ceiling) & ~escaped
-                collapsed |= falling & ~collapsed
-                bad = ~np.all(np.isfinite(y), axis=0) | (np.max(np.abs(y), axis=0) >= ceiling)
-                escaped |= bad & ~collapsed
-                y[:, escaped | collapsed] = 0.0
-                states[k + 1] = y
-        failed = np.zeros(m, dtype=bool)
-        return np.arange(steps + 1.0), np.transpose(states, (2, 0, 1)), escaped, collapsed, failed
+        times, states, escaped, collapsed = iterate_columns(compiled, p, starts, int(T), ceiling)
+        return times, states, escaped, collapsed, np.zeros(m, dtype=bool)
     from ..simulation.ensemble import simulate_ensemble
 
     times = np.linspace(0.0, T, 801)
@@ -109,10 +147,20 @@ def _simulate(
     return times, spending, escaped, np.zeros(m, dtype=bool), failed
 
 
-def classify_sampled(
+class Plan(NamedTuple):
+    """What the runs of one parameter set are: starts ``(n, m)`` (the first ``n_random``
+    sampled), horizon, ceiling, floor and whether an implicit solver is needed."""
+
+    starts: np.ndarray
+    n_random: int
+    horizon: float
+    ceiling: float
+    floor: float | None
+    stiff: bool
+
+
+def plan_runs(
     model: Model,
-    compiled: Any,
-    p: np.ndarray,
     found: list[Equilibrium],
     lower: np.ndarray,
     upper: np.ndarray,
@@ -120,10 +168,8 @@ def classify_sampled(
     horizon: float | None,
     seed: int,
     start: np.ndarray | None = None,
-) -> Regime:
-    """The verdict from balances and sampled runs (see :func:`richardson.classify`).
-
-    ``start`` (optional) is simulated with the sampled starts; its outcome is the fate."""
+) -> Plan:
+    """The sampled starts of one parameter set (and the seeds near its stable balances)."""
     n = model.n_states
     discrete = model.kind == "map"
     scale = float(np.max(upper - lower))
@@ -141,9 +187,57 @@ def classify_sampled(
     T = _horizon(found, horizon, discrete)
     ceiling = 10.0 * float(np.max(np.abs(upper)))
     floor = 0.0 if np.all(lower >= 0) else None
-    times, runs, escaped, collapsed, failed = _simulate(
-        model, compiled, p, starts, T, ceiling, floor, stiff=_is_stiff(found, T)
+    return Plan(starts, n_random, T, ceiling, floor, _is_stiff(found, T))
+
+
+def classify_sampled(
+    model: Model,
+    compiled: Any,
+    p: np.ndarray,
+    found: list[Equilibrium],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    n_samples: int,
+    horizon: float | None,
+    seed: int,
+    start: np.ndarray | None = None,
+) -> Regime:
+    """The verdict from balances and sampled runs (see :func:`richardson.classify`).
+
+    ``start`` (optional) is simulated with the sampled starts; its outcome is the fate."""
+    plan = plan_runs(model, found, lower, upper, n_samples, horizon, seed, start)
+    runs = _simulate(
+        model, compiled, p, plan.starts, plan.horizon, plan.ceiling, plan.floor, plan.stiff
     )
+    return judge(model, compiled, p, found, lower, upper, plan, runs, start)
+
+
+def judge(
+    model: Model,
+    compiled: Any,
+    p: np.ndarray,
+    found: list[Equilibrium],
+    lower: np.ndarray,
+    upper: np.ndarray,
+    plan: Plan,
+    runs_out: tuple,
+    start: np.ndarray | None = None,
+    lyapunov: float | None = None,
+    explain: bool = True,
+) -> Regime | np.ndarray:
+    """The regime from the runs of :func:`plan_runs` (``runs_out`` as :func:`_simulate`
+    returns it).
+
+    A map whose orbits keep moving needs its largest Lyapunov exponent (chaos or cycle): it
+    is computed here unless given; with ``lyapunov=math.inf`` standing for "not known yet"
+    the function returns instead the state the exponent is computed from, when it is needed
+    (batched callers compute it for many points at once and call again).
+    ``explain=False`` leaves the explanation (and the outcome shares) out."""
+    times, runs, escaped, collapsed, failed = runs_out
+    n_random = plan.n_random
+    ceiling = plan.ceiling
+    discrete = model.kind == "map"
+    scale = float(np.max(upper - lower))
     tail = runs[:, times >= (1.0 - _TAIL) * times[-1], :]
     amplitude = np.max(np.ptp(tail, axis=1), axis=1)
     final = runs[:, -1, :]
@@ -151,17 +245,20 @@ def classify_sampled(
     outcomes: list[str] = []
     rests: list[np.ndarray] = []
     members: list[list[int]] = []
+    finite_final = np.all(np.isfinite(final), axis=1)
+    rising = np.any(np.all(np.diff(tail, axis=1) >= 0, axis=1) & (final > upper), axis=1)
+    failed, collapsed, escaped_any = failed.tolist(), collapsed.tolist(), escaped.tolist()
+    swinging, moving = (amplitude > 100 * settle_tol).tolist(), (amplitude > settle_tol).tolist()
     for i in range(runs.shape[0]):
         if failed[i]:
             outcomes.append("failed")
         elif collapsed[i]:
             outcomes.append("collapse")
-        elif escaped[i] or not np.all(np.isfinite(final[i])):
+        elif escaped_any[i] or not finite_final[i]:
             outcomes.append("runaway")
-        elif amplitude[i] > 100 * settle_tol:
-            rising = np.all(np.diff(tail[i], axis=0) >= 0, axis=0)
-            outcomes.append("runaway" if np.any(rising & (final[i] > upper)) else "cycle")
-        elif amplitude[i] > settle_tol:
+        elif swinging[i]:
+            outcomes.append("runaway" if rising[i] else "cycle")
+        elif moving[i]:
             outcomes.append("unsettled")
         else:
             for index, rest in enumerate(rests):
@@ -183,7 +280,6 @@ def classify_sampled(
     growth = max((e.growth_rate for e in found), default=math.nan)
     at_floor = [np.all(np.abs(r) <= 1e-6 * max(1.0, scale)) for r in rests]
     low_growth = _growth_at(compiled, p, lower)
-    lyapunov = math.nan
     finite = [label for label in attractors if label != "runaway"]
     if "runaway" in attractors and len(finite) == 1:
         name = "threshold"
@@ -204,7 +300,10 @@ def classify_sampled(
     elif attractors[0] == "cycle":
         name = "oscillatory"
         if discrete:  # a bounded map orbit that never repeats: chaos, not a cycle
-            lyapunov = _largest_lyapunov(model, p, runs, outcomes)
+            if lyapunov is None:
+                lyapunov = _largest_lyapunov(model, p, runs, outcomes)
+            elif lyapunov == math.inf:
+                return chaos_start(runs, outcomes)  # the caller computes it, calls again
             name = "chaotic" if lyapunov > CHAOS_EXPONENT else name
     else:
         rest_index = int(attractors[0][4:])
@@ -215,6 +314,19 @@ def classify_sampled(
         else:
             name = "stable_balance"
     assert name in REGIMES
+    if lyapunov is None:
+        lyapunov = math.nan
+    if not explain:
+        return Regime(
+            name=name,
+            explanation="",
+            equilibria=tuple(found),
+            growth_rate=growth,
+            doubling_time=math.inf,
+            params=dict(zip(model.param_names, p.tolist(), strict=True)),
+            method="sampled",
+            time_unit=model.time_unit if not discrete else "step",
+        )
     readable = {}
     for label, share in counts.items():
         if label.startswith("rest"):
@@ -278,14 +390,18 @@ def classify_sampled(
 CHAOS_EXPONENT = 0.01
 
 
+def chaos_start(runs: np.ndarray, outcomes: list[str]) -> np.ndarray:
+    """Where the chaos test of a map starts: the last state of its first cycling run."""
+    return runs[outcomes.index("cycle"), -1]
+
+
 def _largest_lyapunov(model: Model, p: np.ndarray, runs: np.ndarray, outcomes: list[str]) -> float:
     """Largest Lyapunov exponent (per step) from the end of the first cycling run of a map."""
     from ..bifurcation.maps import lyapunov_exponents
 
-    first = outcomes.index("cycle")
     params = dict(zip(model.param_names, p.tolist(), strict=True))
     exponents = lyapunov_exponents(
-        model, x0=runs[first, -1], transient=200, steps=4000, params=params
+        model, x0=chaos_start(runs, outcomes), transient=200, steps=4000, params=params
     )
     value = float(np.asarray(exponents)[0])
     return value if math.isfinite(value) else -math.inf

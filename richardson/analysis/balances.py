@@ -301,28 +301,69 @@ def _residual(compiled, p, y, discrete):  # noqa: ANN001, ANN202
 
 
 def _newton(compiled, p, y, discrete, step_limit, maxiter=60):  # noqa: ANN001, ANN202
-    """Damped Newton on every column of ``y`` at once; non-converging columns become NaN."""
+    """Damped Newton on every column of ``y`` at once; non-converging columns become NaN.
+
+    ``p`` is one parameter vector ``(P,)`` or one per column ``(P, m)``; ``step_limit`` one
+    number or one per column (the largest step of each). A column stops once its step is
+    below ``1e-13`` of its step limit (converged)."""
     n, m = y.shape
     y = y.copy()
     identity = np.eye(n)
+    limits = np.broadcast_to(np.asarray(step_limit, dtype=float), (m,))
+    converged = np.zeros(m, dtype=bool)
     with np.errstate(all="ignore"):
         for _ in range(maxiter):
-            active = np.all(np.isfinite(y), axis=0)
+            active = np.all(np.isfinite(y), axis=0) & ~converged
             if not np.any(active):
                 break
-            f = compiled.rhs(0.0, y[:, active], p)
-            J = np.moveaxis(compiled.jac(0.0, y[:, active], p).reshape(n, n, -1), -1, 0)
+            pa = p if p.ndim == 1 else p[:, active]
+            f = compiled.rhs(0.0, y[:, active], pa)
+            J = np.moveaxis(compiled.jac(0.0, y[:, active], pa).reshape(n, n, -1), -1, 0)
             if discrete:
                 f = f - y[:, active]
                 J = J - identity
             bad = ~np.all(np.isfinite(J), axis=(1, 2)) | ~np.all(np.isfinite(f), axis=0)
             J[bad] = identity
-            step = -np.einsum("mij,jm->im", np.linalg.pinv(J), np.nan_to_num(f))
+            step = -_solve_stacked(J, np.nan_to_num(f))
             size = np.max(np.abs(step), axis=0)
-            step *= np.minimum(1.0, step_limit / np.maximum(size, 1e-300))
+            limit = limits[active]
+            step *= np.minimum(1.0, limit / np.maximum(size, 1e-300))
             new = y[:, active] + step
             new[:, bad] = np.nan
             y[:, active] = new
-            if np.all(size[~bad] < 1e-13 * max(1.0, step_limit)):
-                break
+            converged[np.nonzero(active)[0][~bad & (size < 1e-13 * np.maximum(1.0, limit))]] = True
     return y
+
+
+def _solve_stacked(J: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """``pinv(J[k]) @ f[:, k]`` for every block of ``J`` ``(m, n, n)``: a direct solve where
+    the block is far from singular (``|det|`` above ``1e-10`` of Hadamard's bound, the
+    product of its row norms), the pseudo-inverse (least-squares step) elsewhere. Two and
+    three states use Cramer's rule on whole arrays (no per-block LAPACK call). Columns
+    ``(n, m)``."""
+    n = J.shape[1]
+    bound = np.prod(np.sqrt(np.sum(J * J, axis=2)), axis=1)
+    out = np.empty_like(f)
+    if n == 2:
+        a, b, c, d = J[:, 0, 0], J[:, 0, 1], J[:, 1, 0], J[:, 1, 1]
+        det = a * d - b * c
+        regular = np.abs(det) > 1e-10 * bound
+        safe = np.where(regular, det, 1.0)
+        out[0] = (d * f[0] - b * f[1]) / safe
+        out[1] = (a * f[1] - c * f[0]) / safe
+    elif n == 3:
+        r0, r1, r2 = J[:, 0], J[:, 1], J[:, 2]
+        c12, c20, c01 = np.cross(r1, r2), np.cross(r2, r0), np.cross(r0, r1)
+        det = np.sum(r0 * c12, axis=1)
+        regular = np.abs(det) > 1e-10 * bound
+        safe = np.where(regular, det, 1.0)
+        out[:] = (c12.T * f[0] + c20.T * f[1] + c01.T * f[2]) / safe
+    else:
+        det = np.linalg.det(J)
+        regular = np.abs(det) > 1e-10 * bound
+        if np.any(regular):
+            out[:, regular] = np.linalg.solve(J[regular], f[:, regular].T[..., None])[..., 0].T
+    if not np.all(regular):
+        singular = ~regular
+        out[:, singular] = np.einsum("mij,jm->im", np.linalg.pinv(J[singular]), f[:, singular])
+    return out

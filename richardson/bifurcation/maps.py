@@ -253,9 +253,10 @@ def lyapunov_exponents(
     Returns
     -------
     xarray.DataArray
-        Exponents in nats per step, largest first, dims ``("value", "exponent")`` (or
-        ``("exponent",)`` without ``param``); NaN where the orbit escaped. A positive largest
-        exponent means chaos.
+        Exponents in nats per step, largest first, dims ``(param, "exponent")``, the first
+        labelled with the parameter's name, values, unit and description as a stability map
+        labels its axes (``("exponent",)`` without ``param``); NaN where the orbit escaped.
+        A positive largest exponent means chaos.
 
     Raises
     ------
@@ -270,32 +271,45 @@ def lyapunov_exponents(
     >>> m = rd.Model(["x"], {"r": 4.0}, [r * x * (1 - x)], kind="map", initial={"x": 0.3})
     >>> round(float(rd.lyapunov_exponents(m, steps=20000)[0]), 1)  # ln 2 = 0.693
     0.7
+    >>> rd.lyapunov_exponents(m, "r", [3.2, 4.0], steps=2000).dims  # labelled like a map
+    ('r', 'exponent')
     """
     if int(transient) != transient or transient < 0 or int(steps) != steps or steps < 1:
         raise ContinuationError("transient must be >= 0 and steps >= 1 whole numbers of steps")
     if (param is None) != (values is None):
         raise ContinuationError("give both param and values, or neither")
     grid, p, x = _batch(model, param, values, params, x0)
-    compiled = model.compile()
-    n, m = model.n_states, grid.size
+    exponents = exponents_of_columns(model.compile(), p, x, int(transient), int(steps))
+    coords = {"exponent": np.arange(1, model.n_states + 1)}
+    attrs = {"units": "1/step", "long_name": "Lyapunov exponent", "model": model.name or "model"}
+    if param is None:
+        return xr.DataArray(exponents[0], dims=("exponent",), coords=coords, attrs=attrs)
+    coords[param] = xr.Variable(
+        (param,),
+        grid,
+        {"units": model.params[param].unit, "long_name": model.params[param].description or param},
+    )
+    return xr.DataArray(
+        exponents, dims=(param, "exponent"), coords=coords, attrs=attrs | {"param": param}
+    )
+
+
+def exponents_of_columns(
+    compiled: Any, p: np.ndarray, x: np.ndarray, transient: int, steps: int
+) -> np.ndarray:
+    """Lyapunov exponents ``(m, n)``, largest first, of the orbits from the columns of ``x``
+    ``(n, m)`` with parameters ``p`` ``(P, m)`` (one set per column): all iterated at once."""
+    n, m = x.shape
     basis = np.repeat(np.eye(n)[None], m, axis=0)
     sums = np.zeros((m, n))
     with np.errstate(all="ignore"):
-        for step in range(int(transient)):
+        for step in range(transient):
             x = compiled.rhs(float(step), x, p)
-        for step in range(int(steps)):
+        for step in range(steps):
             jac = np.moveaxis(compiled.jac(float(step), x, p).reshape(n, n, m), -1, 0)
             x = compiled.rhs(float(step), x, p)
             basis, logs = _orthonormalise(np.nan_to_num(jac @ basis))
             sums += logs
-        exponents = sums / int(steps)
+        exponents = sums / steps
         exponents[~np.all(np.isfinite(x), axis=0)] = np.nan
-    exponents = -np.sort(-exponents, axis=1)
-    coords = {"exponent": np.arange(1, n + 1)}
-    attrs = {"units": "1/step", "long_name": "Lyapunov exponent", "model": model.name or "model"}
-    if param is None:
-        return xr.DataArray(exponents[0], dims=("exponent",), coords=coords, attrs=attrs)
-    coords["value"] = grid
-    return xr.DataArray(
-        exponents, dims=("value", "exponent"), coords=coords, attrs=attrs | {"param": param}
-    )
+    return -np.sort(-exponents, axis=1)

@@ -6,7 +6,7 @@ their results (:mod:`.trajectory`).
 upward dependency of this stage.
 """
 
-from .ensemble import simulate_ensemble
+from .ensemble import grid, simulate_ensemble
 from .integrate import GUARD_FACTOR, METHODS, simulate
 from .iteration import iterate
 from .stochastic import simulate_sde
@@ -18,6 +18,7 @@ __all__ = [
     "Ensemble",
     "Runaway",
     "Trajectory",
+    "grid",
     "iterate",
     "simulate",
     "simulate_ensemble",

@@ -43,8 +43,8 @@ class Batch:
         Output times of the whole run.
     initial : numpy.ndarray
         States ``(n, m)`` at the start.
-    limit : float
-        Guard on ``|state|``.
+    limit : float or numpy.ndarray
+        Guard on ``|state|``: one for all members or one per member ``(m,)``.
     floor : float or None
         Lower bound on every state (the field is projected there).
     method, rtol, atol, max_steps
@@ -55,10 +55,11 @@ class Batch:
 
     def __init__(self, rhs, jac, times, initial, limit, floor, method, rtol, atol, max_steps, t0):  # noqa: ANN001, PLR0913
         self.rhs, self.jac = rhs, jac
-        self.times, self.limit, self.floor = times, limit, floor
-        self.method, self.rtol, self.atol, self.max_steps = method, rtol, atol, max_steps
         n, m = initial.shape
         self.n, self.m = n, m
+        limit = np.broadcast_to(np.asarray(limit, dtype=float), (m,))
+        self.times, self.limit, self.floor = times, limit, floor
+        self.method, self.rtol, self.atol, self.max_steps = method, rtol, atol, max_steps
         self.y = initial.astype(float).copy()
         self.out = np.full((len(times), n, m), np.nan)
         self.fate = np.full(m, _RUNNING)
@@ -129,7 +130,8 @@ class Batch:
             self._set_fate(member, _RUNAWAY)
             self.runaway_time[member] = t
             self.runaway_actor[member] = actor
-        clipped = np.clip(np.where(np.isfinite(state), state, self.limit), -self.limit, self.limit)
+        limit = self.limit[member]
+        clipped = np.clip(np.where(np.isfinite(state), state, limit), -limit, limit)
         self.y[:, member] = clipped
         self.out[self.times > t, :, member] = clipped
 
@@ -228,7 +230,7 @@ class Batch:
         crossed = (np.abs(states).max(axis=0) >= self.limit) & ~self.frozen
         self.y = np.where(self.frozen[None, :], self.y, states)
         for member in np.nonzero(crossed)[0]:
-            when = _crossing(dense, self.n, self.m, member, self.limit, t_old, t)
+            when = _crossing(dense, self.n, self.m, member, self.limit[member], t_old, t)
             state = dense(when).reshape(self.n, self.m)[:, member]
             self._runaway(member, when, state)
         settled = self._settle_pending(t)

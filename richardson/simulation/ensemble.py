@@ -29,7 +29,58 @@ from ._inputs import (
 from .integrate import _interventions, _segments, _time_span
 from .trajectory import Ensemble
 
-__all__ = ["simulate_ensemble"]
+__all__ = ["grid", "simulate_ensemble"]
+
+
+# ---------------------------------------------------------------------- grids
+def grid(**axes: Any) -> pd.DataFrame:
+    """Every combination of the given parameter values: a Cartesian grid of parameter sets.
+
+    Parameters
+    ----------
+    **axes : 1-D sequences of float
+        Parameter name -> its values (in the parameter's units), e.g.
+        ``k=np.linspace(0.5, 1.5, 5), l=[0.8, 1.0]``. The first name varies slowest.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per combination (``len(k) * len(l) * ...`` rows), one column per name, ready
+        as ``param_sets`` of :func:`simulate_ensemble`. ``attrs["grid"]`` names the axes: an
+        ensemble over a grid indexes its members by them, so that
+        ``ens.data["spending"].sel(k=1.0, l=0.8)`` is one member and
+        ``ens.data.unstack("member")`` has one dimension per axis.
+
+    Raises
+    ------
+    SimulationError
+        If no axis is given, or an axis is not a non-empty 1-D sequence of finite numbers.
+
+    Examples
+    --------
+    >>> import richardson as rd
+    >>> table = rd.grid(k=[0.5, 1.0, 1.5], l=[0.8, 1.2])
+    >>> len(table), list(table.columns), table.iloc[1].tolist()
+    (6, ['k', 'l'], [0.5, 1.2])
+    """
+    if not axes:
+        raise SimulationError("grid needs at least one axis, e.g. rd.grid(k=[0.5, 1.0])")
+    values = []
+    for name, axis in axes.items():
+        try:
+            array = np.asarray(axis, dtype=float)
+        except (TypeError, ValueError) as err:
+            raise SimulationError(f"grid values of {name!r} must be numbers, not {axis!r}") from err
+        array = np.atleast_1d(array)
+        if array.ndim != 1 or array.size == 0 or not np.all(np.isfinite(array)):
+            raise SimulationError(
+                f"grid values of {name!r} must be a non-empty 1-D sequence of finite numbers"
+            )
+        values.append(array)
+    mesh = np.meshgrid(*values, indexing="ij")
+    table = pd.DataFrame({name: m.ravel() for name, m in zip(axes, mesh, strict=True)})
+    table.attrs["grid"] = list(axes)
+    return table
 
 
 # ---------------------------------------------------------------------- ensembles
@@ -114,9 +165,12 @@ def simulate_ensemble(
     model : Model
         An ODE model.
     param_sets : DataFrame, mapping, list of dicts or array
-        One parameter set per member: a DataFrame (columns = parameter names), a mapping
-        name -> array of values, a list of dicts, or an array ``(members, n_params)`` of
-        full parameter vectors. Parameters not given keep their defaults.
+        One parameter set per member: a DataFrame (columns = parameter names), a
+        Cartesian grid from :func:`grid` (``rd.grid(k=[...], l=[...])``: every combination;
+        the members are then indexed by the grid's axes), a mapping name -> array of values
+        (one member per position, not a product), a list of dicts, or an array
+        ``(members, n_params)`` of full parameter vectors. Parameters not given keep their
+        defaults.
     t_span : pair of float
         Start and end time (model time unit).
     y0 : sequence, mapping or array, optional
@@ -249,8 +303,11 @@ def simulate_ensemble(
         if done
         else []
     )
+    axes = _grid_names(param_sets)
     for k in varying[:50]:
         coords[model.param_names[k]] = ("member", parameters[k, :done])
+    for name in axes:  # every axis of a grid, even one of a single value
+        coords[name] = ("member", parameters[model.param_index[name], :done])
     actor_names = np.array([model.actors[i] if i >= 0 else "" for i in runaway_actor], dtype=object)
     data = xr.Dataset(
         {
@@ -274,7 +331,16 @@ def simulate_ensemble(
             "time_unit": model.time_unit,
         },
     )
+    if axes:  # members selectable by their grid values: data.sel(k=..., l=...)
+        data = data.drop_vars("member").set_xindex(axes)
     return Ensemble(data=data, complete=complete, message="; ".join(messages))
+
+
+def _grid_names(param_sets: Any) -> list[str]:
+    """The axes of a :func:`grid` table (none for other parameter sets)."""
+    if isinstance(param_sets, pd.DataFrame):
+        return [str(name) for name in param_sets.attrs.get("grid", [])]
+    return []
 
 
 def _ensemble_chunk(compiled, schedule, parameters, initial, t0, t1, times, options, messages):  # noqa: ANN001, ANN202

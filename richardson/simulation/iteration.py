@@ -20,7 +20,7 @@ __all__ = ["iterate"]
 # ---------------------------------------------------------------------- maps
 def iterate(
     model: Model,
-    n: int,
+    n: int | Sequence[int],
     x0: Any = None,
     params: Mapping[str, float] | None = None,
     interventions: Sequence[Intervention] = (),
@@ -32,8 +32,11 @@ def iterate(
     ----------
     model : Model
         A model with ``kind="map"`` (Richardson's difference form, Saperstein's map).
-    n : int
-        Number of steps; the result has ``n + 1`` states (step 0 to n).
+    n : int or pair of int
+        Number of steps, the result having ``n + 1`` states (step 0 to n); or a step span
+        ``(first, last)`` as :func:`simulate` takes a time span, e.g. ``(0, 50)``: the
+        states of steps ``first`` to ``last`` (``last - first`` steps, the step index being
+        the time interventions are scheduled in).
     x0 : sequence or mapping, optional
         Initial state; defaults to the model's ``initial`` values.
     params : mapping, optional
@@ -54,13 +57,21 @@ def iterate(
     InvalidParameterError
         For a NaN or infinite parameter value (the message names it).
     SimulationError
-        For a bad number of steps, initial state or ceiling.
+        For a bad number of steps or step span, initial state or ceiling.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> import richardson as rd
+    >>> x, r = sp.symbols("x r")
+    >>> m = rd.Model(["x"], {"r": 2.0}, [r * x * (1 - x)], kind="map", initial={"x": 0.1})
+    >>> orbit = rd.iterate(m, (0, 50))  # same as rd.iterate(m, 50)
+    >>> len(orbit.time), round(float(orbit.values[-1, 0]), 6)  # the fixed point 1 - 1/r
+    (51, 0.5)
     """
     if model.kind != "map":
         raise ModelError("this model is an ODE (kind='ode'); integrate it with richardson.simulate")
-    if int(n) != n or n < 1:
-        raise SimulationError(f"n must be a positive whole number of steps, not {n!r}")
-    n = int(n)
+    first, last = _step_span(n)
     x = model.initial_vector(x0)
     check_initial(x, model.states)
     p_base = model.param_vector(params)
@@ -70,9 +81,9 @@ def iterate(
     compiled = model.compile()
     limit, _ = ceiling_value(ceiling, x)
     states = [x]
-    runaway, status, message = None, 0, f"iterated {n} steps"
+    runaway, status, message = None, 0, f"iterated {last - first} steps"
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for k in range(n):
+        for k in range(first, last):
             x = compiled.rhs(float(k), x, schedule.at(float(k), p_base))
             if not np.all(np.isfinite(x)) or np.max(np.abs(x)) >= limit:
                 finite = np.where(np.isfinite(x), np.abs(x), np.inf)
@@ -98,7 +109,7 @@ def iterate(
         "params": dict(zip(model.param_names, p_base.tolist(), strict=True)),
     }
     return Trajectory(
-        time=np.arange(len(values), dtype=float),
+        time=np.arange(first, first + len(values), dtype=float),
         values=values,
         actors=model.actors,
         states=model.states,
@@ -108,3 +119,26 @@ def iterate(
         message=message,
         interventions=applied,
     )
+
+
+def _step_span(n: Any) -> tuple[int, int]:
+    """``(first, last)`` step of ``n`` steps or of a step span ``(first, last)``."""
+    wanted = (
+        "give the number of steps (n=50) or a step span (first, last) of whole numbers with "
+        "last > first, e.g. (0, 50)"
+    )
+    if isinstance(n, (str, bytes, Mapping)):
+        raise SimulationError(f"n is {n!r}; {wanted}")
+    if isinstance(n, Sequence) or isinstance(n, np.ndarray):
+        if len(n) != 2:
+            raise SimulationError(f"the step span {n!r} has {len(n)} entries, not 2; {wanted}")
+        first, last = n
+    else:
+        first, last = 0, n
+    try:
+        whole = all(float(v) == int(v) for v in (first, last))
+    except (TypeError, ValueError, OverflowError):
+        whole = False
+    if not whole or int(last) <= int(first):
+        raise SimulationError(f"n is {n!r}; {wanted}")
+    return int(first), int(last)

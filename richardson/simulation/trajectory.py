@@ -196,7 +196,9 @@ class Ensemble:
         member never crossed the ceiling, otherwise the crossing located on the solver's
         dense output), ``runaway_actor`` and ``status`` (0 whole span, 1 runaway, -1 stopped
         by a NaN rate or stiffness, spending NaN from then on) with dim ``member``; the
-        parameters as coordinates along ``member``.
+        parameters that vary as coordinates along ``member`` (over an
+        :func:`richardson.grid`, the grid's axes index the members:
+        ``data.sel(k=0.5, l=0.3)``, ``data.unstack("member")``).
     complete : bool
         False when a member was stopped (status -1) or the run was interrupted; ``data``
         then holds the members finished so far.
@@ -214,7 +216,14 @@ class Ensemble:
         return float(np.isfinite(self.data["runaway_time"].values).mean())
 
     def member(self, index: int) -> xr.DataArray:
-        """Spending of one member, dims ``(time, actor)``."""
+        """Spending of member ``index`` (its position, 0-based, in the order of
+        ``param_sets``): a DataArray with dims ``(time, actor)`` in the model's spending
+        unit, whose scalar coordinates are that member's parameter values (those that vary
+        across the ensemble, e.g. ``k`` and ``l`` of an :func:`richardson.grid`).
+
+        To pick a member by its parameters instead, select on ``data``:
+        ``ens.data["spending"].sel(k=0.5, l=0.3)`` for an ensemble over a grid.
+        """
         return self.data["spending"].isel(member=index)
 
     def final(self) -> pd.DataFrame:
@@ -223,7 +232,7 @@ class Ensemble:
         last = self.data["spending"].isel(time=-1)
         return pd.DataFrame(
             last.values,
-            index=pd.Index(self.data["member"].values, name="member"),
+            index=self._member_index(),
             columns=pd.Index(list(self.data["actor"].values), name="actor"),
         )
 
@@ -252,6 +261,24 @@ class Ensemble:
             raise ValueError(f"quantile levels must lie in [0, 1], not {q!r}")
         spending = self.data["spending"]
         return spending.quantile(levels, dim="member", skipna=True).assign_attrs(spending.attrs)
+
+    def _member_index(self) -> pd.Index:
+        """The members' labels: their numbers, or the axes of the :func:`richardson.grid`
+        they were run over (a MultiIndex for two axes or more)."""
+        indexes = self.data.indexes
+        if "member" in indexes:
+            return indexes["member"]
+        for name, index in indexes.items():
+            if self.data[name].dims == ("member",):
+                return index
+        return pd.RangeIndex(self.data.sizes["member"], name="member")
+
+    def plot(self, ax=None, **kwargs):  # noqa: ANN001, ANN201
+        """Draw the members (light) and a quantile fan chart per actor (see
+        :func:`richardson.plot.time_series`)."""
+        from .. import plot
+
+        return plot.time_series(self, ax=ax, **kwargs)
 
     def summary(self) -> str:
         n = self.data.sizes["member"]

@@ -123,3 +123,14 @@ def test_map_tools_reject_odes():
         rd.lyapunov_exponents(
             model.__class__(["x"], {"r": 1.0}, [r * x], kind="map"), "rr", [1.0], x0=[0.1]
         )
+
+
+def test_lyapunov_exponents_are_labelled_with_the_parameter_name(logistic):
+    """The parameter axis is named after the parameter (as stability maps name theirs) and
+    selects by value; the period-2 exponent is (1/2) ln |4 + 2r - r^2|."""
+    exponents = rd.lyapunov_exponents(logistic, "r", [3.2, 3.4], transient=3000, steps=2000)
+    assert exponents.dims == ("r", "exponent")
+    assert exponents.attrs["param"] == "r"
+    assert float(exponents.sel(r=3.4, exponent=1)) == pytest.approx(
+        0.5 * np.log(abs(4 + 2 * 3.4 - 3.4**2)), rel=1e-8
+    )
