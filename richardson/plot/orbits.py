@@ -148,11 +148,14 @@ def _window(values: np.ndarray, given: Sequence[float] | None) -> tuple[float, f
 
 
 def _mark_fixed(ax, fixed, i, j, xlim, ylim, cobweb) -> None:  # noqa: ANN001
+    listed = set()  # one legend entry per kind of fixed point
     for eq in fixed:
         point = (eq.state[0], eq.state[0]) if cobweb else (eq.state[i], eq.state[j])
         if not (xlim[0] <= point[0] <= xlim[1] and ylim[0] <= point[1] <= ylim[1]):
             continue
-        label = "stable fixed point" if eq.stable else "unstable fixed point"
+        kind = "stable fixed point" if eq.stable else "unstable fixed point"
+        label = "_" + kind if kind in listed else kind  # "_..." stays out of the legend
+        listed.add(kind)
         (marker,) = ax.plot(*point, linestyle="none", label=label, **_FIXED[bool(eq.stable)])
         marker.set_gid("fixed:stable" if eq.stable else "fixed:unstable")
 

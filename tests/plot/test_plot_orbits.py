@@ -115,3 +115,12 @@ def test_no_regime_boundary_is_drawn_around_failed_points():
     assert labels == ["stable balance", "failed"]
     assert not [line for line in ax.lines if line.get_gid() == "regime-boundary"]
     plt.close(ax.figure)
+
+
+def test_fixed_points_of_one_kind_share_one_legend_entry():
+    r, z = sp.symbols("r z")
+    logistic = rd.Model(["z"], {"r": 3.2}, [r * z * (1 - z)], kind="map", initial={"z": 0.1})
+    ax = rd.plot.phase_portrait(logistic)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels.count("unstable fixed point") == 1  # 0 and 1 - 1/r are both unstable
+    plt.close(ax.figure)
