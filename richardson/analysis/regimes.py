@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ from .balances import (
     _param_vector,
     _region,
 )
+from .escape import escalation_probability
 from .results import (
     REGIMES,
     Regime,
@@ -45,6 +47,8 @@ def classify(
     horizon: float | None = None,
     seed: int = 0,
     y0: Any = None,
+    noise: Any = None,
+    noise_horizon: float = 10.0,
 ) -> Regime:
     """Give the regime of a parameter set, with a plain-language explanation.
 
@@ -89,6 +93,15 @@ def classify(
         A start (state units) whose fate is judged as well (``Regime.fate``): where that
         start goes, and, in a threshold regime, which side of the threshold it lies on.
 
+    noise : float, sequence or mapping, optional
+        Random shocks to spending (state units per square root of a time unit, one value or
+        one per actor, additive): when given, :func:`escalation_probability` estimates how
+        likely shocks push the start (``y0``, else the model's initial values) over the
+        threshold within ``noise_horizon``, from 10,000 seeded paths, and the explanation
+        ends with that estimate and its interval (``Regime.escape``).
+    noise_horizon : float
+        Horizon of that estimate, in time units.
+
     Returns
     -------
     Regime
@@ -104,6 +117,24 @@ def classify(
     >>> rd.classify(rd.richardson2(k=1.2, l=1.1, a=1.0, b=1.1)).name
     'runaway'
     """
+    verdict = _classify(model, params, region, n_samples, horizon, seed, y0)
+    if noise is None:
+        return verdict
+    escape = escalation_probability(
+        model, noise_horizon, noise, y0=y0, params=params, seed=seed, progress=False
+    )
+    words = f"{verdict.explanation} Under random shocks ({_noise_words(noise)}): "
+    return replace(verdict, explanation=words + escape.summary(), escape=escape)
+
+
+def _noise_words(noise: Any) -> str:
+    if isinstance(noise, Mapping):
+        return "sigma " + ", ".join(f"{k} {float(v):g}" for k, v in noise.items())
+    values = np.atleast_1d(np.asarray(noise, dtype=float))
+    return f"sigma = {values[0]:g} per actor" if values.size == 1 else f"sigma = {values}"
+
+
+def _classify(model, params, region, n_samples, horizon, seed, y0) -> Regime:  # noqa: ANN001
     _check_autonomous(model, "classify")
     if getattr(model, "delays", ()):
         from .delays import classify_delayed

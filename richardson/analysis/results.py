@@ -10,6 +10,7 @@ import html
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -155,6 +156,10 @@ class Regime:
     region : mapping or None
         For ``"sampled"``: state -> (lower, upper), the box (state units) the starts were
         spread over uniformly; ``outcomes`` are shares of that box, not probabilities.
+    escape : EscalationProbability or None
+        When :func:`classify` was given ``noise=``: the estimated probability that shocks
+        push the start over the threshold within the horizon (also the explanation's last
+        sentence).
     """
 
     name: str
@@ -169,6 +174,7 @@ class Regime:
     fate: str | None = None
     start: Mapping[str, float] | None = None
     region: Mapping[str, tuple[float, float]] | None = None
+    escape: Any = None
 
     def __post_init__(self) -> None:
         if self.name not in REGIMES:

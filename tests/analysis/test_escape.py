@@ -65,6 +65,18 @@ def test_threshold_of_a_linear_threshold_regime():
     assert beyond.is_withheld and "already lies" in beyond.reason
 
 
+def test_classify_with_noise_ends_its_explanation_with_the_escape_probability():
+    model = rd.richardson2(k=1.2, l=1.2, a=1.0, b=1.0, g=-0.5, h=-0.5)
+    quiet = rd.classify(model, y0=[2.4, 2.4])
+    shaken = rd.classify(model, y0=[2.4, 2.4], noise=0.3, noise_horizon=5, seed=3)
+    direct = rd.escalation_probability(model, 5, 0.3, y0=[2.4, 2.4], seed=3)
+    assert quiet.escape is None and shaken.name == quiet.name == "threshold"
+    assert shaken.escape.crossings == direct.crossings  # the same seeded paths
+    assert shaken.explanation.startswith(quiet.explanation)
+    assert shaken.explanation.endswith(direct.summary())
+    assert "sigma = 0.3 per actor" in shaken.summary()
+
+
 def test_trigger_point_of_a_bistable_alliance():
     model = rd.load_model(_models() / "mutual_defence_trigger.toml")
     result = rd.escalation_probability(model, 20, 0.3, n_paths=3000, seed=0)
