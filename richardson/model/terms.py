@@ -234,6 +234,9 @@ class TermBuilder:
         return sp.Symbol(name)
 
     # ------------------------------------------------------------------ helpers
+    monomial = staticmethod(_monomial)  # a declaring pass (model/_term_layout.py) skips these
+    product = staticmethod(sp.Mul)
+
     def add(
         self, i: int, term: sp.Expr, escalating: bool = True, alliance_mediated: bool = False
     ) -> None:
@@ -348,7 +351,7 @@ def fatigue(builder: TermBuilder, values: np.ndarray) -> None:
             _RATE,
             f"fatigue (economic cost of arms) of {s.actors[i]}",
         )
-        builder.add(i, _monomial(-1.0, [a, builder.x[i]]), escalating=False)
+        builder.add(i, builder.monomial(-1.0, [a, builder.x[i]]), escalating=False)
     _ensure(builder, "fatigue")
 
 
@@ -390,7 +393,7 @@ def ally_coupling(builder: TermBuilder, pairs: dict[tuple[int, int], float]) -> 
             description=f"ally coupling of {s.actors[i]} to {s.actors[j]} (<0 burden sharing, "
             ">0 distrust among allies)",
         )
-        builder.add(i, _monomial(1.0, [c, *_weight(weight[i, j]), builder.x[j]]))
+        builder.add(i, builder.monomial(1.0, [c, *_weight(weight[i, j]), builder.x[j]]))
     _ensure(builder, "ally_coupling")
 
 
@@ -458,9 +461,11 @@ def mutual_defence(
                 )
                 switches[j] = sp.tanh(z)
             half = sp.Rational(1, 2)
-            builder.add(i, sp.Mul(half, s_syms[i], *_weight(u)), alliance_mediated=True)
+            builder.add(i, builder.product(half, s_syms[i], *_weight(u)), alliance_mediated=True)
             builder.add(
-                i, sp.Mul(half, s_syms[i], *_weight(u), switches[j]), alliance_mediated=True
+                i,
+                builder.product(half, s_syms[i], *_weight(u), switches[j]),
+                alliance_mediated=True,
             )
     _ensure(builder, "mutual_defence")
 
@@ -586,7 +591,7 @@ def submissiveness(builder: TermBuilder, pairs: dict[tuple[int, int], float]) ->
             f"1/({s.spending} year)",
             f"submissiveness of {s.actors[i]} towards {s.actors[j]}",
         )
-        builder.add(i, _monomial(-1.0, [q, builder.x[i], builder.x[j]]), escalating=False)
+        builder.add(i, builder.monomial(-1.0, [q, builder.x[i], builder.x[j]]), escalating=False)
     _ensure(builder, "submissiveness")
 
 
