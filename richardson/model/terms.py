@@ -19,12 +19,13 @@ fatigue, grievance and submissiveness; Jervis (1978) for the security dilemma be
 and distrust; Olson and Zeckhauser (1966) for free riding; Snyder (1984) for abandonment and
 entrapment; Christensen and Snyder (1990) for chain-ganging and buck-passing.
 
-Wherever possible a term is a monomial ``coef * (product of parameters) * x_j`` or
-``coef * (product of parameters)``, which :mod:`richardson.codegen` lays out in matrix/sparse
-form (submissiveness ``q x_i x_j`` as a sparse product of two states); the mutual-defence
+The builders build sympy terms (monomials ``coef * (product of parameters) * x_j`` wherever
+possible) only when ``model.rhs`` is read; :func:`richardson.alliance_model` first runs them
+with a declaring builder (:mod:`._term_layout`) that fixes the parameters, and the compiler
+reads the terms as index arrays (:mod:`richardson.codegen.vectorised`), so the mutual-defence
 trigger, the capacity ceiling (a smooth ``max(0, 1 - x_i/M_i)`` factor on the escalation) and
-symbolic power asymmetry are nonlinear and compiled as scalar code (cost grows with the number
-of terms, see ``docs/model_family.md``).
+symbolic power asymmetry compile as vectorised numpy over the actors like the linear terms
+(see ``docs/model_family.md``).
 
 References
 ----------
