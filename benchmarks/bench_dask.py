@@ -34,10 +34,6 @@ def _load() -> str:
     return f"loaded (load average {os.getloadavg()[0]:.1f})"
 
 
-def _nothing(x: float) -> dict:
-    return {"value": x}
-
-
 def _executors():  # noqa: ANN202
     """(label, context manager giving the executor, start-up seconds)."""
     from dask.distributed import Client, LocalCluster
@@ -74,7 +70,7 @@ def bench_dask_trigger_sweep() -> list[dict]:
         elapsed = time.perf_counter() - started
         started = time.perf_counter()
         rd.sweep(
-            _nothing,
+            dict,  # returns {"x": x}: no work, and picklable by reference from any process
             {"x": np.arange(OVERHEAD_TASKS, dtype=float)},
             executor=executor,
             chunk_size=1,

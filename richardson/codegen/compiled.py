@@ -6,6 +6,9 @@ right-hand side, Jacobian entry and parameter derivative as one expression after
 common-subexpression elimination; best for a handful of states) and ``"structured"``
 (:mod:`.structured`: terms linear in the states become matrix products, products of two
 states sparse products, and only the nonlinear remainder is differentiated symbolically).
+A model that carries a term layout (``rd.alliance_model``) compiles, above six states, to
+``"vectorised"`` code (:mod:`.vectorised`: numpy over actor arrays, built from the layout
+without reading the sympy right-hand sides).
 
 Everything is batched: ``y`` may be ``(n,)`` or ``(n, m)`` and ``p`` ``(P,)`` or ``(P, m)``
 (one parameter set per column). Compiled models are cached by a hash of the equations.
@@ -60,7 +63,7 @@ class CompiledModel:
         True when the right-hand sides are affine in the states with coefficients that do not
         depend on the states or time (the classic Richardson family).
     strategy : str
-        ``"scalar"`` or ``"structured"`` (see the module docstring).
+        ``"scalar"``, ``"structured"`` or ``"vectorised"`` (see the module docstring).
     source : str
         The generated Python source (registered with :mod:`linecache` so tracebacks show it).
     fingerprint : str
