@@ -6,7 +6,8 @@ scenario (``models/mutual_defence_trigger.toml``; each point is ``rd.classify`` 
 sampled search for balances). At about a second per point on this machine, 10^6 points are
 days of work on 2 cores, so a stated subset (an 8 x 8 grid over ``theta_Ally_1`` and
 ``k_Rival_Ally_1``) is run on each executor and the 10^6-point time extrapolated from the
-measured per-point cost. The per-task overhead of each executor is measured apart with
+measured per-point cost. Each executor is warmed up first on a 2 x 2 map (its start-up and
+warm-up are reported apart). The per-task overhead of each executor is measured apart with
 ``rd.sweep`` over a function that does nothing (one point per task).
 
 Run: ``python benchmarks/run.py dask`` (needs the ``dask`` extra)
@@ -64,14 +65,20 @@ def bench_dask_trigger_sweep() -> list[dict]:
     }
     points = SIDE * SIDE
     results, maps, single = [], {}, None
+    warm = {name: values[:2] for name, values in grid.items()}
     for label, executor, startup in _executors():
+        # warm-up (untimed): workers of a spawned cluster import richardson and compile the
+        # model on their first task; forked pool workers inherit both from this process
+        started = time.perf_counter()
+        rd.stability_map(model, warm, executor=executor, progress=False, chunk_size=1)
+        warm_up = time.perf_counter() - started
         started = time.perf_counter()
         maps[label] = rd.stability_map(model, grid, executor=executor, progress=False, chunk_size=4)
         elapsed = time.perf_counter() - started
         started = time.perf_counter()
         rd.sweep(
-            dict,  # returns {"x": x}: no work, and picklable by reference from any process
-            {"x": np.arange(OVERHEAD_TASKS, dtype=float)},
+            round,  # round(number=x): no work, and picklable by reference from any process
+            {"number": np.arange(OVERHEAD_TASKS, dtype=float)},
             executor=executor,
             chunk_size=1,
             progress=False,
@@ -87,6 +94,7 @@ def bench_dask_trigger_sweep() -> list[dict]:
                 "extrapolated_1e6_points_h": round(elapsed / points * FULL / 3600, 1),
                 "per_task_overhead_ms": round(per_task * 1e3, 2),
                 "executor_startup_s": round(startup, 2),
+                "warm_up_s": round(warm_up, 2),
                 "same_map_as_one_process": bool(
                     (maps[label].values == maps["one process"].values).all()
                 ),
