@@ -178,9 +178,9 @@ def simulate(
         Budget of solver steps per segment (between interventions); a run that uses it up
         (a stiff system under an explicit method) stops with ``status=-1`` and a message.
     backend : {"numpy", "numba"}
-        ``"numba"`` (the ``[fast]`` extra) integrates ``method="RK45"`` in compiled code,
-        steps and results as the default's to rounding, several times faster for small
-        models (:mod:`richardson.simulation.numba_backend`); no interventions, ceiling,
+        ``"numba"`` (the ``[fast]`` extra) integrates ``method="RK45"`` in compiled code
+        (the same algorithm; results equal within the tolerance), tens of times faster for
+        small models (:mod:`richardson.simulation.numba_backend`); no interventions, ceiling,
         floor or max_step. The first run of a model compiles it (seconds).
 
     Returns
