@@ -4,7 +4,7 @@
 Issue 22, deliverable 4: a 10^6-point map of sampled verdicts of the mutual-defence trigger
 scenario (``models/mutual_defence_trigger.toml``; each point is ``rd.classify`` with its
 sampled search for balances). At about a second per point on this machine, 10^6 points are
-days of work on 2 cores, so a stated subset (an 8 x 8 grid over ``theta_Ally_1`` and
+days of work on 2 cores, so a stated subset (a 12 x 12 grid over ``theta_Ally_1`` and
 ``k_Rival_Ally_1``) is run on each executor and the 10^6-point time extrapolated from the
 measured per-point cost. Each executor is warmed up first on a 2 x 2 map (its start-up and
 warm-up are reported apart). The per-task overhead of each executor is measured apart with
@@ -27,7 +27,7 @@ import richardson as rd
 
 HERE = Path(__file__).resolve().parent
 FULL = 10**6
-SIDE = 8  # the subset: SIDE x SIDE points
+SIDE = 12  # the subset: SIDE x SIDE points
 OVERHEAD_TASKS = 200
 
 
