@@ -154,3 +154,63 @@ def integrate_many(f, y0, params, t0, t1, t_eval, rtol, atol, max_steps):  # noq
         out[k] = values
         status[k] = code
     return out, status
+
+
+@numba.njit(cache=True)
+def _value(p, k):  # noqa: ANN001, ANN202
+    """Entry ``k`` of the parameter vector extended by 0 (at ``P``) and 1 (at ``P + 1``)."""
+    if k < p.size:
+        return p[k]
+    return 0.0 if k == p.size else 1.0
+
+
+@numba.njit(cache=True)
+def alliance_rhs(y, p, pairs, weights, actors, gamma, ceiling_width, out):  # noqa: ANN001, ANN201
+    """The alliance model's right-hand side from its term layout, in loops.
+
+    ``pairs`` rows: rival (row, col, k), ally (row, col, u), coupling (row, col, c, u) and
+    submissive (row, col, q) pairs stacked with a kind code in column 0 (0, 1, 2, 3);
+    ``weights`` the numeric asymmetry weight per rival pair; ``actors`` rows per actor:
+    d, f, kappa, chain, e, s, theta, w, M, a, g, E (positions in the extended vector; M and E
+    -1 when absent); ``gamma`` the position of gamma or -1.
+    """
+    n = y.size
+    threat = np.zeros(n)
+    escalation = np.zeros(n)
+    mediated = np.zeros(n)
+    switch = np.empty(n)
+    r = 0
+    for row in range(pairs.shape[0]):
+        if pairs[row, 0] != 0:
+            continue
+        i, j, k = pairs[row, 1], pairs[row, 2], pairs[row, 3]
+        w = weights[r]
+        if gamma >= 0:
+            w = w * (p[actors[j, 11]] / p[actors[i, 11]]) ** p[gamma]
+        threat[i] += _value(p, k) * w * y[j]
+        r += 1
+    for i in range(n):
+        threat[i] *= 1.0 + _value(p, actors[i, 0])
+        own = 1.0 + _value(p, actors[i, 1]) * (1.0 - _value(p, actors[i, 2]))
+        escalation[i] = threat[i] * own
+        half_inv_width = 0.5 / _value(p, actors[i, 7])
+        switch[i] = 0.5 * (1.0 + math.tanh((threat[i] - _value(p, actors[i, 6])) * half_inv_width))
+    for row in range(pairs.shape[0]):
+        kind, i, j = pairs[row, 0], pairs[row, 1], pairs[row, 2]
+        if kind == 1:
+            u = _value(p, pairs[row, 3])
+            mediated[i] += u * (
+                _value(p, actors[i, 3]) * threat[j] + _value(p, actors[i, 5]) * switch[j]
+            )
+        elif kind == 2:
+            escalation[i] += _value(p, pairs[row, 3]) * _value(p, pairs[row, 4]) * y[j]
+    for i in range(n):
+        escalation[i] += (1.0 - _value(p, actors[i, 4])) * mediated[i]
+        if actors[i, 8] >= 0:
+            v = (1.0 - y[i] / p[actors[i, 8]]) / ceiling_width
+            escalation[i] *= ceiling_width * (max(v, 0.0) + math.log1p(math.exp(-abs(v))))
+        out[i] = escalation[i] - _value(p, actors[i, 9]) * y[i] + _value(p, actors[i, 10])
+    for row in range(pairs.shape[0]):
+        if pairs[row, 0] == 3:
+            i, j = pairs[row, 1], pairs[row, 2]
+            out[i] -= _value(p, pairs[row, 3]) * y[i] * y[j]

@@ -3,7 +3,9 @@
 scipy's ``solve_ivp`` steps in Python, about 20-50 us per step whatever the model; for a
 handful of states that is nearly all of a run's time, and JiTCODE (C from symengine, the
 Fortran ``dopri5``) is ten to forty times faster on the classic model. This backend compiles
-the model's scalar right-hand side (:mod:`richardson.codegen.numba_source`) and the
+the model's right-hand side as a numba ``cfunc`` (an alliance model's as loops over its term
+layout, ``_numba_kernels.alliance_rhs``, a tenth of a second; any other model's from its
+scalar code, :mod:`richardson.codegen.numba_source`) and the
 Dormand-Prince 5(4) pair with scipy's ``RK45`` step control (same tableau, error norm,
 initial step, safety factors and quartic dense output) with ``numba.njit``: the algorithm of
 ``method="RK45"``, whose steps it follows until rounding differences in the error estimates
@@ -49,8 +51,13 @@ def _build(model: Any) -> tuple[Any, Any]:
 
     key = model.fingerprint
     if key not in _compiled:
-        scope: dict[str, Any] = {"numpy": np}
-        source = numba_rhs_source(model)
+        layout = getattr(model.rhs, "layout", None)
+        if layout is not None:  # an alliance model: loops over its term layout
+            scope = _layout_scope(layout, kernels)
+            source = _LAYOUT_SOURCE
+        else:  # the scalar code of the sympy right-hand sides
+            scope = {"numpy": np}
+            source = numba_rhs_source(model)
         exec(compile(source, "<richardson-numba-rhs>", "exec"), scope)  # noqa: S102
         try:
             _compiled[key] = numba.cfunc(kernels.SIGNATURE)(scope["_f"])
@@ -60,6 +67,94 @@ def _build(model: Any) -> tuple[Any, Any]:
                 "backend='numpy'"
             ) from err
     return _compiled[key], kernels
+
+
+_LAYOUT_SOURCE = """\
+def _f(t, y, p, out):
+    _alliance_rhs(y, p, _PAIRS, _WEIGHTS, _ACTORS, _GAMMA, _WIDTH, out)
+"""
+
+
+def _layout_scope(layout: Any, kernels: Any) -> dict[str, Any]:
+    """The arrays of ``kernels.alliance_rhs`` for one term layout (frozen into the cfunc)."""
+    from ..model.terms import CEILING_WIDTH
+
+    L, zero, one = layout, layout.zero, layout.one
+    blocks = [
+        np.column_stack(
+            [
+                np.zeros_like(L.rival_rows),
+                L.rival_rows,
+                L.rival_cols,
+                L.rival_param,
+                np.zeros_like(L.rival_rows),
+            ]
+        )
+    ]
+    blocks.append(
+        np.column_stack(
+            [
+                np.ones_like(L.ally_rows),
+                L.ally_rows,
+                L.ally_cols,
+                L.ally_weight,
+                np.zeros_like(L.ally_rows),
+            ]
+        )
+    )
+    if L.coupling_rows is not None:
+        blocks.append(
+            np.column_stack(
+                [
+                    np.full_like(L.coupling_rows, 2),
+                    L.coupling_rows,
+                    L.coupling_cols,
+                    L.coupling_param,
+                    L.coupling_weight,
+                ]
+            )
+        )
+    if L.has_submissive:
+        blocks.append(
+            np.column_stack(
+                [
+                    np.full_like(L.submissive_rows, 3),
+                    L.submissive_rows,
+                    L.submissive_cols,
+                    L.submissive_param,
+                    np.zeros_like(L.submissive_rows),
+                ]
+            )
+        )
+    pairs = np.ascontiguousarray(np.concatenate([b.reshape(-1, 5) for b in blocks]), np.int64)
+
+    def column(values: Any, missing: int) -> np.ndarray:
+        return np.full(L.n, missing, np.int64) if values is None else values.astype(np.int64)
+
+    actors = np.column_stack(
+        [
+            column(L.distrust_param, zero),
+            column(L.abandonment_fear, zero),
+            column(L.abandonment_commitment, zero),
+            column(L.chain, zero),
+            column(L.entrapment, zero),
+            column(L.defence_strength, zero),
+            column(L.defence_threshold, zero),
+            column(L.defence_width, one),
+            column(L.ceiling, -1),
+            column(L.fatigue, zero),
+            column(L.grievance, zero),
+            column(L.capacity_param, -1),
+        ]
+    )
+    return {
+        "_alliance_rhs": kernels.alliance_rhs,
+        "_PAIRS": pairs,
+        "_WEIGHTS": np.ascontiguousarray(L.rival_weight, dtype=float),
+        "_ACTORS": np.ascontiguousarray(actors),
+        "_GAMMA": -1 if L.gamma_param is None else int(L.gamma_param),
+        "_WIDTH": float(CEILING_WIDTH),
+    }
 
 
 def check_supported(method: str, interventions: Any, ceiling: Any, floor: Any, max_step: float):  # noqa: ANN001, ANN201

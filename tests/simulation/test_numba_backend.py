@@ -92,3 +92,35 @@ def test_missing_numba_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -
     model = rd.richardson2(k=0.5)  # not compiled before in this process
     with pytest.raises(SimulationError, match=r"richardson\[fast\]"):
         rd.simulate(model, (0, 10), [1.0, 2.0], method="RK45", backend="numba")
+
+
+def test_alliance_model_runs_from_its_term_layout() -> None:
+    """Every alliance term, compiled as loops over the layout (no sympy right-hand sides)."""
+    actors = [f"n{i}" for i in range(9)]
+    blocs = {"West": actors[:3], "East": actors[3:6], "South": actors[6:7]}
+    model = rd.alliance_model(
+        actors,
+        blocs,
+        reaction=0.3,
+        grievance=0.1,
+        ally_coupling=-0.05,
+        distrust=0.2,
+        capacity=np.linspace(1.0, 2.0, 9),
+        asymmetry=0.5,
+        defence_commitment=0.5,
+        trigger_threshold=0.6,
+        abandonment=0.3,
+        commitment=0.7,
+        chain_ganging=0.1,
+        entrapment=0.2,
+        ceiling=6.0,
+        submissiveness=0.01,
+        enlargement={"n8": "West"},
+    )
+    y0 = np.linspace(0.5, 4.0, 9)
+    params = {"join_n8": 0.6, "theta_n1": 0.4}
+    options = {"t_eval": TIMES, "method": "RK45", "params": params}
+    ours = rd.simulate(model, (0, 30), y0, backend="numba", **options)
+    reference = rd.simulate(model, (0, 30), y0, **options)
+    assert not model.rhs.is_built
+    np.testing.assert_allclose(ours.values, reference.values, rtol=1e-7, atol=1e-9)
