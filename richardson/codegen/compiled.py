@@ -6,6 +6,9 @@ right-hand side, Jacobian entry and parameter derivative as one expression after
 common-subexpression elimination; best for a handful of states) and ``"structured"``
 (:mod:`.structured`: terms linear in the states become matrix products, products of two
 states sparse products, and only the nonlinear remainder is differentiated symbolically).
+A model that carries a term layout (``rd.alliance_model``) compiles, above six states, to
+``"vectorised"`` code (:mod:`.vectorised`: numpy over actor arrays, built from the layout
+without reading the sympy right-hand sides).
 
 Everything is batched: ``y`` may be ``(n,)`` or ``(n, m)`` and ``p`` ``(P,)`` or ``(P, m)``
 (one parameter set per column). Compiled models are cached by a hash of the equations.
@@ -30,10 +33,11 @@ from ..model.core import Model
 from ..model.delays import refuse_delays
 from .scalar import _ScalarEmitter
 from .structured import _StructuredEmitter
+from .vectorised import emit_vectorised
 
 __all__ = ["CompiledModel", "BoundSystem", "compile_model", "STRATEGIES"]
 
-STRATEGIES = ("auto", "scalar", "structured")
+STRATEGIES = ("auto", "scalar", "structured", "vectorised")
 
 #: ``strategy="auto"`` generates scalar code up to this many states.
 SCALAR_MAX_STATES = 6
@@ -60,7 +64,7 @@ class CompiledModel:
         True when the right-hand sides are affine in the states with coefficients that do not
         depend on the states or time (the classic Richardson family).
     strategy : str
-        ``"scalar"`` or ``"structured"`` (see the module docstring).
+        ``"scalar"``, ``"structured"`` or ``"vectorised"`` (see the module docstring).
     source : str
         The generated Python source (registered with :mod:`linecache` so tracebacks show it).
     fingerprint : str
@@ -131,6 +135,9 @@ class CompiledModel:
                 matrix=matrix,
                 offset=offset,
             )
+        if "bind" in self._functions and p.ndim == 1:  # vectorised code folds the terms
+            rhs, jac = self._functions["bind"](p)
+            return BoundSystem(rhs=rhs, jac=jac)
         rhs, jac = self._functions["rhs"], self._functions["jac"]
         return BoundSystem(rhs=lambda t, y: rhs(t, y, p), jac=lambda t, y: jac(t, y, p))
 
@@ -175,8 +182,9 @@ def compile_model(model: Model, strategy: str = "auto") -> CompiledModel:
     ----------
     model : Model
         The symbolic model.
-    strategy : {"auto", "scalar", "structured"}
-        Code shape; ``"auto"`` picks scalar code for up to six states.
+    strategy : {"auto", "scalar", "structured", "vectorised"}
+        Code shape; ``"auto"`` picks scalar code for up to six states, and for larger
+        models that carry a term layout (``rd.alliance_model``) vectorised code.
 
     Returns
     -------
@@ -190,19 +198,32 @@ def compile_model(model: Model, strategy: str = "auto") -> CompiledModel:
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, not {strategy!r}")
     refuse_delays(model, "compiling the model as an ODE")
+    layout = getattr(model.rhs, "layout", None)
     if strategy == "auto":
         strategy = "scalar" if model.n_states <= SCALAR_MAX_STATES else "structured"
+        if strategy == "structured" and layout is not None:
+            strategy = "vectorised"
+    if strategy == "vectorised" and layout is None:
+        raise ValueError(
+            "strategy='vectorised' needs a model that carries a term layout "
+            "(rd.alliance_model); use 'structured' for this model"
+        )
     key = (model.fingerprint, strategy)
     cached = _cache.get(key)
     if cached is not None:
         return cached
-    emitter = _ScalarEmitter(model) if strategy == "scalar" else _StructuredEmitter(model)
-    source, namespace = emitter.emit()
+    if strategy == "vectorised":
+        source, namespace = emit_vectorised(model)
+        is_linear = layout.is_linear
+    else:
+        emitter = _ScalarEmitter(model) if strategy == "scalar" else _StructuredEmitter(model)
+        source, namespace = emitter.emit()
+        is_linear = emitter.is_linear
     compiled = _restore(
         model.states,
         model.param_names,
         model.kind,
-        emitter.is_linear,
+        is_linear,
         model.is_autonomous,
         strategy,
         source,
@@ -241,7 +262,7 @@ def _restore(
         strategy=strategy,
         source=source,
         fingerprint=fingerprint,
-        _functions={name: scope[name] for name in ("rhs", "jac", "jac_p")},
+        _functions={name: scope[name] for name in ("rhs", "jac", "jac_p", "bind") if name in scope},
         _namespace=dict(namespace),
     )
     # tracebacks show the generated lines while the compiled model lives; then the entry goes

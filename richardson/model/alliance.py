@@ -24,7 +24,9 @@ import numpy as np
 import sympy as sp
 
 from ..errors import DimensionMismatchError, ModelError, UnknownSymbolError, did_you_mean
+from . import _term_layout
 from . import terms as _terms
+from ._deferred import DeferredRhs
 from .core import Model
 from .families import state_name
 
@@ -211,7 +213,6 @@ def alliance_model(
         prospective[i] = (bloc, sp.Symbol(f"join_{states[i]}"))
     allies = _allies(bloc_of, prospective)
     structure = _terms.Structure(tuple(states), tuple(actors), tuple(bloc_of), allies, state_unit)
-    builder = _terms.TermBuilder(structure)
     n = len(actors)
     ally_pairs = {(i, j) for i in range(n) for j, _ in allies[i]}
 
@@ -232,42 +233,16 @@ def alliance_model(
                 f"reaction given between {actors[pair[0]]!r} and {actors[pair[1]]!r}, "
                 "which are allies (or the same actor); use ally_coupling for allies"
             )
-    k_syms = _terms.reaction(builder, k_pairs)
-    weights = symbolic = None
+    plan: dict[str, Any] = {"k_pairs": k_pairs, "prospective": prospective}
     if capacity is not None:
         E = _per_actor(capacity, lookup, "capacity", missing=None)
         if np.any(E <= 0):
             raise ModelError("capacity values must be positive (GDP, CINC share)")
-        if symbolic_asymmetry:
-            E_syms = [
-                builder.parameter(
-                    f"E_{s}",
-                    E[i],
-                    (1e-300, np.inf),
-                    "capacity units",
-                    f"economic capacity of {actors[i]}",
-                )
-                for i, s in enumerate(states)
-            ]
-            gamma = builder.parameter(
-                "gamma",
-                asymmetry,
-                unit="1",
-                description="power-asymmetry exponent: reactions scale with (E_j/E_i)**gamma",
-            )
-            symbolic = (E_syms, gamma)
-        else:
-            weights = (E[None, :] / E[:, None]) ** float(asymmetry)
-        builder.used.append("power_asymmetry")
+        plan["capacity"] = (E, float(asymmetry), bool(symbolic_asymmetry))
     elif symbolic_asymmetry or asymmetry:
         raise ModelError("power asymmetry needs capacity=... (E_i per actor, e.g. CINC shares)")
-    _terms.threat(
-        builder,
-        k_syms,
-        None if distrust is None else _per_actor(distrust, lookup, "distrust", 0.0),
-        weights,
-        symbolic,
-    )
+    if distrust is not None:
+        plan["distrust"] = _per_actor(distrust, lookup, "distrust", 0.0)
     if ally_coupling is not None:
         c_pairs = _per_pair(ally_coupling, lookup, sorted(ally_pairs), "ally_coupling")
         for pair in c_pairs:
@@ -277,22 +252,20 @@ def alliance_model(
                     f"{actors[pair[1]]!r}, which are not allies; use reaction for "
                     "rivals"
                 )
-        _terms.ally_coupling(builder, c_pairs)
+        plan["ally_coupling"] = c_pairs
     if defence_commitment is not None:
-        _terms.mutual_defence(
-            builder,
+        plan["mutual_defence"] = (
             _per_actor(defence_commitment, lookup, "defence_commitment", 0.0),
             _per_actor(trigger_threshold, lookup, "trigger_threshold", None),
             _per_actor(trigger_width, lookup, "trigger_width", None),
         )
     if abandonment is not None:
-        _terms.abandonment(
-            builder,
+        plan["abandonment"] = (
             _per_actor(abandonment, lookup, "abandonment", 0.0),
             _per_actor(commitment, lookup, "commitment", 1.0),
         )
     if chain_ganging is not None:
-        _terms.chain_ganging(builder, _per_actor(chain_ganging, lookup, "chain_ganging", 0.0))
+        plan["chain_ganging"] = _per_actor(chain_ganging, lookup, "chain_ganging", 0.0)
     if entrapment is not None:
         if chain_ganging is None and defence_commitment is None:
             raise ModelError(
@@ -301,31 +274,24 @@ def alliance_model(
                 "creates; give one of them. Before issue 16 entrapment=... built the "
                 "chain-ganging term itself: for that meaning pass chain_ganging=..."
             )
-        _terms.entrapment(builder, _per_actor(entrapment, lookup, "entrapment", 0.0))
+        plan["entrapment"] = _per_actor(entrapment, lookup, "entrapment", 0.0)
     if ceiling is not None:
-        _terms.ceiling(builder, _per_actor(ceiling, lookup, "ceiling", None))
-    _terms.fatigue(builder, _per_actor(fatigue, lookup, "fatigue", None))
-    _terms.grievance(builder, _per_actor(grievance, lookup, "grievance", 0.0))
+        plan["ceiling"] = _per_actor(ceiling, lookup, "ceiling", None)
+    plan["fatigue"] = _per_actor(fatigue, lookup, "fatigue", None)
+    plan["grievance"] = _per_actor(grievance, lookup, "grievance", 0.0)
     if submissiveness is not None:
-        _terms.submissiveness(
-            builder, _per_pair(submissiveness, lookup, default_rivals, "submissiveness")
-        )
-    for i, (bloc, join) in prospective.items():
-        builder.parameter(
-            join.name,
-            0.0,
-            (0.0, 1.0),
-            "1",
-            f"membership of {actors[i]} in {bloc} (0 = outside, 1 = member); "
-            "enlargement is a step of this parameter",
-        )
-    if prospective:
-        builder.used.append("enlargement")
-    params = _ordered(builder.params)
-    rhs = [_row_sum(terms) for terms in builder.rows]
+        plan["submissiveness"] = _per_pair(submissiveness, lookup, default_rivals, "submissiveness")
+    # the parameters come from the term builders themselves, run without building the
+    # sympy terms; the terms as index arrays go to the compiler, the expressions are built
+    # on first use of model.rhs (by the same builders)
+    declared = _term_layout.DeclaringBuilder(structure)
+    _run_terms(declared, plan)
+    params = _ordered(declared.params)
+    layout = _term_layout.layout(structure, plan, tuple(params))
+    rhs = DeferredRhs(n, _symbolic_rhs, (structure, plan), layout.digest(), layout)
     info = dict(metadata or {})
     info.setdefault("family", "alliance")
-    info["terms"] = [t for t in _terms.TERMS if t in builder.used]
+    info["terms"] = [t for t in _terms.TERMS if t in declared.used]
     return Model(
         states=states,
         params=params,
@@ -468,5 +434,67 @@ def _ordered(params: dict) -> dict:
     return dict(params)
 
 
-def _row_sum(terms: list[sp.Expr]) -> sp.Expr:
-    return _terms.canonical_sum(terms)
+def _run_terms(builder: _terms.TermBuilder, plan: dict[str, Any]) -> None:
+    """Call the term builders in the order that fixes the parameter vector."""
+    k_syms = _terms.reaction(builder, plan["k_pairs"])
+    weights = symbolic = None
+    if "capacity" in plan:
+        E, asymmetry, symbolic_asymmetry = plan["capacity"]
+        s = builder.structure
+        if symbolic_asymmetry:
+            E_syms = [
+                builder.parameter(
+                    f"E_{state}",
+                    E[i],
+                    (1e-300, np.inf),
+                    "capacity units",
+                    f"economic capacity of {s.actors[i]}",
+                )
+                for i, state in enumerate(s.states)
+            ]
+            gamma = builder.parameter(
+                "gamma",
+                asymmetry,
+                unit="1",
+                description="power-asymmetry exponent: reactions scale with (E_j/E_i)**gamma",
+            )
+            symbolic = (E_syms, gamma)
+        else:
+            weights = (E[None, :] / E[:, None]) ** asymmetry
+        builder.used.append("power_asymmetry")
+    _terms.threat(builder, k_syms, plan.get("distrust"), weights, symbolic)
+    if "ally_coupling" in plan:
+        _terms.ally_coupling(builder, plan["ally_coupling"])
+    if "mutual_defence" in plan:
+        _terms.mutual_defence(builder, *plan["mutual_defence"])
+    if "abandonment" in plan:
+        _terms.abandonment(builder, *plan["abandonment"])
+    if "chain_ganging" in plan:
+        _terms.chain_ganging(builder, plan["chain_ganging"])
+    if "entrapment" in plan:
+        _terms.entrapment(builder, plan["entrapment"])
+    if "ceiling" in plan:
+        _terms.ceiling(builder, plan["ceiling"])
+    _terms.fatigue(builder, plan["fatigue"])
+    _terms.grievance(builder, plan["grievance"])
+    if "submissiveness" in plan:
+        _terms.submissiveness(builder, plan["submissiveness"])
+    actors = builder.structure.actors
+    for i, (bloc, join) in plan["prospective"].items():
+        builder.parameter(
+            join.name,
+            0.0,
+            (0.0, 1.0),
+            "1",
+            f"membership of {actors[i]} in {bloc} (0 = outside, 1 = member); "
+            "enlargement is a step of this parameter",
+        )
+    if plan["prospective"]:
+        builder.used.append("enlargement")
+
+
+def _symbolic_rhs(structure: _terms.Structure, plan: dict[str, Any]) -> list[sp.Expr]:
+    """The right-hand sides as sympy expressions (what ``model.rhs`` reads, built once)."""
+    builder = _terms.TermBuilder(structure)
+    _run_terms(builder, plan)
+    return [_terms.canonical_sum(terms) for terms in builder.rows]

@@ -27,6 +27,7 @@ from ..errors import (
     did_you_mean,
 )
 from ._admissible import problem, real_form
+from ._deferred import DeferredRhs
 from ._frozen import FrozenMapping
 from ._names import nfkc, normalisation_collisions
 from .delays import Delay, check_delays, find_delays, undelayed_form
@@ -242,6 +243,7 @@ class Model:
         if self.kind not in _KINDS:
             raise ModelError(f"kind must be 'ode' or 'map', not {self.kind!r}")
         rhs = self.rhs
+        deferred = isinstance(rhs, DeferredRhs)  # an alliance model's, built on first use
         if isinstance(rhs, Mapping):
             missing = [s for s in states if s not in rhs]
             extra = [s for s in rhs if s not in states]
@@ -251,7 +253,7 @@ class Model:
                     f"unexpected {extra}"
                 )
             rhs = [rhs[s] for s in states]
-        rhs = tuple(rhs)
+        rhs = rhs if deferred else tuple(rhs)
         if len(rhs) != len(states):
             raise DimensionMismatchError(
                 f"{len(states)} states but {len(rhs)} right-hand sides; give exactly one "
@@ -259,7 +261,7 @@ class Model:
             )
         set_("states", states)
         set_("params", FrozenMapping(params))
-        set_("rhs", tuple(self._canonical_rhs(rhs)))
+        set_("rhs", rhs if deferred else tuple(self._canonical_rhs(rhs)))
         actors = tuple(self.actors) if self.actors else states
         if len(actors) != len(states):
             raise DimensionMismatchError(
@@ -313,6 +315,8 @@ class Model:
     def _canonical_observables(self) -> dict[str, sp.Expr]:
         if not isinstance(self.observables, Mapping):
             raise ModelError("observables must be a mapping name -> sympy expression")
+        if not self.observables:
+            return {}
         names = list(self.observables)
         exprs = list(self._canonical_rhs(list(self.observables.values()), names, "observable"))
         clash = sorted(set(names) & (set(self.states) | set(self.params)))
@@ -401,11 +405,15 @@ class Model:
     @cached_property
     def delays(self) -> tuple[Delay, ...]:
         """The delayed terms ``delayed(y, tau)`` of the right-hand sides (empty: none)."""
+        if isinstance(self.rhs, DeferredRhs):
+            return ()  # alliance terms have no delays; reading them would build the rhs
         return find_delays(self.rhs)
 
     @cached_property
     def is_autonomous(self) -> bool:
         """True when no right-hand side depends explicitly on time."""
+        if isinstance(self.rhs, DeferredRhs):
+            return self.rhs.is_autonomous
         return not any(TIME in expr.free_symbols for expr in self.rhs)
 
     @cached_property
@@ -414,6 +422,9 @@ class Model:
         digest = hashlib.sha256()
         for text in (self.kind, ",".join(self.states), ",".join(self.params)):
             digest.update(text.encode() + b"\n")
+        if isinstance(self.rhs, DeferredRhs):  # what the expressions would be built from
+            digest.update(self.rhs.digest.encode())
+            return digest.hexdigest()
         for expr in self.rhs:
             digest.update(_serialise(expr).encode() + b"\n")
         return digest.hexdigest()
@@ -589,14 +600,17 @@ class Model:
         lines = [
             f"<Model{title} kind={self.kind!r}, {self.n_states} states, {len(self.params)} params>"
         ]
-        shown = min(self.n_states, 12)
+        shown = 0 if isinstance(self.rhs, DeferredRhs) and not self.rhs.is_built else 12
+        shown = min(self.n_states, shown)
         arrow = "d{}/dt" if self.kind == "ode" else "{}[n+1]"
         for state, expr in zip(self.states[:shown], self.rhs[:shown], strict=True):
             text = str(expr)
             if len(text) > 100:
                 text = text[:97] + "..."
             lines.append(f"  {arrow.format(state)} = {text}")
-        if self.n_states > shown:
+        if not shown:
+            lines.append("  (right-hand sides built on first use of model.rhs)")
+        elif self.n_states > shown:
             lines.append(f"  ... ({self.n_states - shown} more)")
         if len(self.params) <= 12:
             lines.append(

@@ -19,12 +19,13 @@ fatigue, grievance and submissiveness; Jervis (1978) for the security dilemma be
 and distrust; Olson and Zeckhauser (1966) for free riding; Snyder (1984) for abandonment and
 entrapment; Christensen and Snyder (1990) for chain-ganging and buck-passing.
 
-Wherever possible a term is a monomial ``coef * (product of parameters) * x_j`` or
-``coef * (product of parameters)``, which :mod:`richardson.codegen` lays out in matrix/sparse
-form (submissiveness ``q x_i x_j`` as a sparse product of two states); the mutual-defence
+The builders build sympy terms (monomials ``coef * (product of parameters) * x_j`` wherever
+possible) only when ``model.rhs`` is read; :func:`richardson.alliance_model` first runs them
+with a declaring builder (:mod:`._term_layout`) that fixes the parameters, and the compiler
+reads the terms as index arrays (:mod:`richardson.codegen.vectorised`), so the mutual-defence
 trigger, the capacity ceiling (a smooth ``max(0, 1 - x_i/M_i)`` factor on the escalation) and
-symbolic power asymmetry are nonlinear and compiled as scalar code (cost grows with the number
-of terms, see ``docs/model_family.md``).
+symbolic power asymmetry compile as vectorised numpy over the actors like the linear terms
+(see ``docs/model_family.md``).
 
 References
 ----------
@@ -234,6 +235,9 @@ class TermBuilder:
         return sp.Symbol(name)
 
     # ------------------------------------------------------------------ helpers
+    monomial = staticmethod(_monomial)  # a declaring pass (model/_term_layout.py) skips these
+    product = staticmethod(sp.Mul)
+
     def add(
         self, i: int, term: sp.Expr, escalating: bool = True, alliance_mediated: bool = False
     ) -> None:
@@ -348,7 +352,7 @@ def fatigue(builder: TermBuilder, values: np.ndarray) -> None:
             _RATE,
             f"fatigue (economic cost of arms) of {s.actors[i]}",
         )
-        builder.add(i, _monomial(-1.0, [a, builder.x[i]]), escalating=False)
+        builder.add(i, builder.monomial(-1.0, [a, builder.x[i]]), escalating=False)
     _ensure(builder, "fatigue")
 
 
@@ -390,7 +394,7 @@ def ally_coupling(builder: TermBuilder, pairs: dict[tuple[int, int], float]) -> 
             description=f"ally coupling of {s.actors[i]} to {s.actors[j]} (<0 burden sharing, "
             ">0 distrust among allies)",
         )
-        builder.add(i, _monomial(1.0, [c, *_weight(weight[i, j]), builder.x[j]]))
+        builder.add(i, builder.monomial(1.0, [c, *_weight(weight[i, j]), builder.x[j]]))
     _ensure(builder, "ally_coupling")
 
 
@@ -458,9 +462,11 @@ def mutual_defence(
                 )
                 switches[j] = sp.tanh(z)
             half = sp.Rational(1, 2)
-            builder.add(i, sp.Mul(half, s_syms[i], *_weight(u)), alliance_mediated=True)
+            builder.add(i, builder.product(half, s_syms[i], *_weight(u)), alliance_mediated=True)
             builder.add(
-                i, sp.Mul(half, s_syms[i], *_weight(u), switches[j]), alliance_mediated=True
+                i,
+                builder.product(half, s_syms[i], *_weight(u), switches[j]),
+                alliance_mediated=True,
             )
     _ensure(builder, "mutual_defence")
 
@@ -586,7 +592,7 @@ def submissiveness(builder: TermBuilder, pairs: dict[tuple[int, int], float]) ->
             f"1/({s.spending} year)",
             f"submissiveness of {s.actors[i]} towards {s.actors[j]}",
         )
-        builder.add(i, _monomial(-1.0, [q, builder.x[i], builder.x[j]]), escalating=False)
+        builder.add(i, builder.monomial(-1.0, [q, builder.x[i], builder.x[j]]), escalating=False)
     _ensure(builder, "submissiveness")
 
 
