@@ -180,6 +180,8 @@ def plan_runs(
     n_random = starts.shape[1]
     # every stable balance found is an outcome even if no random start falls into its basin
     seeds = [e.state + 1e-4 * max(1.0, scale) * rng.standard_normal(n) for e in found if e.stable]
+    if np.all(lower >= 0):  # a balance on the boundary (an actor at 0): its seeds stay inside
+        seeds = [np.maximum(seed_state, lower) for seed_state in seeds]
     if seeds:
         starts = np.concatenate([starts, np.array(seeds).T], axis=1)
     if start is not None:

@@ -4,6 +4,7 @@ to ``out/report.md`` and ``out/report.html`` with figures."""
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import time
 import warnings
@@ -182,9 +183,19 @@ def _params_after_interventions(model: Model, t: float) -> dict[str, float]:
     return dict(zip(model.param_names, values.tolist(), strict=True))
 
 
-def _map_axes(model: Model, margin) -> list[str]:  # noqa: ANN001
-    """Two parameters for the stability map: those of the margin, else the first reactions."""
-    names = [n for n in getattr(margin, "parameters", ()) if model.params[n].value != 0]
+def _map_axes(model: Model, margin, trigger=None) -> list[str]:  # noqa: ANN001
+    """Two parameters for the stability map: those a single change of which reaches a trigger
+    point soonest (so the map shows the boundary), then those of the margin, then the first
+    reactions."""
+    near = sorted(
+        (abs(change), name)
+        for name, change, _ in getattr(trigger, "candidates", ())
+        if math.isfinite(change) and model.params[name].value != 0
+    )
+    names = [name for _, name in near]
+    names += [
+        n for n in getattr(margin, "parameters", ()) if model.params[n].value != 0 and n not in names
+    ]
     if len(names) < 2:
         from ..analysis.margin import _default_parameters
 
@@ -249,6 +260,7 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
 
     def trigger() -> None:
         point = nearest_bifurcation(model)
+        state["trigger"] = point
         report.heading("Nearest trigger point", 3)
         report.text(
             point.summary()
@@ -267,7 +279,7 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
         )
 
     def regime_map() -> None:
-        names = _map_axes(model, state.get("margin"))
+        names = _map_axes(model, state.get("margin"), state.get("trigger"))
         if len(names) < 2:
             return
         count = 120 if linear else 7

@@ -93,7 +93,7 @@ class Report:
             "color:#222}"
             "img{max-width:100%}figure{margin:1em 0}figcaption{font-size:90%;color:#555}"
             "table{border-collapse:collapse}td,th{padding:2px 8px;border-bottom:1px solid #ddd}"
-            "pre{background:#f6f6f6;padding:8px;overflow-x:auto}"
+            "pre{background:#f6f6f6;padding:8px;white-space:pre-wrap;overflow-wrap:anywhere}"
             "</style></head><body>" + "\n".join(body) + "</body></html>"
         )
         return md_path, html_path

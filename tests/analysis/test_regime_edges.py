@@ -244,3 +244,14 @@ def test_starts_whose_rates_are_not_finite_are_left_out_not_called_runaway():
     nowhere = rd.Model(["x"], {"c": 0.5}, [sp.sqrt(c - x)])
     with pytest.raises(rd.SimulationError, match="no verdict"):
         rd.classify(nowhere, region=(0.6, 2.0), n_samples=12)
+
+
+def test_a_stable_balance_on_the_zero_boundary_is_sampled_inside_the_box():
+    # With k_USA_China = 0 the USA's balance is at 0 spending; the seed runs near it used to
+    # fall below the floor and the whole verdict failed (the east_asia map's first column).
+    model = rd.scenarios.load("east_asia")
+    verdict = rd.classify(model, params={"k_USA_China": 0.0}, n_samples=6)
+    usa = model.states.index("USA")
+    stable = [e for e in verdict.equilibria if e.stable]
+    assert verdict.name == "saturation"
+    assert any(abs(e.state[usa]) < 1e-9 for e in stable)
