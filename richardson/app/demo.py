@@ -193,9 +193,9 @@ def _map_axes(model: Model, margin, trigger=None) -> list[str]:  # noqa: ANN001
         if math.isfinite(change) and model.params[name].value != 0
     )
     names = [name for _, name in near]
-    names += [
-        n for n in getattr(margin, "parameters", ()) if model.params[n].value != 0 and n not in names
-    ]
+    for name in getattr(margin, "parameters", ()):
+        if model.params[name].value != 0 and name not in names:
+            names.append(name)
     if len(names) < 2:
         from ..analysis.margin import _default_parameters
 
