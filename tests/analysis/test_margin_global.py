@@ -259,3 +259,16 @@ def test_a_parameter_at_its_bound_is_said_to_move_one_way_only():
     assert found.from_runaway and found.boundary["a_A"] == pytest.approx(0.09, rel=1e-8)
     assert any("a_A sits at its lower bound 0: it can only be raised" in n for n in found.notes)
     assert "a_A sits at its lower bound 0" in found.summary()
+
+
+def test_a_margin_over_many_parameters_is_summarised_by_family():
+    model = rd.scenarios.load("nato_warsaw_pact")
+    result = rd.escalation_margin(model)
+    text = result.summary()
+    reactions = [n for n in result.parameters if n.startswith("k_")]
+    assert len(result.parameters) > 8 and len(reactions) > 1
+    assert f"raising the {len(reactions)} k_* parameters by {result.percent:.3g}%" in text
+    assert reactions[0] not in text  # grouped, not listed one by one
+    # every reaction goes the same way to the same value, so the phrase gives it
+    (after,) = {round(result.boundary[n], 12) for n in reactions}
+    assert f"-> {after:.4g})" in text
