@@ -27,6 +27,7 @@ from ..errors import ModelError, UnknownSymbolError, did_you_mean
 from ..model._frozen import FrozenMapping
 from ..model.core import Model
 from ._margin_linear import box_margin
+from ._margin_words import LISTED, families, grouped_moves
 from .balances import _check_autonomous, _param_vector, _region
 from .regimes import classify
 from .results import Regime
@@ -115,8 +116,8 @@ class EscalationMargin:
     def summary(self) -> str:
         """One paragraph for an appendix: how far, which way, where the boundary is."""
         names = ", ".join(self.parameters)
-        if len(self.parameters) > _LISTED:
-            names = f"its {len(self.parameters)} parameters ({_families(self.parameters)})"
+        if len(self.parameters) > LISTED:
+            names = f"its {len(self.parameters)} parameters ({families(self.parameters)})"
         now = self.current_regime.replace("_", " ")
         if not math.isfinite(self.margin):
             text = (
@@ -128,7 +129,7 @@ class EscalationMargin:
         else:
             moved = [name for name in self.parameters if self.direction[name] != 0]
             moves = (
-                self._grouped_moves(moved) if len(moved) > _LISTED else list(map(self._move, moved))
+                grouped_moves(self, moved) if len(moved) > LISTED else list(map(self._move, moved))
             )
             target = self.target_regime.replace("_", " ")
             text = (
@@ -153,30 +154,6 @@ class EscalationMargin:
             how = f"{self.method} ({self.search}); a search: a smaller change may exist"
         return "\n".join([text, *self.notes, f"Method: {how}."])
 
-    def _grouped_moves(self, moved: list[str]) -> list[str]:
-        """Moves of many parameters, one phrase per family (``k_*``) and direction; a family
-        whose members all go from the same value to the same value says so."""
-        groups: dict[tuple[str, bool], list[str]] = {}
-        for name in moved:
-            if self.current[name] == 0:
-                groups[(name, self.direction[name] > 0)] = [name]  # its own step: listed alone
-            else:
-                groups.setdefault((_family(name), self.direction[name] > 0), []).append(name)
-        phrases = []
-        for (family, up), members in groups.items():
-            if len(members) == 1:
-                phrases.append(self._move(members[0]))
-                continue
-            verb = "raising" if up else "lowering"
-            change = max(abs(self.direction[m]) for m in members)
-            pairs = {(self.current[m], self.boundary[m]) for m in members}
-            values = f" ({next(iter(pairs))[0]:.4g} -> {next(iter(pairs))[1]:.4g})"
-            phrases.append(
-                f"{verb} the {len(members)} {family}_* parameters by {100 * change:.3g}%"
-                + (values if len(pairs) == 1 else " each")
-            )
-        return phrases
-
     def _move(self, name: str) -> str:
         change, now, then = self.direction[name], self.current[name], self.boundary[name]
         verb = "raising" if change > 0 else "lowering"
@@ -192,23 +169,6 @@ class EscalationMargin:
 
     def _repr_html_(self) -> str:
         return "<pre>" + html.escape(self.summary()) + "</pre>"
-
-
-#: Up to this many parameters a margin's summary names each one; beyond, it groups families.
-_LISTED = 8
-
-
-def _family(name: str) -> str:
-    """The family of a parameter name: its part before the first underscore (``k`` of
-    ``k_USA_Soviet_Union``), or the whole name."""
-    return name.split("_", 1)[0]
-
-
-def _families(names: Sequence[str]) -> str:
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[_family(name)] = counts.get(_family(name), 0) + 1
-    return ", ".join(f"{count} {family}_*" for family, count in counts.items())
 
 
 def _jacobian_parameters(model: Model) -> list[str]:
