@@ -43,6 +43,7 @@ from .balances import (
     _newton,
     _region,
     _residual,
+    newton_starts,
 )
 from .regimes import _sampling_box
 from .results import Regime
@@ -130,18 +131,8 @@ def _equilibria_many(model, compiled, P, boxes, n_starts, seed, tol):  # noqa: A
     columns, owners, limits = [], [], []
     scales = []
     for j, (lower, upper) in enumerate(boxes):
-        span = upper - lower
-        scale = float(np.max(span))
-        corners = (
-            np.array(
-                np.meshgrid(*[[lo, hi] for lo, hi in zip(lower, upper, strict=True)], indexing="ij")
-            ).reshape(n, -1)
-            if n <= 6
-            else np.empty((n, 0))
-        )
-        starts = np.concatenate(
-            [lower[:, None] + span[:, None] * unit, corners, ((lower + upper) / 2)[:, None]], axis=1
-        )
+        scale = float(np.max(upper - lower))
+        starts = newton_starts(lower, upper, unit)
         columns.append(starts)
         owners.append(np.full(starts.shape[1], j))
         limits.append(np.full(starts.shape[1], 0.1 * scale))

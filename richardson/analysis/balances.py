@@ -215,12 +215,11 @@ def _linear_equilibria(model: Model, compiled: Any, p: np.ndarray) -> list[Equil
     return [_make_equilibrium(model, state, A)]
 
 
-def _nonlinear_equilibria(model, compiled, p, lower, upper, n_starts, seed, tol):  # noqa: ANN001, ANN202
-    n = model.n_states
-    span = upper - lower
-    scale = float(np.max(span))
-    rng = np.random.default_rng(seed)
-    starts = lower[:, None] + span[:, None] * rng.random((n, max(n_starts, 1)))
+def newton_starts(lower: np.ndarray, upper: np.ndarray, unit: np.ndarray) -> np.ndarray:
+    """Newton's starting points in the box ``[lower, upper]``, shape ``(n, k)``: the points
+    ``unit`` of the unit cube (shape ``(n, m)``) scaled into it, the box's corners (up to six
+    states) and its centre."""
+    n = len(lower)
     corners = (
         np.array(
             np.meshgrid(*[[lo, hi] for lo, hi in zip(lower, upper, strict=True)], indexing="ij")
@@ -228,7 +227,16 @@ def _nonlinear_equilibria(model, compiled, p, lower, upper, n_starts, seed, tol)
         if n <= 6
         else np.empty((n, 0))
     )
-    starts = np.concatenate([starts, corners, ((lower + upper) / 2)[:, None]], axis=1)
+    scaled = lower[:, None] + (upper - lower)[:, None] * unit
+    return np.concatenate([scaled, corners, ((lower + upper) / 2)[:, None]], axis=1)
+
+
+def _nonlinear_equilibria(model, compiled, p, lower, upper, n_starts, seed, tol):  # noqa: ANN001, ANN202
+    n = model.n_states
+    span = upper - lower
+    scale = float(np.max(span))
+    rng = np.random.default_rng(seed)
+    starts = newton_starts(lower, upper, rng.random((n, max(n_starts, 1))))
     discrete = model.kind == "map"
     unique = _accepted_roots(compiled, p, starts, discrete, lower, upper, tol, scale, [])
     if len(unique) >= 2:
