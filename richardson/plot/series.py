@@ -189,8 +189,6 @@ def _touch(box, other, gap: float = 0.004) -> bool:  # noqa: ANN001
 
 
 def _ensemble_series(ensemble, ax, actors, logy, title, members, quantiles):  # noqa: ANN001, ANN202, PLR0913
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     levels = np.asarray(quantiles, dtype=float)
     if levels.shape != (5,) or not np.all(np.diff(levels) > 0) or levels[0] < 0 or levels[-1] > 1:
@@ -213,29 +211,28 @@ def _ensemble_series(ensemble, ax, actors, logy, title, members, quantiles):  # 
     fan = ensemble.quantiles(levels)
     ax = new_axes(ax)
     with paper_style():
-        colours = []
-        for actor in chosen:
+        percent = [f"{100 * q:g}" for q in levels]
+        for first, actor in enumerate(chosen):
+            # the bands and members of the first actor carry the legend entries (the others'
+            # look the same in their own colour)
             column = spending.sel(actor=actor).values
             (median,) = ax.plot(
                 time, fan.sel(actor=actor).values[2], lw=1.8, label=f"{actor} (median)", zorder=3
             )
             colour = median.get_color()
-            colours.append(colour)
             if shown.size:
-                ax.plot(time, column[shown].T, color=colour, lw=0.5, alpha=0.15, zorder=1)
+                lines = ax.plot(time, column[shown].T, color=colour, lw=0.5, alpha=0.15, zorder=1)
+                if first == 0:
+                    lines[0].set_label(f"members ({shown.size} of {total} drawn)")
             band = fan.sel(actor=actor).values
-            ax.fill_between(time, band[0], band[4], color=colour, alpha=0.18, lw=0, zorder=2)
-            ax.fill_between(time, band[1], band[3], color=colour, alpha=0.32, lw=0, zorder=2)
-        handles, labels = ax.get_legend_handles_labels()
-        percent = [f"{100 * q:g}" for q in levels]
-        handles += [
-            Patch(color="0.5", alpha=0.18, lw=0),
-            Patch(color="0.5", alpha=0.32 + 0.18, lw=0),
-        ]
-        labels += [f"{percent[0]}-{percent[4]}% of members", f"{percent[1]}-{percent[3]}%"]
-        if shown.size:
-            handles.append(Line2D([], [], color="0.5", lw=0.5, alpha=0.4))
-            labels.append(f"members ({shown.size} of {total} drawn)")
+            outer = f"{percent[0]}-{percent[4]}% of members" if first == 0 else None
+            inner = f"{percent[1]}-{percent[3]}%" if first == 0 else None
+            ax.fill_between(
+                time, band[0], band[4], color=colour, alpha=0.18, lw=0, zorder=2, label=outer
+            )
+            ax.fill_between(
+                time, band[1], band[3], color=colour, alpha=0.32, lw=0, zorder=2, label=inner
+            )
         unit = spending.attrs.get("units") or ""
         time_unit = data.attrs.get("time_unit") or ""
         ax.set_xlabel(f"time ({time_unit})" if time_unit else "time")
@@ -245,5 +242,5 @@ def _ensemble_series(ensemble, ax, actors, logy, title, members, quantiles):  # 
         ax.set_title(
             title if title is not None else f"{data.attrs.get('model', '')}: {total} runs".strip()
         )
-        ax.legend(handles, labels, loc="best", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
     return ax

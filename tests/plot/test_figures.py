@@ -243,6 +243,28 @@ def test_time_series_of_every_scenario(key):
     check(rd.plot.time_series(trajectory, logy=trajectory.has_runaway), f"{key}_series")
 
 
+@pytest.mark.parametrize("key", sorted(SCENARIOS))
+def test_shock_bands_and_fan_chart_of_every_scenario(key):
+    scenario = SCENARIOS[key]
+    model = scenario.model
+    t0, t1 = scenario.t_span
+    start = scenario.y0 if scenario.y0 is not None else model.initial_vector()
+    scale = float(np.max(np.abs(start))) or 1.0
+    paths = rd.simulate_sde(
+        model,
+        (t0, min(t1, t0 + 20)),
+        start,
+        noise=0.05 * scale,
+        n_paths=40,
+        seed=1,
+        t_eval=np.linspace(t0, min(t1, t0 + 20), 21),
+        floor=0.0,
+        progress=False,
+    )
+    check(rd.plot.quantile_bands(paths), f"{key}_bands")
+    check(rd.plot.time_series(paths, members=10), f"{key}_fan")
+
+
 def _line_points(artist):
     points = _points(artist)
     return points[np.all(np.isfinite(points), axis=1)]
