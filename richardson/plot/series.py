@@ -143,8 +143,8 @@ def _clusters(ax, marks) -> list[tuple[float, str]]:  # noqa: ANN001
 
 def _label_interventions(ax, marks) -> None:  # noqa: ANN001
     """Write the intervention labels along their lines: times too close to tell apart share a
-    label, and a label that would overlap one already placed moves to the other side of its
-    line, then to the bottom of the axes."""
+    label; each goes to the first place (beside its line, top or bottom) that overlaps neither
+    a label already placed nor the plotted series, else to the first that overlaps no label."""
     if not marks:
         return
     canvas = ax.figure.canvas
@@ -153,8 +153,10 @@ def _label_interventions(ax, marks) -> None:  # noqa: ANN001
     engine = ax.figure.get_layout_engine()
     if renderer is not None and engine is not None:
         engine.execute(ax.figure)  # the axes' final size on the figure
+    data = _series_points(ax)
     placed = []  # boxes in axes fraction
     for moment, text in _clusters(ax, marks):
+        options = []
         for vertical, side in _PLACES:
             label = ax.annotate(
                 text,
@@ -171,12 +173,38 @@ def _label_interventions(ax, marks) -> None:  # noqa: ANN001
             if renderer is None:
                 break
             box = label.get_window_extent(renderer).transformed(ax.transAxes.inverted())
-            if not any(_touch(box, other) for other in placed):
-                placed.append(box)
-                break
-            if (vertical, side) != _PLACES[-1]:
+            free = not any(_touch(box, other) for other in placed)
+            options.append((label, box, free, free and not _covers(box, data)))
+        if not options:
+            continue
+        best = next((o for o in options if o[3]), None) or next((o for o in options if o[2]), None)
+        best = best or options[-1]  # every place taken: the figure test reports the overlap
+        for label, _, _, _ in options:
+            if label is not best[0]:
                 label.remove()
-        # every place taken: the last stays (the figure test reports such an overlap)
+        placed.append(best[1])
+
+
+def _series_points(ax) -> np.ndarray:  # noqa: ANN001
+    """The vertices of the plotted series (not vertical marker lines), in axes fraction."""
+    to_axes = ax.transAxes.inverted()
+    points = [np.empty((0, 2))]
+    for line in ax.get_lines():
+        xy = np.asarray(line.get_xydata(), dtype=float)
+        if xy.size == 0 or np.ptp(xy[:, 0]) == 0:
+            continue  # an intervention's vertical line
+        points.append(to_axes.transform(line.get_transform().transform(xy)))
+    return np.concatenate(points)
+
+
+def _covers(box, points: np.ndarray) -> bool:  # noqa: ANN001
+    inside = (
+        (points[:, 0] >= box.x0)
+        & (points[:, 0] <= box.x1)
+        & (points[:, 1] >= box.y0)
+        & (points[:, 1] <= box.y1)
+    )
+    return bool(np.any(inside))
 
 
 def _touch(box, other, gap: float = 0.004) -> bool:  # noqa: ANN001

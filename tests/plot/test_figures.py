@@ -460,6 +460,25 @@ def test_intervention_labels_close_in_time_do_not_overlap():
     check(ax, "crowded_interventions")
 
 
+def test_an_intervention_label_stays_off_the_plotted_series():
+    # the hotline run peaks at the step: a label at the top of its line would sit on the peak
+    model = rd.richardson2(k=1.3, l=1.2)
+    ivs = [rd.step("k", 10, 0.6), rd.step("l", 10, 0.6)]
+    ax = rd.plot.time_series(rd.simulate(model, (0, 40), [1, 2], interventions=ivs))
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (label,) = [t for t in ax.texts if "step" in t.get_text()]
+    box = label.get_window_extent(renderer)
+    for line in ax.get_lines():
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        if np.ptp(xy[:, 0]) == 0:
+            continue  # the intervention's own vertical line
+        inside = (xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1) & (xy[:, 1] >= box.y0)
+        assert not np.any(inside & (xy[:, 1] <= box.y1)), line.get_label()
+    plt.close(fig)
+
+
 def test_offset_texts_of_a_slice_clear_its_title():
     reaction = np.array([[0, 0.3, 0.2], [0.3, 0, 0.2], [0.1, 0.1, 0]])
     model = rd.richardson_n(reaction, [1.0, 1.0, 1.0], [0.5e6, 0.4e6, 0.3e6])
