@@ -184,7 +184,7 @@ def orbit_diagram(
             "state": (
                 ("value", "iterate", "actor"),
                 np.transpose(kept, (2, 0, 1)),
-                {"units": model.state_unit},
+                {"units": model.state_unit} if model.state_unit else {},
             ),
             "escaped": (("value",), escaped),
         },
@@ -287,7 +287,8 @@ def lyapunov_exponents(
     coords[param] = xr.Variable(
         (param,),
         grid,
-        {"units": model.params[param].unit, "long_name": model.params[param].description or param},
+        {"long_name": model.params[param].description or param}
+        | ({"units": model.params[param].unit} if model.params[param].unit else {}),
     )
     return xr.DataArray(
         exponents, dims=(param, "exponent"), coords=coords, attrs=attrs | {"param": param}

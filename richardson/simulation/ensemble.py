@@ -314,7 +314,8 @@ def simulate_ensemble(
             "spending": (
                 ("member", "time", "actor"),
                 spending,
-                {"units": model.state_unit, "long_name": "military spending"},
+                {"long_name": "military spending"}
+                | ({"units": model.state_unit} if model.state_unit else {}),
             ),
             "runaway_time": ("member", runaway_time),
             "runaway_actor": ("member", actor_names),

@@ -77,9 +77,11 @@ class Trajectory:
                 "actor": list(self.actors),
                 "state": ("actor", list(self.states)),
             },
-            attrs={"units": self.attrs.get("state_unit", ""), "long_name": "military spending"},
+            attrs={"long_name": "military spending"}
+            | ({"units": self.attrs["state_unit"]} if self.attrs.get("state_unit") else {}),
         )
-        spending["time"].attrs["units"] = self.attrs.get("time_unit", "")
+        if self.attrs.get("time_unit"):  # an empty unit would print as "[]" on an axis
+            spending["time"].attrs["units"] = self.attrs["time_unit"]
         variables = {"spending": spending}
         if self.observables:
             variables["observables"] = xr.DataArray(

@@ -370,3 +370,15 @@ def test_step_budget_stops_a_stiff_run_under_an_explicit_method():
     assert stiff.status == 0
     with pytest.raises(rd.SimulationError, match="max_steps"):
         rd.simulate(model, (0, 20), [1, 1], max_steps=0)
+
+
+def test_an_empty_unit_is_left_out_of_the_attrs_not_written_as_an_empty_string():
+    # xarray labels an axis "name []" when the units attribute is an empty string
+    from richardson.model.core import Model
+
+    x = sp.Symbol("x")
+    bare = Model(["x"], {"a": 1.0}, [-sp.Symbol("a") * x], time_unit="")
+    spending = rd.simulate(bare, (0, 1), [1.0]).data["spending"]
+    assert "units" not in spending.attrs and "units" not in spending["time"].attrs
+    labelled = rd.simulate(rd.richardson2(state_unit="GBP"), (0, 1), [1, 2]).data["spending"]
+    assert labelled.attrs["units"] == "GBP" and labelled["time"].attrs["units"] == "year"
