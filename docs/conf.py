@@ -27,6 +27,8 @@ exclude_patterns = ["_build", "**.ipynb_checkpoints", "jupyter_execute"]
 html_theme = "pydata_sphinx_theme"
 html_title = "richardson"
 html_theme_options = {"navigation_depth": 2}
+html_static_path = ["_static"]
+html_css_files = ["richardson.css"]
 
 # Notebooks live in ../notebooks (stored without outputs); they are copied here and
 # executed during the build, so the rendered docs always show fresh figures and a broken
