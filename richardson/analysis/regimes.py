@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..model.core import Model
+from ..simulation.stochastic import noise_vector
 from .balances import (
     _check_autonomous,
     _linear_equilibria,
@@ -123,15 +124,16 @@ def classify(
     escape = escalation_probability(
         model, noise_horizon, noise, y0=y0, params=params, seed=seed, progress=False
     )
-    words = f"{verdict.explanation} Under random shocks ({_noise_words(noise)}): "
+    words = f"{verdict.explanation} Under random shocks ({_noise_words(model, noise)}): "
     return replace(verdict, explanation=words + escape.summary(), escape=escape)
 
 
-def _noise_words(noise: Any) -> str:
-    if isinstance(noise, Mapping):
-        return "sigma " + ", ".join(f"{k} {float(v):g}" for k, v in noise.items())
-    values = np.atleast_1d(np.asarray(noise, dtype=float))
-    return f"sigma = {values[0]:g} per actor" if values.size == 1 else f"sigma = {values}"
+def _noise_words(model: Model, noise: Any) -> str:
+    """The shocks in words, from the per-state intensities ``simulate_sde`` integrates."""
+    sigma = noise_vector(model, noise)
+    if np.all(sigma == sigma[0]):
+        return f"sigma = {sigma[0]:g} per actor"
+    return "sigma " + ", ".join(f"{a} {s:g}" for a, s in zip(model.actors, sigma, strict=True))
 
 
 def _classify(model, params, region, n_samples, horizon, seed, y0) -> Regime:  # noqa: ANN001
