@@ -64,6 +64,7 @@ class Batch:
         self.out = np.full((len(times), n, m), np.nan)
         self.fate = np.full(m, _RUNNING)
         self._frozen = np.zeros(m, dtype=bool)
+        self._any_frozen = False
         self.runaway_time = np.full(m, np.nan)
         self.runaway_actor = np.full(m, -1)
         self.collapse_time = np.full(m, np.nan)
@@ -83,17 +84,20 @@ class Batch:
     def _set_fate(self, member: int, fate: int) -> None:
         self.fate[member] = fate
         self._frozen = self.fate != _RUNNING
+        self._any_frozen = True
 
     def _fun(self, t: float, flat: np.ndarray) -> np.ndarray:
         state = flat.reshape(self.n, self.m)
-        if self.floor is not None:
+        on_floor = self.floor is not None and state.min() <= self.floor
+        if on_floor:
             state = np.maximum(state, self.floor)  # the field continued from the floor
         rate = np.asarray(self.rhs(t, state, self._params(t)), dtype=float)
-        if self.floor is not None:
+        if on_floor:
             rate = np.where((state <= self.floor) & (rate < 0), 0.0, rate)
-        if self._frozen.any():
+        if self._any_frozen:
             rate[:, self._frozen] = 0.0
-        if not np.isfinite(rate).all():
+        # the sum is finite only when every rate is (an overflow of the sum is checked below)
+        if not np.isfinite(rate.sum()) and not np.isfinite(rate).all():
             bad = ~np.all(np.isfinite(rate), axis=0)
             for member in np.nonzero(bad)[0]:
                 if member not in self._pending:
@@ -216,18 +220,20 @@ class Batch:
     def _accept(self, solver) -> float | None:  # noqa: ANN001
         """Outputs and guard crossings of one accepted step; the restart time or None."""
         t_old, t = solver.t_old, solver.t
-        dense = solver.dense_output()
         states = solver.y.reshape(self.n, self.m)
+        size = np.abs(states).max(axis=0)
+        crossed = (size >= self.limit) & ~self.frozen
         inside = (self.times > t_old) & (self.times <= t)
+        if inside.any() or crossed.any():  # the step's interpolant, only when it is read
+            dense = solver.dense_output()
         if inside.any():
             values = np.moveaxis(dense(self.times[inside]).reshape(self.n, self.m, -1), -1, 0)
             block = self.out[inside]
             running = ~self.frozen
             block[:, :, running] = values[:, :, running]
             self.out[inside] = block
-        self._history.append((np.abs(states).max(axis=0), t - t_old))
+        self._history.append((size, t - t_old))
         del self._history[:-4]
-        crossed = (np.abs(states).max(axis=0) >= self.limit) & ~self.frozen
         self.y = np.where(self.frozen[None, :], self.y, states)
         for member in np.nonzero(crossed)[0]:
             when = _crossing(dense, self.n, self.m, member, self.limit[member], t_old, t)
