@@ -236,11 +236,51 @@ def test_the_checker_sees_a_collision_and_an_empty_legend_entry():
 
 
 # ---------------------------------------------------------------------- every scenario
+def _labels_on_series(ax):
+    """Intervention labels that a plotted series runs through (its segments sampled every
+    pixel, so a steep stretch between two vertices counts)."""
+    renderer = ax.figure.canvas.get_renderer()
+    found = []
+    for label in ax.texts:
+        box = label.get_window_extent(renderer)
+        for line in ax.get_lines():
+            xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+            xy = xy[np.all(np.isfinite(xy), axis=1)]
+            if len(xy) < 2 or np.ptp(xy[:, 0]) == 0:
+                continue  # an intervention's own vertical line
+            steps = np.ceil(np.hypot(*np.diff(xy, axis=0).T)).astype(int).clip(1)
+            t = np.concatenate([np.arange(n) / n for n in steps])[:, None]
+            dense = np.repeat(xy[:-1], steps, axis=0) + t * np.repeat(np.diff(xy, axis=0), steps, 0)
+            inside = (dense[:, 0] >= box.x0) & (dense[:, 0] <= box.x1)
+            inside &= (dense[:, 1] >= box.y0) & (dense[:, 1] <= box.y1)
+            if np.any(inside):
+                found.append(f"label {label.get_text()!r} sits on {line.get_label()!r}")
+    return found
+
+
+def _hidden_series(ax):
+    """Series drawn solid on top of an earlier one all along (within a pixel as drawn): the
+    legend entry of the one beneath stands for nothing visible."""
+    lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    drawn = [line.get_transform().transform(np.asarray(line.get_xydata(), float)) for line in lines]
+    found = []
+    for i, j in itertools.combinations(range(len(lines)), 2):
+        if lines[i].get_linestyle() != lines[j].get_linestyle() or drawn[i].shape != drawn[j].shape:
+            continue
+        if np.nanmax(np.abs(drawn[i] - drawn[j])) <= 1.0:
+            found.append(f"{lines[j].get_label()!r} hides {lines[i].get_label()!r}")
+    return found
+
+
 @pytest.mark.parametrize("key", sorted(SCENARIOS))
 def test_time_series_of_every_scenario(key):
     scenario = SCENARIOS[key]
     trajectory = rd.simulate(scenario.model, scenario.t_span, scenario.y0, ceiling=scenario.ceiling)
-    check(rd.plot.time_series(trajectory, logy=trajectory.has_runaway), f"{key}_series")
+    ax = rd.plot.time_series(trajectory, logy=trajectory.has_runaway)
+    ax.figure.canvas.draw()
+    problems = _labels_on_series(ax) + _hidden_series(ax)
+    assert not problems, f"{key}: " + "; ".join(problems)
+    check(ax, f"{key}_series")
 
 
 @pytest.mark.parametrize("key", sorted(SCENARIOS))
