@@ -427,6 +427,28 @@ def test_bifurcation_diagram_and_fold_curve_figures():
     check(rd.plot.bifurcation_curves(curve), "trigger_fold_curve")
 
 
+def test_fold_curves_drawn_over_a_map_keep_its_framed_legend_and_are_listed_once():
+    model = SCENARIOS["mutual_defence_trigger"].model
+    name = next(n for n in model.param_names if n.startswith("k"))
+    balance = min((eq for eq in rd.equilibria(model) if eq.stable), key=lambda e: e.state.sum())
+    branch = rd.continuation(model, name, start=balance.state, bounds=(0.0, 1.0))
+    other = next(n for n in model.param_names if n.startswith("k") and n != name)
+    curves = [
+        rd.continue_bifurcation(fold, other, bounds=(0.0, 1.0), max_points=40)
+        for fold in branch.of_kind("fold")
+    ]
+    assert len(curves) > 1  # the case this test is about
+    classic = SCENARIOS["classic_two_nation"].model
+    ax = rd.plot.stability_map(rd.stability_map(classic, _map_grid(classic, 20), progress=False))
+    for curve in curves:
+        rd.plot.bifurcation_curves(curve, ax=ax)
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert len(labels) == len(set(labels)), labels
+    assert legend.get_frame_on()  # the regime swatches stay visible over their regions
+    plt.close(ax.figure)
+
+
 def test_orbit_diagram_figure():
     x, r = sp.symbols("x r")
     logistic = rd.Model(["x"], {"r": 3.0}, [r * x * (1 - x)], kind="map", initial={"x": 0.3})
