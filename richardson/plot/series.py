@@ -202,10 +202,12 @@ def _label_interventions(ax, marks) -> None:  # noqa: ANN001
     data = _series_points(ax)
     size = ax.get_window_extent().size  # pixels
     air = _AIR * ax.figure.dpi / 72.0
-    pad = (air / max(size[0], 1.0), air / max(size[1], 1.0))
+    pad = (air / 3 / max(size[0], 1.0), air / max(size[1], 1.0))  # less beside: its own line
     placed = []  # boxes in axes fraction
     for moment, texts in _clusters(ax, marks):
-        wordings = list(dict.fromkeys([_short(texts), _short(texts, 26)]))
+        # the full wording, a shorter one, the parameters alone ("g_Russia ends")
+        bare = [t.split(" ", 1)[-1] for t in texts]
+        wordings = list(dict.fromkeys([_short(texts), _short(texts, 26), _short(bare, 20)]))
         label = ax.annotate(
             wordings[0],
             (moment, 1.0),
@@ -235,7 +237,9 @@ def _label_interventions(ax, marks) -> None:  # noqa: ANN001
                     options.append(((w, j, k), wording, side, shift, moved, free, clear))
         options.sort(key=lambda option: option[0])
         chosen = next((o for o in options if o[6]), None)
-        chosen = chosen or next((o for o in options if o[5]), None) or options[0]
+        if chosen is None:  # no place clears the series: the full wording, on a white ground
+            chosen = next((o for o in options if o[5]), None) or options[0]
+            label.set_bbox({"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.5})
         _, wording, side, shift, box, _, _ = chosen
         label.set_text(wording)
         label.set_ha(side)

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 from scipy.integrate import solve_ivp
 
 import richardson as rd
-from richardson.app.demo import _map_axes, scenario_files
+from richardson.app.demo import _map_axes, _spread, scenario_files
 
 SCENARIOS = {scenario.key: scenario for scenario in scenario_files()}
 LINEAR = sorted(key for key, s in SCENARIOS.items() if s.model.compile().is_linear)
@@ -276,7 +276,9 @@ def _hidden_series(ax):
 def test_time_series_of_every_scenario(key):
     scenario = SCENARIOS[key]
     trajectory = rd.simulate(scenario.model, scenario.t_span, scenario.y0, ceiling=scenario.ceiling)
-    ax = rd.plot.time_series(trajectory, logy=trajectory.has_runaway)
+    # the axis the demo draws it on (logarithmic for a runaway or a wide spread)
+    logy = trajectory.has_runaway or _spread(trajectory.values)
+    ax = rd.plot.time_series(trajectory, logy=logy)
     ax.figure.canvas.draw()
     problems = _labels_on_series(ax) + _hidden_series(ax)
     assert not problems, f"{key}: " + "; ".join(problems)
