@@ -203,6 +203,15 @@ def _map_axes(model: Model, margin, trigger=None) -> list[str]:  # noqa: ANN001
     return names[:2]
 
 
+def _spread(values: np.ndarray) -> bool:
+    """Whether an actor's series would lie flat along the bottom of a linear axis: its peak
+    below a thirtieth of the highest (a logarithmic axis shows it)."""
+    peaks = np.nanmax(np.where(np.isfinite(values), values, np.nan), axis=0)
+    if not np.all(np.isfinite(values)) or np.nanmin(values) <= 0 or len(peaks) < 2:
+        return False
+    return bool(peaks.min() < peaks.max() / 30.0)
+
+
 def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object]) -> None:
     from ..analysis.regimes import classify
     from ..analysis.sweeps import stability_map
@@ -216,8 +225,13 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
         report.table(_parameter_table(model))
     trajectory = simulate(model, scenario.t_span, scenario.y0, ceiling=scenario.ceiling)
     report.preformatted(trajectory.summary())
-    ax = plot.time_series(trajectory, logy=trajectory.has_runaway)
-    report.figure(ax.figure, f"{scenario.key}_series", f"{model.name}: spending over time")
+    logy = trajectory.has_runaway or _spread(trajectory.values)
+    ax = plot.time_series(trajectory, logy=logy)
+    report.figure(
+        ax.figure,
+        f"{scenario.key}_series",
+        f"{model.name}: spending over time" + (" (logarithmic axis)" if logy else ""),
+    )
     state = {}
 
     def verdict() -> None:
@@ -228,7 +242,8 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
         regime = classify(model, y0=start)
         state["regime"] = regime
         report.heading("Regime verdict", 3)
-        report.text(f"Regime: {regime.name.replace('_', ' ')}. {regime.explanation}")
+        before = "Before the interventions: " if model.interventions else ""
+        report.text(f"{before}Regime: {regime.name.replace('_', ' ')}. {regime.explanation}")
         if model.interventions:
             after = _params_after_interventions(model, scenario.t_span[1])
             changed = {k: v for k, v in after.items() if v != model.params[k].value}
@@ -275,7 +290,13 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
             ax.figure,
             f"{scenario.key}_portrait",
             f"{model.name}: phase portrait of {model.actors[0]} and {model.actors[1]}"
-            + ("" if model.n_states == 2 else " (other actors at their balance)"),
+            + ("" if model.n_states == 2 else " (other actors at their balance)")
+            + (
+                "; the field and its balances are those before the interventions, the shaded "
+                "starts run away with them"
+                if model.interventions
+                else ""
+            ),
         )
 
     def regime_map() -> None:
@@ -306,7 +327,8 @@ def _scenario_section(report: Report, scenario: Scenario, fits: dict[str, object
         report.figure(
             ax.figure,
             f"{scenario.key}_map",
-            f"{model.name}: regimes over {names[0]} and {names[1]} (star: this scenario)",
+            f"{model.name}: regimes over {names[0]} and {names[1]} (star: this scenario"
+            + (", before the interventions)" if model.interventions else ")"),
         )
 
     _attempt(report, "The regime verdict", verdict)

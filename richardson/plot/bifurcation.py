@@ -241,9 +241,12 @@ def bifurcation_curves(
 
 def _extend_legend(ax) -> None:  # noqa: ANN001
     """Add the labelled artists to the axes' legend, keeping entries drawn with explicit
-    handles (a stability map's regime patches) instead of replacing them."""
+    handles (a stability map's regime patches) instead of replacing them, and its frame (on a
+    map, a swatch without one is lost on the region of its own colour). A label drawn twice
+    (two fold curves) is listed once."""
     old = ax.get_legend()
     handles, labels = ax.get_legend_handles_labels()
+    frame = {}
     if old is not None:
         kept = [
             (h, t.get_text())
@@ -252,7 +255,12 @@ def _extend_legend(ax) -> None:  # noqa: ANN001
         ]
         handles = [h for h, _ in kept] + handles
         labels = [t for _, t in kept] + labels
-    ax.legend(handles, labels, loc="best", fontsize=8)
+        if old.get_frame_on():
+            frame = {"frameon": True, "framealpha": old.get_frame().get_alpha() or 0.9}
+    unique = {}
+    for handle, label in zip(handles, labels, strict=True):
+        unique.setdefault(label, handle)  # the first of each label's handles
+    ax.legend(list(unique.values()), list(unique), loc="best", fontsize=8, **frame)
 
 
 def orbit_diagram(

@@ -93,7 +93,10 @@ def fit(
             )
         unit = data.attrs.get("units") or result.model.state_unit
         ax.set_xlabel("year")
-        ax.set_ylabel(f"spending ({unit})" if unit else "spending")
+        # the series say what they count (military personnel before 1914, for instance)
+        measure = str(data.attrs.get("measure", data.attrs.get("variable")))
+        quantity = {"milper": "military personnel", "cinc": "capability"}.get(measure, "spending")
+        ax.set_ylabel(f"{quantity} ({unit})" if unit else quantity)
         if logy:
             ax.set_yscale("log")
         if title is None:

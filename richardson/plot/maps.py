@@ -25,7 +25,7 @@ REGIME_COLOURS = {
     "bistable": "#ba68c8",
     "oscillatory": "#ffb74d",
     "saturation": "#bcaaa4",
-    "threshold": "#f06292",
+    "threshold": "#ffd54f",  # told apart from runaway, which it borders
     "marginal": "#e0e0e0",
     "chaotic": "#9575cd",
     "failed": "#616161",

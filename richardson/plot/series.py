@@ -79,15 +79,21 @@ def time_series(
                 f"actor {actor!r} is not in this trajectory{did_you_mean(str(actor), column)}"
             )
     with paper_style():
-        for actor in chosen:
-            ax.plot(trajectory.time, trajectory.values[:, column[actor]], label=str(actor), lw=1.6)
+        series = [
+            ax.plot(trajectory.time, trajectory.values[:, column[actor]], label=str(actor), lw=1.6)[
+                0
+            ]
+            for actor in chosen
+        ]
         labels: dict[float, list[str]] = {}
         if mark_interventions:
             for intervention in trajectory.interventions:
-                for moment in intervention.breakpoints():
+                moments = intervention.breakpoints()
+                for k, moment in enumerate(moments):
                     if trajectory.time[0] <= moment <= trajectory.time[-1]:
+                        ends = " ends" if 0 < k == len(moments) - 1 else ""
                         labels.setdefault(moment, []).append(
-                            f"{type(intervention).__name__.lower()} {intervention.param}"
+                            f"{type(intervention).__name__.lower()} {intervention.param}{ends}"
                         )
             for moment in labels:
                 ax.axvline(moment, color="0.4", ls=":", lw=1)
@@ -103,27 +109,56 @@ def time_series(
             ax.set_yscale("log")
         ax.set_title(title if title is not None else trajectory.attrs.get("model", ""))
         _label_interventions(ax, sorted(labels.items()))  # once the axes have their size
+        _dash_hidden(ax, series)
         ax.legend(loc="best", fontsize=8)
     return ax
 
 
 #: Where an intervention label may go, in order of preference: (vertical, horizontal
-#: alignment; "right" puts the label left of its line).
+#: alignment; "right" puts the label left of its line); then slid down its line.
 _PLACES = (("top", "right"), ("top", "left"), ("bottom", "right"), ("bottom", "left"))
 _LABEL_SIZE = 7.0  # points
+_SLIDES = 12  # heights tried between the top and the bottom of the axes
+_AIR = 3.0  # points kept between a label and a plotted series
 
 
-def _short(texts: list[str]) -> str:
-    """The labels of one place, joined and kept inside the axes."""
+def _dash_hidden(ax, lines) -> None:  # noqa: ANN001
+    """Dash a series drawn on top of an earlier one all along (within a pixel), so that both
+    show and its legend entry stands for something visible."""
+    ax.autoscale_view()
+    solid = []
+    for line in lines:
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        if any(_same_pixels(xy, other) for other in solid):
+            line.set_linestyle((0, (4, 3)))
+        else:
+            solid.append(xy)
+
+
+def _same_pixels(xy: np.ndarray, other: np.ndarray) -> bool:
+    if xy.shape != other.shape:
+        return False
+    both = np.all(np.isfinite(xy), axis=1) & np.all(np.isfinite(other), axis=1)
+    return bool(both.any() and np.all(np.abs(xy[both] - other[both]) <= 1.0))
+
+
+def _short(texts: list[str], limit: int = 44) -> str:
+    """The labels of one place, joined and kept inside ``limit`` characters."""
     unique = list(dict.fromkeys(texts))
+    # a change that starts and ends within one label is named once
+    unique = [t for t in unique if not (t.endswith(" ends") and t[:-5] in unique)]
     text = ", ".join(unique)
-    if len(text) <= 44:
+    if len(text) <= limit:
         return text
-    first = unique[0] if len(unique[0]) <= 38 else unique[0][:37] + "\u2026"
+    keep = limit - 6
+    first, ends = unique[0], ""
+    if len(first) > keep:  # the parameter's name is cut, not the word "ends"
+        first, ends = (first[:-5], " ends") if first.endswith(" ends") else (first, "")
+        first = first[: keep - 1 - len(ends)] + "\u2026" + ends
     return f"{first} (+{len(unique) - 1})" if len(unique) > 1 else first
 
 
-def _clusters(ax, marks) -> list[tuple[float, str]]:  # noqa: ANN001
+def _clusters(ax, marks) -> list[tuple[float, list[str]]]:  # noqa: ANN001
     """Intervention times closer on the drawn axis than a label is thick share one label."""
     thickness = 1.6 * _LABEL_SIZE * ax.figure.dpi / 72.0  # pixels, with room between labels
     groups: list[list[tuple[float, list[str]]]] = []
@@ -136,15 +171,26 @@ def _clusters(ax, marks) -> list[tuple[float, str]]:  # noqa: ANN001
             groups.append([(moment, texts)])
         last = where
     return [
-        (float(np.mean([m for m, _ in group])), _short([t for _, ts in group for t in ts]))
+        (float(np.mean([m for m, _ in group])), [t for _, ts in group for t in ts])
         for group in groups
     ]
 
 
+def _heights(box) -> list[float]:  # noqa: ANN001
+    """Shifts (axes fraction) that move a label hung from the top of the axes down its line:
+    none, to the bottom, then the heights in between."""
+    lowest = 0.008 - box.y0
+    if lowest >= 0:
+        return [0.0]
+    middle = list(np.linspace(0.0, lowest, _SLIDES)[1:-1])
+    return [0.0, lowest, *middle]
+
+
 def _label_interventions(ax, marks) -> None:  # noqa: ANN001
     """Write the intervention labels along their lines: times too close to tell apart share a
-    label; each goes to the first place (beside its line, top or bottom) that overlaps neither
-    a label already placed nor the plotted series, else to the first that overlaps no label."""
+    label; each goes to the first place beside its line (top, bottom, then slid between) that
+    overlaps neither a label already placed nor the plotted series, in a shortened wording if
+    the full one fits nowhere; else to the first place that overlaps no label."""
     if not marks:
         return
     canvas = ax.figure.canvas
@@ -154,55 +200,84 @@ def _label_interventions(ax, marks) -> None:  # noqa: ANN001
     if renderer is not None and engine is not None:
         engine.execute(ax.figure)  # the axes' final size on the figure
     data = _series_points(ax)
+    size = ax.get_window_extent().size  # pixels
+    air = _AIR * ax.figure.dpi / 72.0
+    pad = (air / 3 / max(size[0], 1.0), air / max(size[1], 1.0))  # less beside: its own line
     placed = []  # boxes in axes fraction
-    for moment, text in _clusters(ax, marks):
-        options = []
-        for vertical, side in _PLACES:
-            label = ax.annotate(
-                text,
-                (moment, 1.0 if vertical == "top" else 0.0),
-                xycoords=("data", "axes fraction"),
-                xytext=(-2 if side == "right" else 2, -2 if vertical == "top" else 2),
-                textcoords="offset points",
-                rotation=90,
-                va=vertical,
-                ha=side,
-                fontsize=_LABEL_SIZE,
-                color="0.3",
-            )
-            if renderer is None:
-                break
-            box = label.get_window_extent(renderer).transformed(ax.transAxes.inverted())
-            free = not any(_touch(box, other) for other in placed)
-            options.append((label, box, free, free and not _covers(box, data)))
-        if not options:
+    for moment, texts in _clusters(ax, marks):
+        # the full wording, a shorter one, the parameters alone ("g_Russia ends")
+        bare = [t.split(" ", 1)[-1] for t in texts]
+        wordings = list(dict.fromkeys([_short(texts), _short(texts, 26), _short(bare, 20)]))
+        label = ax.annotate(
+            wordings[0],
+            (moment, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(-2, -2),
+            textcoords="offset points",
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=_LABEL_SIZE,
+            color="0.3",
+        )
+        if renderer is None:
             continue
-        best = next((o for o in options if o[3]), None) or next((o for o in options if o[2]), None)
-        best = best or options[-1]  # every place taken: the figure test reports the overlap
-        for label, _, _, _ in options:
-            if label is not best[0]:
-                label.remove()
-        placed.append(best[1])
+        options = []  # (preference, wording, side, box, free of labels, free of both)
+        for w, wording in enumerate(wordings):
+            label.set_text(wording)
+            for k, side in enumerate(("right", "left")):
+                label.set_ha(side)
+                label.set_position((-2 if side == "right" else 2, -2))
+                box = label.get_window_extent(renderer).transformed(ax.transAxes.inverted())
+                # the full wording first: at the top, at the bottom, then slid between
+                for j, shift in enumerate(_heights(box)):
+                    moved = box.translated(0.0, shift)
+                    free = not any(_touch(moved, other) for other in placed)
+                    clear = free and not _covers(moved, data, pad)
+                    options.append(((w, j, k), wording, side, shift, moved, free, clear))
+        options.sort(key=lambda option: option[0])
+        chosen = next((o for o in options if o[6]), None)
+        if chosen is None:  # no place clears the series: the full wording, on a white ground
+            chosen = next((o for o in options if o[5]), None) or options[0]
+            label.set_bbox({"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 0.5})
+        _, wording, side, shift, box, _, _ = chosen
+        label.set_text(wording)
+        label.set_ha(side)
+        label.set_position((-2 if side == "right" else 2, -2))
+        label.xy = (moment, 1.0 + shift)
+        placed.append(box)
 
 
 def _series_points(ax) -> np.ndarray:  # noqa: ANN001
-    """The vertices of the plotted series (not vertical marker lines), in axes fraction."""
+    """Points along the plotted series (not vertical marker lines), in axes fraction: the
+    vertices, and between two far apart enough points that a label cannot slip between."""
     to_axes = ax.transAxes.inverted()
     points = [np.empty((0, 2))]
     for line in ax.get_lines():
         xy = np.asarray(line.get_xydata(), dtype=float)
         if xy.size == 0 or np.ptp(xy[:, 0]) == 0:
             continue  # an intervention's vertical line
-        points.append(to_axes.transform(line.get_transform().transform(xy)))
+        xy = to_axes.transform(line.get_transform().transform(xy))
+        xy = xy[np.all(np.isfinite(xy), axis=1)]
+        if len(xy) > 1:
+            steps = np.ceil(np.hypot(*np.diff(xy, axis=0).T) / 0.004).astype(int).clip(1, 1000)
+            start = np.repeat(xy[:-1], steps, axis=0)
+            fraction = np.concatenate([np.arange(n) / n for n in steps])[:, None]
+            xy = np.vstack(
+                [start + fraction * np.repeat(np.diff(xy, axis=0), steps, axis=0), xy[-1:]]
+            )
+        points.append(xy)
     return np.concatenate(points)
 
 
-def _covers(box, points: np.ndarray) -> bool:  # noqa: ANN001
+def _covers(box, points: np.ndarray, pad: tuple[float, float] = (0.0, 0.0)) -> bool:  # noqa: ANN001
+    """Whether a point lies in ``box`` grown by ``pad`` (axes fraction: half a line's width
+    and some air)."""
     inside = (
-        (points[:, 0] >= box.x0)
-        & (points[:, 0] <= box.x1)
-        & (points[:, 1] >= box.y0)
-        & (points[:, 1] <= box.y1)
+        (points[:, 0] >= box.x0 - pad[0])
+        & (points[:, 0] <= box.x1 + pad[0])
+        & (points[:, 1] >= box.y0 - pad[1])
+        & (points[:, 1] <= box.y1 + pad[1])
     )
     return bool(np.any(inside))
 

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 from scipy.integrate import solve_ivp
 
 import richardson as rd
-from richardson.app.demo import _map_axes, scenario_files
+from richardson.app.demo import _map_axes, _spread, scenario_files
 
 SCENARIOS = {scenario.key: scenario for scenario in scenario_files()}
 LINEAR = sorted(key for key, s in SCENARIOS.items() if s.model.compile().is_linear)
@@ -236,11 +236,53 @@ def test_the_checker_sees_a_collision_and_an_empty_legend_entry():
 
 
 # ---------------------------------------------------------------------- every scenario
+def _labels_on_series(ax):
+    """Intervention labels that a plotted series runs through (its segments sampled every
+    pixel, so a steep stretch between two vertices counts)."""
+    renderer = ax.figure.canvas.get_renderer()
+    found = []
+    for label in ax.texts:
+        box = label.get_window_extent(renderer)
+        for line in ax.get_lines():
+            xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+            xy = xy[np.all(np.isfinite(xy), axis=1)]
+            if len(xy) < 2 or np.ptp(xy[:, 0]) == 0:
+                continue  # an intervention's own vertical line
+            steps = np.ceil(np.hypot(*np.diff(xy, axis=0).T)).astype(int).clip(1)
+            t = np.concatenate([np.arange(n) / n for n in steps])[:, None]
+            dense = np.repeat(xy[:-1], steps, axis=0) + t * np.repeat(np.diff(xy, axis=0), steps, 0)
+            inside = (dense[:, 0] >= box.x0) & (dense[:, 0] <= box.x1)
+            inside &= (dense[:, 1] >= box.y0) & (dense[:, 1] <= box.y1)
+            if np.any(inside):
+                found.append(f"label {label.get_text()!r} sits on {line.get_label()!r}")
+    return found
+
+
+def _hidden_series(ax):
+    """Series drawn solid on top of an earlier one all along (within a pixel as drawn): the
+    legend entry of the one beneath stands for nothing visible."""
+    lines = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+    drawn = [line.get_transform().transform(np.asarray(line.get_xydata(), float)) for line in lines]
+    found = []
+    for i, j in itertools.combinations(range(len(lines)), 2):
+        if lines[i].get_linestyle() != lines[j].get_linestyle() or drawn[i].shape != drawn[j].shape:
+            continue
+        if np.nanmax(np.abs(drawn[i] - drawn[j])) <= 1.0:
+            found.append(f"{lines[j].get_label()!r} hides {lines[i].get_label()!r}")
+    return found
+
+
 @pytest.mark.parametrize("key", sorted(SCENARIOS))
 def test_time_series_of_every_scenario(key):
     scenario = SCENARIOS[key]
     trajectory = rd.simulate(scenario.model, scenario.t_span, scenario.y0, ceiling=scenario.ceiling)
-    check(rd.plot.time_series(trajectory, logy=trajectory.has_runaway), f"{key}_series")
+    # the axis the demo draws it on (logarithmic for a runaway or a wide spread)
+    logy = trajectory.has_runaway or _spread(trajectory.values)
+    ax = rd.plot.time_series(trajectory, logy=logy)
+    ax.figure.canvas.draw()
+    problems = _labels_on_series(ax) + _hidden_series(ax)
+    assert not problems, f"{key}: " + "; ".join(problems)
+    check(ax, f"{key}_series")
 
 
 @pytest.mark.parametrize("key", sorted(SCENARIOS))
@@ -385,6 +427,28 @@ def test_bifurcation_diagram_and_fold_curve_figures():
     other = next(n for n in model.param_names if n.startswith("k") and n != name)
     curve = rd.continue_bifurcation(folds[0], other, bounds=(0.0, 1.0), max_points=60)
     check(rd.plot.bifurcation_curves(curve), "trigger_fold_curve")
+
+
+def test_fold_curves_drawn_over_a_map_keep_its_framed_legend_and_are_listed_once():
+    model = SCENARIOS["mutual_defence_trigger"].model
+    name = next(n for n in model.param_names if n.startswith("k"))
+    balance = min((eq for eq in rd.equilibria(model) if eq.stable), key=lambda e: e.state.sum())
+    branch = rd.continuation(model, name, start=balance.state, bounds=(0.0, 1.0))
+    other = next(n for n in model.param_names if n.startswith("k") and n != name)
+    curves = [
+        rd.continue_bifurcation(fold, other, bounds=(0.0, 1.0), max_points=40)
+        for fold in branch.of_kind("fold")
+    ]
+    assert len(curves) > 1  # the case this test is about
+    classic = SCENARIOS["classic_two_nation"].model
+    ax = rd.plot.stability_map(rd.stability_map(classic, _map_grid(classic, 20), progress=False))
+    for curve in curves:
+        rd.plot.bifurcation_curves(curve, ax=ax)
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert len(labels) == len(set(labels)), labels
+    assert legend.get_frame_on()  # the regime swatches stay visible over their regions
+    plt.close(ax.figure)
 
 
 def test_orbit_diagram_figure():
