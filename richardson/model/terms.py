@@ -232,10 +232,12 @@ class TermBuilder:
                 "only in underscores can collide); rename one of the actors"
             )
         self.params[name] = Parameter(name, float(value), bounds, unit, description)
-        return sp.Symbol(name)
+        return self.symbol(name)
+
+    symbol = staticmethod(sp.Symbol)  # a declaring pass (model/_term_layout.py) skips these
 
     # ------------------------------------------------------------------ helpers
-    monomial = staticmethod(_monomial)  # a declaring pass (model/_term_layout.py) skips these
+    monomial = staticmethod(_monomial)
     product = staticmethod(sp.Mul)
 
     def add(
