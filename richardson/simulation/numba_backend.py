@@ -80,52 +80,22 @@ def _layout_scope(layout: Any, kernels: Any) -> dict[str, Any]:
     from ..model.terms import CEILING_WIDTH
 
     L, zero, one = layout, layout.zero, layout.one
+
+    def block(kind: int, rows: np.ndarray, cols, param, weight=None) -> np.ndarray:  # noqa: ANN001
+        """One kind of pairwise term: (kind, row, column, parameter, weight) per term."""
+        weight = np.zeros_like(rows) if weight is None else weight
+        return np.column_stack([np.full_like(rows, kind), rows, cols, param, weight])
+
     blocks = [
-        np.column_stack(
-            [
-                np.zeros_like(L.rival_rows),
-                L.rival_rows,
-                L.rival_cols,
-                L.rival_param,
-                np.zeros_like(L.rival_rows),
-            ]
-        )
+        block(0, L.rival_rows, L.rival_cols, L.rival_param),
+        block(1, L.ally_rows, L.ally_cols, L.ally_weight),
     ]
-    blocks.append(
-        np.column_stack(
-            [
-                np.ones_like(L.ally_rows),
-                L.ally_rows,
-                L.ally_cols,
-                L.ally_weight,
-                np.zeros_like(L.ally_rows),
-            ]
-        )
-    )
     if L.coupling_rows is not None:
         blocks.append(
-            np.column_stack(
-                [
-                    np.full_like(L.coupling_rows, 2),
-                    L.coupling_rows,
-                    L.coupling_cols,
-                    L.coupling_param,
-                    L.coupling_weight,
-                ]
-            )
+            block(2, L.coupling_rows, L.coupling_cols, L.coupling_param, L.coupling_weight)
         )
     if L.has_submissive:
-        blocks.append(
-            np.column_stack(
-                [
-                    np.full_like(L.submissive_rows, 3),
-                    L.submissive_rows,
-                    L.submissive_cols,
-                    L.submissive_param,
-                    np.zeros_like(L.submissive_rows),
-                ]
-            )
-        )
+        blocks.append(block(3, L.submissive_rows, L.submissive_cols, L.submissive_param))
     pairs = np.ascontiguousarray(np.concatenate([b.reshape(-1, 5) for b in blocks]), np.int64)
 
     def column(values: Any, missing: int) -> np.ndarray:
