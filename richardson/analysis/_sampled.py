@@ -244,34 +244,27 @@ def judge(
     amplitude = np.max(np.ptp(tail, axis=1), axis=1)
     final = runs[:, -1, :]
     settle_tol = 1e-4 * max(1.0, scale)
-    outcomes: list[str] = []
-    rests: list[np.ndarray] = []
-    members: list[list[int]] = []
     finite_final = np.all(np.isfinite(final), axis=1)
     rising = np.any(np.all(np.diff(tail, axis=1) >= 0, axis=1) & (final > upper), axis=1)
-    failed, collapsed, escaped_any = failed.tolist(), collapsed.tolist(), escaped.tolist()
-    swinging, moving = (amplitude > 100 * settle_tol).tolist(), (amplitude > settle_tol).tolist()
-    for i in range(runs.shape[0]):
-        if failed[i]:
-            outcomes.append("failed")
-        elif collapsed[i]:
-            outcomes.append("collapse")
-        elif escaped_any[i] or not finite_final[i]:
-            outcomes.append("runaway")
-        elif swinging[i]:
-            outcomes.append("runaway" if rising[i] else "cycle")
-        elif moving[i]:
-            outcomes.append("unsettled")
-        else:
-            for index, rest in enumerate(rests):
-                if np.max(np.abs(rest - final[i])) <= 1e-3 * max(1.0, scale):
-                    outcomes.append(f"rest{index}")
-                    members[index].append(i)
-                    break
-            else:
-                rests.append(final[i].copy())
-                members.append([i])
-                outcomes.append(f"rest{len(rests) - 1}")
+    outcome = np.select(
+        [failed, collapsed, escaped | ~finite_final, amplitude > 100 * settle_tol],
+        ["failed", "collapse", "runaway", np.where(rising, "runaway", "cycle")],
+        np.where(amplitude > settle_tol, "unsettled", ""),
+    ).astype(object)
+    # the settled runs, each with the first rest (in the order found) within 1e-3 of the
+    # region of its end: the first run not taken yet founds the next rest and takes all the
+    # runs left that are that close to it
+    rests: list[np.ndarray] = []
+    members: list[list[int]] = []
+    left = np.nonzero(outcome == "")[0]
+    while left.size:
+        rest = final[left[0]].copy()
+        close = np.max(np.abs(rest - final[left]), axis=1) <= 1e-3 * max(1.0, scale)
+        outcome[left[close]] = f"rest{len(rests)}"
+        rests.append(rest)
+        members.append(left[close].tolist())
+        left = left[~close]
+    outcomes: list[str] = outcome.tolist()
     rests = [np.mean(final[idx], axis=0) for idx in members]
     sampled = outcomes[:n_random]
     # the given start is judged, not counted: the regime is the parameters' alone

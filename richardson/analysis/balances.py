@@ -313,65 +313,83 @@ def _newton(compiled, p, y, discrete, step_limit, maxiter=60):  # noqa: ANN001, 
 
     ``p`` is one parameter vector ``(P,)`` or one per column ``(P, m)``; ``step_limit`` one
     number or one per column (the largest step of each). A column stops once its step is
-    below ``1e-13`` of its step limit (converged)."""
+    below ``1e-13`` of its step limit (converged), or when it is NaN (its rate or Jacobian
+    was not finite). Stopped columns are dropped from the arrays iterated once they are an
+    eighth of them (until then their results are kept and their further steps ignored)."""
     n, m = y.shape
     y = y.copy()
-    identity = np.eye(n)
-    limits = np.broadcast_to(np.asarray(step_limit, dtype=float), (m,))
-    converged = np.zeros(m, dtype=bool)
+    identity = np.eye(n)[:, :, None]
+    limit = np.broadcast_to(np.asarray(step_limit, dtype=float), (m,)).copy()
+    tolerance = 1e-13 * np.maximum(1.0, limit)
+    per_column = p.ndim > 1
+    index = np.nonzero(np.all(np.isfinite(y), axis=0))[0]  # the columns iterated
+    x, q = y[:, index], (p[:, index] if per_column else p)
+    limit, tolerance = limit[index], tolerance[index]
+    live = np.ones(index.size, dtype=bool)  # iterated columns not stopped yet
     with np.errstate(all="ignore"):
         for _ in range(maxiter):
-            active = np.all(np.isfinite(y), axis=0) & ~converged
-            if not np.any(active):
+            if not live.any():
                 break
-            pa = p if p.ndim == 1 else p[:, active]
-            f = compiled.rhs(0.0, y[:, active], pa)
-            J = np.moveaxis(compiled.jac(0.0, y[:, active], pa).reshape(n, n, -1), -1, 0)
+            f = compiled.rhs(0.0, x, q)
+            J = np.asarray(compiled.jac(0.0, x, q), dtype=float).reshape(n, n, -1)
             if discrete:
-                f = f - y[:, active]
-                J = J - identity
-            bad = ~np.all(np.isfinite(J), axis=(1, 2)) | ~np.all(np.isfinite(f), axis=0)
-            J[bad] = identity
+                f, J = f - x, J - identity
+            bad = ~(np.all(np.isfinite(J), axis=(0, 1)) & np.all(np.isfinite(f), axis=0))
+            if bad.any():
+                J[:, :, bad] = identity
             step = -_solve_stacked(J, np.nan_to_num(f))
             size = np.max(np.abs(step), axis=0)
-            limit = limits[active]
             step *= np.minimum(1.0, limit / np.maximum(size, 1e-300))
-            new = y[:, active] + step
-            new[:, bad] = np.nan
-            y[:, active] = new
-            converged[np.nonzero(active)[0][~bad & (size < 1e-13 * np.maximum(1.0, limit))]] = True
+            x = x + step
+            x[:, bad] = np.nan
+            stopped = live & (bad | (size < tolerance) | ~np.all(np.isfinite(x), axis=0))
+            if stopped.any():
+                y[:, index[stopped]] = x[:, stopped]
+                live &= ~stopped
+                if 8 * np.count_nonzero(~live) >= live.size:
+                    index, x, limit, tolerance = index[live], x[:, live], limit[live], tolerance[live]
+                    q = q[:, live] if per_column else q
+                    live = np.ones(index.size, dtype=bool)
+    y[:, index[live]] = x[:, live]
     return y
 
 
 def _solve_stacked(J: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """``pinv(J[k]) @ f[:, k]`` for every block of ``J`` ``(m, n, n)``: a direct solve where
-    the block is far from singular (``|det|`` above ``1e-10`` of Hadamard's bound, the
-    product of its row norms), the pseudo-inverse (least-squares step) elsewhere. Two and
-    three states use Cramer's rule on whole arrays (no per-block LAPACK call). Columns
-    ``(n, m)``."""
-    n = J.shape[1]
-    bound = np.prod(np.sqrt(np.sum(J * J, axis=2)), axis=1)
+    """``pinv(J[:, :, k]) @ f[:, k]`` for every block of ``J`` ``(n, n, m)`` (the layout of the
+    compiled Jacobian): a direct solve where the block is far from singular (``|det|`` above
+    ``1e-10`` of Hadamard's bound, the product of its row norms), the pseudo-inverse
+    (least-squares step) elsewhere. Two and three states use Cramer's rule on whole rows of
+    entries (no per-block LAPACK call). Columns ``(n, m)``."""
+    n = J.shape[0]
+    bound = np.prod(np.sqrt(np.sum(J * J, axis=1)), axis=0)
     out = np.empty_like(f)
     if n == 2:
-        a, b, c, d = J[:, 0, 0], J[:, 0, 1], J[:, 1, 0], J[:, 1, 1]
+        (a, b), (c, d) = J
         det = a * d - b * c
         regular = np.abs(det) > 1e-10 * bound
         safe = np.where(regular, det, 1.0)
         out[0] = (d * f[0] - b * f[1]) / safe
         out[1] = (a * f[1] - c * f[0]) / safe
     elif n == 3:
-        r0, r1, r2 = J[:, 0], J[:, 1], J[:, 2]
-        c12, c20, c01 = np.cross(r1, r2), np.cross(r2, r0), np.cross(r0, r1)
-        det = np.sum(r0 * c12, axis=1)
+        (a, b, c), (d, e, g), (h, i, k) = J
+        # the cofactors, columns of the adjugate: rows 1 x 2, 2 x 0 and 0 x 1
+        c12 = (e * k - g * i, g * h - d * k, d * i - e * h)
+        c20 = (i * c - k * b, k * a - h * c, h * b - i * a)
+        c01 = (b * g - c * e, c * d - a * g, a * e - b * d)
+        det = a * c12[0] + b * c12[1] + c * c12[2]
         regular = np.abs(det) > 1e-10 * bound
         safe = np.where(regular, det, 1.0)
-        out[:] = (c12.T * f[0] + c20.T * f[1] + c01.T * f[2]) / safe
+        for row in range(3):
+            out[row] = (c12[row] * f[0] + c20[row] * f[1] + c01[row] * f[2]) / safe
     else:
-        det = np.linalg.det(J)
+        blocks = np.moveaxis(J, -1, 0)
+        det = np.linalg.det(blocks)
         regular = np.abs(det) > 1e-10 * bound
         if np.any(regular):
-            out[:, regular] = np.linalg.solve(J[regular], f[:, regular].T[..., None])[..., 0].T
+            solved = np.linalg.solve(blocks[regular], f[:, regular].T[..., None])
+            out[:, regular] = solved[..., 0].T
     if not np.all(regular):
         singular = ~regular
-        out[:, singular] = np.einsum("mij,jm->im", np.linalg.pinv(J[singular]), f[:, singular])
+        pinv = np.linalg.pinv(np.moveaxis(J[:, :, singular], -1, 0))
+        out[:, singular] = np.einsum("mij,jm->im", pinv, f[:, singular])
     return out
