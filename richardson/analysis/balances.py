@@ -347,8 +347,8 @@ def _newton(compiled, p, y, discrete, step_limit, maxiter=60):  # noqa: ANN001, 
                 y[:, index[stopped]] = x[:, stopped]
                 live &= ~stopped
                 if 8 * np.count_nonzero(~live) >= live.size:
-                    index, x, limit, tolerance = index[live], x[:, live], limit[live], tolerance[live]
-                    q = q[:, live] if per_column else q
+                    index, x, q = index[live], x[:, live], (q[:, live] if per_column else q)
+                    limit, tolerance = limit[live], tolerance[live]
                     live = np.ones(index.size, dtype=bool)
     y[:, index[live]] = x[:, live]
     return y
