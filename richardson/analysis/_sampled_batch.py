@@ -276,9 +276,10 @@ def _integrate_scaled(compiled, p, starts, horizons, ceiling, floor, method, n_p
     at ``linspace(0, 1, 801)[first:]``. Returns spending ``(m, 801 - first, n)``, runaway
     flags and each member's fate."""
     scale = horizons[None, :]
+    field = compiled.bind(p).rhs  # the parameters' own parts evaluated once
 
     def rhs(t: float, y: np.ndarray, params: np.ndarray) -> np.ndarray:
-        return scale * compiled.rhs(t, y, params)
+        return scale * field(t, y)
 
     def jac(t: float, y: np.ndarray, params: np.ndarray) -> np.ndarray:
         return scale[None] * np.asarray(compiled.jac(t, y, params), dtype=float)

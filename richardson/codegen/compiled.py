@@ -114,15 +114,19 @@ class CompiledModel:
         return self._functions["jac_p"](t, y, p)
 
     def bind(self, p: np.ndarray) -> BoundSystem:
-        """Fix one parameter vector and return the leanest ``f(t, y)`` and ``df/dy(t, y)``.
+        """Fix the parameters and return the leanest ``f(t, y)`` and ``df/dy(t, y)``.
 
         For linear models the matrix ``A`` and vector ``b`` of ``f = A y + b`` are evaluated
         once, so each call is one matrix product; this is what the simulator integrates.
+        With one parameter set per column (batched runs of many parameter sets), scalar code
+        evaluates the parts of ``f`` that involve parameters alone once (a threshold over a
+        width, the sum of the constant terms), so each call computes only what depends on
+        the states and time.
 
         Parameters
         ----------
         p : numpy.ndarray
-            Parameter vector, shape ``(P,)``.
+            Parameter vector ``(P,)``, or one per column ``(P, m)`` (``y`` then ``(n, m)``).
         """
         p = np.asarray(p, dtype=float)
         if self.is_linear and self.is_autonomous and p.ndim == 1:
@@ -139,6 +143,8 @@ class CompiledModel:
             rhs, jac = self._functions["bind"](p)
             return BoundSystem(rhs=rhs, jac=jac)
         rhs, jac = self._functions["rhs"], self._functions["jac"]
+        if "bind_rhs" in self._functions and p.ndim > 1:
+            return BoundSystem(rhs=self._functions["bind_rhs"](p), jac=lambda t, y: jac(t, y, p))
         return BoundSystem(rhs=lambda t, y: rhs(t, y, p), jac=lambda t, y: jac(t, y, p))
 
     def __reduce__(self) -> tuple[Callable[..., CompiledModel], tuple[Any, ...]]:
@@ -262,7 +268,11 @@ def _restore(
         strategy=strategy,
         source=source,
         fingerprint=fingerprint,
-        _functions={name: scope[name] for name in ("rhs", "jac", "jac_p", "bind") if name in scope},
+        _functions={
+            name: scope[name]
+            for name in ("rhs", "jac", "jac_p", "bind", "bind_rhs")
+            if name in scope
+        },
         _namespace=dict(namespace),
     )
     # tracebacks show the generated lines while the compiled model lives; then the entry goes

@@ -100,7 +100,8 @@ class _Emitter:
         self.is_linear = False
 
     def _locals_for(self, names: set[str]) -> tuple[list[str], dict[str, str]]:
-        """Lines binding the used states/params (by name) to local names, and the renaming."""
+        """Lines binding the used states/params (by name) to local names, and the renaming
+        (the time and the hoisted constants ``_k0, _k1, ...`` keep their names)."""
         states = {s.name: i for s, i in self.state_pos.items()}
         params = {s.name: k for s, k in self.param_pos.items()}
         lines, rename = [], {}
@@ -111,8 +112,8 @@ class _Emitter:
             elif name in params:
                 rename[name] = f"_p{params[name]}"
                 lines.append(f"    {rename[name]} = p[{params[name]}]")
-            elif name != TIME.name:  # pragma: no cover - Model validation forbids it
-                raise AssertionError(f"unexpected symbol {name}")
+            elif name != TIME.name and not name.startswith(_CONSTANT):
+                raise AssertionError(f"unexpected symbol {name}")  # pragma: no cover
         return lines, rename
 
     def _assignments(
@@ -150,6 +151,54 @@ class _Emitter:
         for target, expr in zip(targets, reduced, strict=True):
             lines.append(f"    {target} {op} {printer.doprint(expr)}")
         return lines
+
+
+#: Name prefix of the parameter-only subexpressions :func:`hoist_parameters` takes out (the
+#: model's symbols cannot start with an underscore).
+_CONSTANT = "_k"
+
+
+def hoist_parameters(
+    exprs: Sequence[sp.Expr], params: Sequence[sp.Symbol]
+) -> tuple[list[tuple[sp.Symbol, sp.Expr]], list[sp.Expr]]:
+    """The expressions with their parameter-only parts taken out, to be evaluated once for a
+    fixed parameter vector: ``(constants, expressions)``, where ``constants`` are pairs
+    (symbol ``_k0, _k1, ...``, expression of parameters and numbers) that the expressions
+    refer to.
+
+    A part is the largest subexpression free of states and time, and in a sum or product
+    the terms or factors of parameters alone together: ``-a*x + g + s/2*tanh((k*y -
+    theta)/(2*w)) + s/2`` keeps ``_k0*x + _k1 + _k2*tanh(_k3*(k*y + _k4))`` to evaluate per
+    state. Conditions (``Piecewise``, relations) are left whole.
+    """
+    fixed_symbols = set(params)
+    table: dict[sp.Expr, sp.Symbol] = {}
+
+    def fixed(expr: sp.Basic) -> bool:
+        return expr.free_symbols <= fixed_symbols
+
+    def constant(expr: sp.Expr) -> sp.Expr:
+        if expr.is_Atom:
+            return expr
+        if expr not in table:
+            table[expr] = sp.Symbol(f"{_CONSTANT}{len(table)}")
+        return table[expr]
+
+    def walk(expr: sp.Basic) -> sp.Basic:
+        if not isinstance(expr, sp.Expr) or expr.is_Atom or isinstance(expr, sp.Piecewise):
+            return expr
+        if fixed(expr):
+            return constant(expr)
+        if isinstance(expr, (sp.Add, sp.Mul)):
+            alone = [a for a in expr.args if fixed(a)]
+            rest = [walk(a) for a in expr.args if not fixed(a)]
+            if any(a.free_symbols for a in alone):  # a parameter among them
+                alone = [constant(expr.func(*alone))]
+            return expr.func(*alone, *rest)
+        return expr.func(*[walk(a) for a in expr.args])
+
+    hoisted = [walk(sp.sympify(e)) for e in exprs]
+    return [(symbol, value) for value, symbol in table.items()], hoisted
 
 
 def _to_sympy(expr: Any) -> sp.Expr:

@@ -13,6 +13,7 @@ from .emitter import (
     _derivative,
     _Emitter,
     _is_affine_in_states,
+    hoist_parameters,
 )
 
 
@@ -42,6 +43,7 @@ class _ScalarEmitter(_Emitter):
         ]
         src += self._assignments([f"out[{i}]" for i in range(n)], list(model.rhs))
         src += ["    return out", ""]
+        src += self._bound_rhs()
         src += [
             "def jac(t, y, p):",
             "    y, p, batch = _prepare(y, p)",
@@ -61,3 +63,24 @@ class _ScalarEmitter(_Emitter):
         )
         src += ["    return out", ""]
         return "\n".join(src), self.namespace
+
+    def _bound_rhs(self) -> list[str]:
+        """``bind_rhs(p)``: the right-hand side for fixed parameters ``(P,)`` or ``(P, m)``,
+        its parameter-only parts evaluated once (:func:`.emitter.hoist_parameters`)."""
+        model, n = self.model, self.n
+        constants, hoisted = hoist_parameters(list(model.rhs), model.param_symbols)
+        src = [
+            "def bind_rhs(p):",
+            "    p = numpy.asarray(p, dtype=float)",
+            "    batch = p.shape[1:]",
+        ]
+        src += self._assignments([str(k) for k, _ in constants], [v for _, v in constants])
+        src += [
+            "    def rhs(t, y):",
+            "        y = numpy.asarray(y, dtype=float)",
+            f"        out = numpy.empty(({n},) + (y.shape[1:] if y.ndim > 1 else batch))",
+        ]
+        body = self._assignments([f"out[{i}]" for i in range(n)], hoisted)
+        src += ["    " + line for line in body]
+        src += ["        return out", "", "    return rhs", ""]
+        return src

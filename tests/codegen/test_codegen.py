@@ -224,6 +224,59 @@ def test_bind_gives_the_same_field(classic, rng):
     )
 
 
+def test_hoisting_takes_out_every_parameter_only_part_and_keeps_the_expression():
+    """The docstring's example: what stays per state has no subexpression of parameters
+    alone but single symbols, and putting the constants back gives the expression."""
+    from richardson.codegen.emitter import hoist_parameters
+
+    field = -a * x + g + s / 2 * sp.tanh((k * y - theta) / (2 * w)) + s / 2
+    constants, (kept,) = hoist_parameters([field], [a, g, s, k, theta, w])
+    params = {a, g, s, k, theta, w}
+    # -a, g + s/2, s/2, 1/(2 w) and -theta: _k0*x + _k1 + _k2*tanh(_k3*(k*y + _k4))
+    assert len(constants) == 5
+    for node in sp.preorder_traversal(kept):
+        if isinstance(node, sp.Expr) and not node.is_Atom:
+            assert not node.free_symbols <= params | {c for c, _ in constants}, node
+    for _, value in constants:
+        assert value.free_symbols <= params
+    back = kept.xreplace(dict(constants))
+    assert sp.simplify(back - field) == 0
+    assert sp.count_ops(kept) < sp.count_ops(field)
+
+
+@pytest.mark.parametrize("columns", [False, True], ids=["one parameter set", "one per column"])
+def test_bound_scalar_field_equals_the_field_with_parameters(columns, rng):
+    """bind(p) of scalar code evaluates the parameter-only parts once: same numbers as
+    rhs(t, y, p) to rounding, for one parameter vector or one per column, with time,
+    Min/Max, exp, log and tanh in the equations."""
+    t = rd.TIME
+    timed = rd.Model(
+        ["x", "y"],
+        {"a": 1.0, "k": 0.5, "w": 0.3, "M": 4.0},
+        [k * y * sp.Max(0, 1 - x / M) - a * x + sp.sin(t) / w, sp.exp(-y / w) * k - a * y],
+    )
+    for model in (NONLINEAR, timed):
+        compiled = compile_model(model, "scalar")
+        m = 9
+        states = rng.uniform(0.1, 3, (model.n_states, m))
+        if columns:
+            params = rng.uniform(0.2, 3, (len(model.params), m))
+        else:
+            params = model.param_vector()
+        bound = compiled.bind(params).rhs if columns else compiled._functions["bind_rhs"](params)
+        for time in (0.0, 1.3):
+            np.testing.assert_allclose(
+                bound(time, states), compiled.rhs(time, states, params), rtol=1e-13, atol=1e-14
+            )
+        if not columns:
+            single = bound(0.4, states[:, 3])
+            np.testing.assert_allclose(
+                single, compiled.rhs(0.4, states[:, 3], params), rtol=1e-13, atol=1e-14
+            )
+            assert single.shape == (model.n_states,)
+    assert "def bind_rhs(p):" in compile_model(NONLINEAR, "scalar").source
+
+
 def test_compiled_models_are_cached_by_equations(classic):
     assert classic.compile() is classic.with_params(k=0.1).compile()
     other = rd.Model(["x", "y"], classic.params, [classic.rhs[1], classic.rhs[0]])
