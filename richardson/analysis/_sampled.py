@@ -43,9 +43,11 @@ def _horizon(found: list[Equilibrium], horizon: float | None, discrete: bool) ->
 STIFFNESS_THRESHOLD = 3000.0
 
 
-def _is_stiff(found: list[Equilibrium], T: float) -> bool:
+def _stiffness(found: list[Equilibrium], T: float) -> float:
+    """``max |Re(eigenvalue)| * T`` over the balances: how fast the fastest motion near a
+    balance is on the scale of the whole run."""
     fastest = max((abs(float(z.real)) for e in found for z in e.eigenvalues), default=0.0)
-    return fastest * T > STIFFNESS_THRESHOLD
+    return fastest * T
 
 
 def iterate_columns(
@@ -149,14 +151,19 @@ def _simulate(
 
 class Plan(NamedTuple):
     """What the runs of one parameter set are: starts ``(n, m)`` (the first ``n_random``
-    sampled), horizon, ceiling, floor and whether an implicit solver is needed."""
+    sampled), horizon, ceiling, floor and stiffness (whether an implicit solver is needed)."""
 
     starts: np.ndarray
     n_random: int
     horizon: float
     ceiling: float
     floor: float | None
-    stiff: bool
+    stiffness: float  # max |Re(eigenvalue)| * horizon over the balances
+
+    @property
+    def stiff(self) -> bool:
+        """Whether the runs need an implicit solver (:data:`STIFFNESS_THRESHOLD`)."""
+        return self.stiffness > STIFFNESS_THRESHOLD
 
 
 def plan_runs(
@@ -189,7 +196,7 @@ def plan_runs(
     T = _horizon(found, horizon, discrete)
     ceiling = 10.0 * float(np.max(np.abs(upper)))
     floor = 0.0 if np.all(lower >= 0) else None
-    return Plan(starts, n_random, T, ceiling, floor, _is_stiff(found, T))
+    return Plan(starts, n_random, T, ceiling, floor, _stiffness(found, T))
 
 
 def classify_sampled(

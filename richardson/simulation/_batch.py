@@ -71,7 +71,8 @@ class Batch:
         self.reasons: dict[int, str] = {}
         self._pending: dict[int, tuple[float, str]] = {}
         self._params = None
-        self._history: list[tuple[np.ndarray, float]] = []  # (max|y| per member, step)
+        self._history: list[tuple[np.ndarray, float]] = []  # (states (n, m), step)
+        self._smallest_limit = float(limit.min())
         index = np.abs(self.y).max(axis=0) >= limit
         for member in np.nonzero(index)[0]:
             self._runaway(member, t0, self.y[:, member])
@@ -169,7 +170,7 @@ class Batch:
         speed = np.max(np.abs(rate) / np.maximum(np.abs(self.y), self.atol), axis=0)
         score = np.nan_to_num(radius + speed, nan=np.inf)[active]
         worst = active[score >= 0.1 * np.max(score)] if np.isfinite(np.max(score)) else active
-        rising = _blowing_up(self._history)
+        rising = _blowing_up([(np.abs(y).max(axis=0), step) for y, step in self._history])
         for member in worst:
             if rising is not None and rising[member]:
                 self._runaway(member, t, self.y[:, member])
@@ -221,8 +222,10 @@ class Batch:
         """Outputs and guard crossings of one accepted step; the restart time or None."""
         t_old, t = solver.t_old, solver.t
         states = solver.y.reshape(self.n, self.m)
-        size = np.abs(states).max(axis=0)
-        crossed = (size >= self.limit) & ~self.frozen
+        crossed = np.zeros(self.m, dtype=bool)
+        # the guard per member only when some |state| reaches the smallest guard at all
+        if states.max() >= self._smallest_limit or -states.min() >= self._smallest_limit:
+            crossed = (np.abs(states).max(axis=0) >= self.limit) & ~self.frozen
         inside = (self.times > t_old) & (self.times <= t)
         if inside.any() or crossed.any():  # the step's interpolant, only when it is read
             dense = solver.dense_output()
@@ -232,9 +235,10 @@ class Batch:
             running = ~self.frozen
             block[:, :, running] = values[:, :, running]
             self.out[inside] = block
-        self._history.append((size, t - t_old))
+        self._history.append((states, t - t_old))
         del self._history[:-4]
-        self.y = np.where(self.frozen[None, :], self.y, states)
+        # the solver's own states (a frozen member's rate is zero, so its state is unchanged)
+        self.y = states
         for member in np.nonzero(crossed)[0]:
             when = _crossing(dense, self.n, self.m, member, self.limit[member], t_old, t)
             state = dense(when).reshape(self.n, self.m)[:, member]

@@ -97,3 +97,39 @@ def test_newton_step_equals_the_pseudo_inverse_step(n):
     solved = _solve_stacked(np.moveaxis(J, 0, -1), f)  # blocks in the compiled layout (n, n, m)
     np.testing.assert_allclose(solved / scale, expected / scale, atol=1e-8)
     np.testing.assert_array_equal(solved[:, 0], 0.0)
+
+
+def test_solver_bands_are_the_cheapest_cut_of_the_points_by_stiffness():
+    """The dynamic programme of _bands against every way of cutting the points, sorted by
+    stiffness, into contiguous bands (64 cuts of 7 points), under its own cost model."""
+    import itertools
+
+    from richardson.analysis import _sampled_batch as batch
+    from richardson.analysis._sampled import Plan
+
+    rng = np.random.default_rng(3)
+    stiffness = [150.0, 150.0, 155.0, 260.0, 270.0, 900.0, 1500.0]
+    sizes = [4000, 3000, 50, 2500, 60, 50, 51]
+    plans = [
+        Plan(np.zeros((2, size)), size, 100.0, 10.0, None, value)
+        for value, size in zip(stiffness, sizes, strict=True)
+    ]
+    points = [int(j) for j in rng.permutation(len(plans))]
+
+    def cost(band):
+        steps = batch._TRANSIENT_STEPS + max(stiffness[j] for j in band) / 3.3
+        return steps * (batch._STEP_OVERHEAD_MEMBERS + sum(sizes[j] for j in band))
+
+    bands = batch._bands(plans, points)
+    assert sorted(j for band in bands for j in band) == sorted(points)
+    order = sorted(points, key=lambda j: stiffness[j])
+    cheapest = min(
+        sum(cost(order[a:b]) for a, b in itertools.pairwise((0, *cuts, len(order))))
+        for r in range(len(order))
+        for cuts in itertools.combinations(range(1, len(order)), r)
+    )
+    assert sum(cost(band) for band in bands) == pytest.approx(cheapest, rel=1e-12)
+    # the big block of the least stiffness keeps its own solver; the small point of 155
+    # rides with the next block, the two small stiff points share one solver rather than
+    # each paying a solver's overhead
+    assert [sorted(band) for band in bands] == [[0, 1], [2, 3, 4], [5, 6]]
