@@ -46,7 +46,9 @@ def _pinv_newton():
     from richardson.analysis import balances
 
     fast = balances._solve_stacked
-    balances._solve_stacked = lambda J, f: np.einsum("mij,jm->im", np.linalg.pinv(J), f)
+    balances._solve_stacked = lambda J, f: np.einsum(  # J in the compiled layout (n, n, m)
+        "mij,jm->im", np.linalg.pinv(np.moveaxis(J, -1, 0)), f
+    )
     try:
         yield
     finally:
