@@ -166,10 +166,11 @@ def hoist_parameters(
     (symbol ``_k0, _k1, ...``, expression of parameters and numbers) that the expressions
     refer to.
 
-    A part is the largest subexpression free of states and time, and in a sum or product
-    the terms or factors of parameters alone together: ``-a*x + g + s/2*tanh((k*y -
-    theta)/(2*w)) + s/2`` keeps ``_k0*x + _k1 + _k2*tanh(_k3*(k*y + _k4))`` to evaluate per
-    state. Conditions (``Piecewise``, relations) are left whole.
+    A part is the largest subexpression free of states and time (a lone parameter too, so
+    that the field reads no parameter array per call), and in a sum or product the terms or
+    factors of parameters alone together: ``-a*x + g + s/2*tanh((k*y - theta)/(2*w)) + s/2``
+    keeps ``_k0*x + _k1 + _k2*tanh(_k3*(_k4*y + _k5))`` to evaluate per state. Conditions
+    (``Piecewise``, relations) are left whole.
     """
     fixed_symbols = set(params)
     table: dict[sp.Expr, sp.Symbol] = {}
@@ -178,17 +179,19 @@ def hoist_parameters(
         return expr.free_symbols <= fixed_symbols
 
     def constant(expr: sp.Expr) -> sp.Expr:
-        if expr.is_Atom:
+        if expr.is_Number:
             return expr
         if expr not in table:
             table[expr] = sp.Symbol(f"{_CONSTANT}{len(table)}")
         return table[expr]
 
     def walk(expr: sp.Basic) -> sp.Basic:
-        if not isinstance(expr, sp.Expr) or expr.is_Atom or isinstance(expr, sp.Piecewise):
+        if not isinstance(expr, sp.Expr) or isinstance(expr, sp.Piecewise):
             return expr
         if fixed(expr):
             return constant(expr)
+        if expr.is_Atom:  # a state or the time
+            return expr
         if isinstance(expr, (sp.Add, sp.Mul)):
             alone = [a for a in expr.args if fixed(a)]
             rest = [walk(a) for a in expr.args if not fixed(a)]

@@ -232,8 +232,8 @@ def test_hoisting_takes_out_every_parameter_only_part_and_keeps_the_expression()
     field = -a * x + g + s / 2 * sp.tanh((k * y - theta) / (2 * w)) + s / 2
     constants, (kept,) = hoist_parameters([field], [a, g, s, k, theta, w])
     params = {a, g, s, k, theta, w}
-    # -a, g + s/2, s/2, 1/(2 w) and -theta: _k0*x + _k1 + _k2*tanh(_k3*(k*y + _k4))
-    assert len(constants) == 5
+    # -a, g + s/2, s/2, 1/(2 w), k and -theta: _k0*x + _k1 + _k2*tanh(_k3*(_k4*y + _k5))
+    assert len(constants) == 6
     for node in sp.preorder_traversal(kept):
         if isinstance(node, sp.Expr) and not node.is_Atom:
             assert not node.free_symbols <= params | {c for c, _ in constants}, node
